@@ -1,0 +1,320 @@
+"""Cases (« expériences »): one documented alliance or partnership."""
+
+from django.conf import settings
+from django.contrib.postgres.search import SearchVectorField
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import gettext_lazy as _
+
+from registry.models.vocabulary import Term
+
+FIRST_YEAR = 1950
+LAST_YEAR = 2100
+
+# The three families of actors whose alliance the registry documents.
+FAMILIES = ("collectivite", "entreprise", "association")
+
+
+class CaseStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SUBMITTED = "submitted", _("Soumise")
+    CHANGES_REQUESTED = "changes_requested", _("Modifications demandées")
+    PUBLISHED = "published", _("Publiée")
+    REJECTED = "rejected", _("Refusée")
+    ARCHIVED = "archived", _("Archivée")
+
+
+class CaseQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(status=CaseStatus.PUBLISHED)
+
+    def visible_to(self, user):
+        """What `user` may see: everything for staff, published cases and their
+        own for a contributor, published cases for everyone else."""
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.published()
+        if user.is_staff:
+            return self
+        return self.filter(models.Q(status=CaseStatus.PUBLISHED) | models.Q(owner=user))
+
+    def editable_by(self, user):
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.none()
+        if user.is_staff:
+            return self
+        return self.filter(owner=user)
+
+    def pioneers(self):
+        return self.filter(is_pioneer=True)
+
+    def located_in(self, territory):
+        """Cases placed in `territory` or anywhere below it (a commune case is
+        found from its EPCI, département and région)."""
+        return self.filter(
+            pk__in=CaseTerritory.objects.filter(
+                territory__ancestor_links__ancestor=territory
+            ).values("case_id")
+        )
+
+    def tagged(self, terms):
+        """Cases carrying any of `terms` (or any of their children)."""
+        return self.filter(
+            pk__in=Case.terms.through.objects.filter(
+                models.Q(term__in=terms) | models.Q(term__parent__in=terms)
+            ).values("case_id")
+        )
+
+    def for_list(self):
+        """What a list of cases shows, in a fixed number of queries."""
+        return self.select_related("phase", "scale").prefetch_related(
+            models.Prefetch(
+                "case_territories",
+                queryset=CaseTerritory.objects.select_related(
+                    "territory", "territory__departement"
+                ),
+            ),
+            models.Prefetch("terms", queryset=Term.objects.select_related("vocabulary", "parent")),
+        )
+
+
+class Case(models.Model):
+    title = models.CharField(_("titre"), max_length=200)
+    slug = models.SlugField(_("identifiant d'URL"), max_length=220, unique=True)
+    summary = models.TextField(
+        _("résumé"), max_length=600, help_text=_("Deux ou trois phrases : qui, quoi, où.")
+    )
+    description = models.TextField(_("description"), blank=True)
+    context = models.TextField(_("contexte et besoins"), blank=True)
+    actions = models.TextField(_("actions menées"), blank=True)
+    results = models.TextField(_("résultats"), blank=True)
+    lessons = models.TextField(_("enseignements"), blank=True)
+    start_year = models.PositiveSmallIntegerField(
+        _("année de démarrage"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+    )
+    end_year = models.PositiveSmallIntegerField(
+        _("année de fin"),
+        null=True,
+        blank=True,
+        validators=[MinValueValidator(FIRST_YEAR), MaxValueValidator(LAST_YEAR)],
+        help_text=_("Vide si l'expérience est en cours."),
+    )
+    phase = models.ForeignKey(
+        Term,
+        verbose_name=_("étape"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"vocabulary__code": "phase"},
+    )
+    scale = models.ForeignKey(
+        Term,
+        verbose_name=_("échelle"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"vocabulary__code": "scale"},
+    )
+    territories = models.ManyToManyField(
+        "territories.Territory",
+        verbose_name=_("territoires"),
+        through="CaseTerritory",
+        related_name="cases",
+    )
+    terms = models.ManyToManyField(
+        Term,
+        verbose_name=_("étiquettes du référentiel"),
+        related_name="cases",
+        blank=True,
+        help_text=_(
+            "Pratiques, thèmes, types de partenariat, formes de co-construction, "
+            "objectifs, axes d'impact, prismes."
+        ),
+    )
+    contact_email = models.EmailField(
+        _("e-mail de contact"), blank=True, help_text=_("Jamais affiché publiquement.")
+    )
+    owner = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("propriétaire"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="cases",
+    )
+    status = models.CharField(
+        _("statut"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.DRAFT
+    )
+
+    is_pioneer = models.BooleanField(_("expérience pionnière"), default=False)
+    pioneer_criteria = models.ManyToManyField(
+        Term,
+        verbose_name=_("critères de l'expérience pionnière"),
+        related_name="pioneer_cases",
+        blank=True,
+        limit_choices_to={"vocabulary__code": "pioneer_criterion"},
+    )
+    pioneer_reason = models.TextField(_("pourquoi elle est pionnière"), blank=True)
+    pioneer_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("mise en avant par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    pioneer_at = models.DateTimeField(_("mise en avant le"), null=True, blank=True)
+    pioneer_review_on = models.DateField(_("à réexaminer le"), null=True, blank=True)
+
+    last_verified_on = models.DateField(_("vérifiée le"), null=True, blank=True)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
+    version = models.PositiveIntegerField(
+        _("version"), default=1, help_text=_("Incrémentée à chaque enregistrement.")
+    )
+    is_demo = models.BooleanField(_("donnée de démonstration"), default=False)
+
+    # Search documents, rebuilt by `registry.search.refresh_search_documents`:
+    # partner and territory names, then every text folded (SQLite), then the
+    # weighted French tsvector (PostgreSQL only).
+    search_names = models.TextField(editable=False, blank=True)
+    search_text = models.TextField(editable=False, blank=True)
+    search_vector = SearchVectorField(null=True, editable=False)
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("expérience")
+        verbose_name_plural = _("expériences")
+        ordering = ["-published_at", "-id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(status__in=CaseStatus.values), name="case_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=models.Q(end_year__isnull=True)
+                | models.Q(start_year__isnull=True)
+                | models.Q(end_year__gte=models.F("start_year")),
+                name="case_end_after_start",
+            ),
+            models.CheckConstraint(
+                condition=~models.Q(status="published") | models.Q(published_at__isnull=False),
+                name="case_published_has_date",
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["status", "-published_at"], name="case_status_published"),
+            models.Index(fields=["status", "start_year"], name="case_status_start"),
+            models.Index(fields=["status", "end_year"], name="case_status_end"),
+            models.Index(fields=["status", "title"], name="case_status_title"),
+            models.Index(fields=["status", "phase"], name="case_status_phase"),
+            models.Index(fields=["status", "scale"], name="case_status_scale"),
+            models.Index(
+                fields=["is_pioneer"], condition=models.Q(is_pioneer=True), name="case_pioneer"
+            ),
+            models.Index(fields=["owner", "status"], name="case_owner_status"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    def get_absolute_url(self):
+        return reverse("case_detail", kwargs={"slug": self.slug})
+
+    @property
+    def is_ongoing(self):
+        return self.end_year is None
+
+    @property
+    def is_published(self):
+        return self.status == CaseStatus.PUBLISHED
+
+    def terms_of(self, vocabulary_code):
+        """Terms of one vocabulary, from the prefetched `terms` when there."""
+        return [t for t in self.terms.all() if t.vocabulary.code == vocabulary_code]
+
+    @property
+    def themes(self):
+        return self.terms_of("theme")
+
+    @property
+    def practices(self):
+        return self.terms_of("practice")
+
+
+class CaseTerritory(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="case_territories")
+    territory = models.ForeignKey(
+        "territories.Territory", on_delete=models.PROTECT, related_name="case_links"
+    )
+
+    class Meta:
+        verbose_name = _("territoire de l'expérience")
+        verbose_name_plural = _("territoires de l'expérience")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "territory"], name="caseterritory_unique"),
+        ]
+        indexes = [models.Index(fields=["territory", "case"], name="caseterritory_territory")]
+
+    def __str__(self):
+        return str(self.territory)
+
+
+class CasePartner(models.Model):
+    """One line of a case's partner roster: an organisation in a role."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="roster")
+    organization = models.ForeignKey(
+        "registry.Organization",
+        verbose_name=_("organisation"),
+        on_delete=models.PROTECT,
+        related_name="roster_entries",
+    )
+    role = models.ForeignKey(
+        Term,
+        verbose_name=_("rôle"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"vocabulary__code": "partner_role"},
+    )
+    contribution = models.CharField(
+        _("apport"), max_length=300, blank=True, help_text=_("Ce que ce partenaire apporte.")
+    )
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("partenaire")
+        verbose_name_plural = _("partenaires")
+        ordering = ["position", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case", "organization", "role"], name="casepartner_unique_role"
+            ),
+        ]
+        indexes = [models.Index(fields=["organization", "case"], name="casepartner_org")]
+
+    def __str__(self):
+        return f"{self.organization} ({self.role})"
+
+
+class CaseSource(models.Model):
+    """A source or a link documenting the case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sources")
+    title = models.CharField(_("intitulé"), max_length=300)
+    url = models.URLField(_("adresse"), max_length=500, blank=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("source")
+        verbose_name_plural = _("sources")
+        ordering = ["position", "id"]
+
+    def __str__(self):
+        return self.title

@@ -1,0 +1,167 @@
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.urls import reverse
+from django.utils.text import slugify
+from django.utils.translation import gettext_lazy as _
+
+from registry import identifiers
+from territories.models import normalize
+
+
+class OrganizationQuerySet(models.QuerySet):
+    def with_related(self):
+        return self.select_related("actor_type", "company_size", "seat", "seat__departement")
+
+    def search(self, text):
+        """By name (accent-insensitive) or by an identifier typed with or without spaces."""
+        key = normalize(text)
+        if not key:
+            return self
+        code = identifiers.compact(text)
+        by_name = models.Q()
+        for word in key.split():
+            by_name &= models.Q(name_key__contains=word)
+        return self.filter(by_name | models.Q(siren=code) | models.Q(siret=code) | models.Q(rna=code))
+
+    def with_published_cases(self):
+        from registry.models.case import CaseStatus
+
+        return self.filter(roster_entries__case__status=CaseStatus.PUBLISHED).distinct()
+
+
+class Organization(models.Model):
+    """A partner of an alliance: a collectivité, a company, an association…"""
+
+    name = models.CharField(_("nom"), max_length=255)
+    name_key = models.CharField(max_length=255, editable=False, db_index=True)
+    slug = models.SlugField(_("identifiant d'URL"), max_length=120, unique=True)
+    actor_type = models.ForeignKey(
+        "registry.Term",
+        verbose_name=_("type d'acteur"),
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"vocabulary__code": "actor_type"},
+    )
+    company_size = models.ForeignKey(
+        "registry.Term",
+        verbose_name=_("taille d'entreprise"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
+        limit_choices_to={"vocabulary__code": "company_size"},
+        help_text=_("Uniquement pour les entreprises."),
+    )
+    siren = models.CharField(
+        _("SIREN"), max_length=9, null=True, blank=True, validators=[identifiers.validate_siren]
+    )
+    siret = models.CharField(
+        _("SIRET du siège"), max_length=14, null=True, blank=True,
+        validators=[identifiers.validate_siret],
+    )
+    rna = models.CharField(
+        _("numéro RNA"), max_length=10, null=True, blank=True,
+        validators=[identifiers.validate_rna],
+        help_text=_("Associations : W suivi de 9 chiffres."),
+    )
+    seat = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("territoire du siège"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="seated_organizations",
+    )
+    governed_territory = models.ForeignKey(
+        "territories.Territory",
+        verbose_name=_("territoire administré"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="authorities",
+        help_text=_("Pour une collectivité : le territoire qu'elle administre."),
+    )
+    website = models.URLField(_("site web"), blank=True)
+    description = models.TextField(_("présentation"), blank=True)
+    is_demo = models.BooleanField(_("donnée de démonstration"), default=False)
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+
+    objects = OrganizationQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("organisation")
+        verbose_name_plural = _("organisations")
+        ordering = ["name_key"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["siren"], condition=models.Q(siren__isnull=False),
+                name="organization_unique_siren",
+                violation_error_message=_("Une organisation porte déjà ce SIREN."),
+            ),
+            models.UniqueConstraint(
+                fields=["siret"], condition=models.Q(siret__isnull=False),
+                name="organization_unique_siret",
+                violation_error_message=_("Une organisation porte déjà ce SIRET."),
+            ),
+            models.UniqueConstraint(
+                fields=["rna"], condition=models.Q(rna__isnull=False),
+                name="organization_unique_rna",
+                violation_error_message=_("Une organisation porte déjà ce numéro RNA."),
+            ),
+        ]
+        indexes = [
+            models.Index(fields=["actor_type", "name_key"], name="organization_type_name"),
+            models.Index(fields=["seat"], name="organization_seat"),
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def get_absolute_url(self):
+        return reverse("organization_detail", kwargs={"slug": self.slug})
+
+    def clean(self):
+        # Blank identifiers are stored as NULL so that uniqueness applies only when present.
+        for field, normalizer in (
+            ("siren", identifiers.normalize_siren),
+            ("siret", identifiers.normalize_siret),
+            ("rna", identifiers.normalize_rna),
+        ):
+            value = getattr(self, field)
+            if value is None or not value.strip():
+                setattr(self, field, None)
+                continue
+            try:
+                setattr(self, field, normalizer(value))
+            except ValidationError as error:
+                raise ValidationError({field: error}) from None
+        if self.siren and self.siret and not self.siret.startswith(self.siren):
+            raise ValidationError(
+                {"siret": _("Les 9 premiers chiffres du SIRET doivent être le SIREN.")}
+            )
+        if self.company_size_id and self.actor_type_id and self.actor_type.code != "entreprise":
+            raise ValidationError(
+                {"company_size": _("La taille ne s'indique que pour une entreprise.")}
+            )
+        if self.rna and self.actor_type_id and self.actor_type.code not in {
+            "association", "fondation", "structure_ess"
+        }:
+            raise ValidationError({"rna": _("Seules les associations ont un numéro RNA.")})
+
+    def save(self, *args, **kwargs):
+        # Derived columns of this row only: the search key and, once, the slug.
+        self.name = " ".join(self.name.split())
+        self.name_key = normalize(self.name)
+        if not self.slug:
+            self.slug = unique_slug(Organization, self.name)
+        super().save(*args, **kwargs)
+
+
+def unique_slug(model, text, max_length=100):
+    base = slugify(text)[:max_length].strip("-") or "x"
+    slug, suffix = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug = f"{base}-{suffix}"
+        suffix += 1
+    return slug

@@ -1,0 +1,115 @@
+"""The référentiel vocabularies: every list a case or an organisation is tagged with.
+
+Loaded from `registry/data/taxonomy.json` (see `load_vocabularies`). Codes are
+stable identifiers: staff may edit labels and descriptions, or retire a term,
+never change a code. A retired term stays on the cases that use it but is no
+longer offered for new tagging.
+"""
+
+from django.db import models
+from django.urls import reverse
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+
+class Basis(models.TextChoices):
+    SOURCED = "sourced", _("Publié (Le RAMEAU, nomenclature officielle)")
+    REGISTRY = "registry", _("Propre au registre")
+
+
+def localized(obj, field):
+    """`obj.<field>_en` when English is active and filled, else the French reference."""
+    if (get_language() or "fr").startswith("en"):
+        value = getattr(obj, f"{field}_en", "")
+        if value:
+            return value
+    return getattr(obj, f"{field}_fr")
+
+
+class Vocabulary(models.Model):
+    code = models.SlugField(_("code"), max_length=40, unique=True)
+    label_fr = models.CharField(_("libellé (français)"), max_length=200)
+    label_en = models.CharField(_("libellé (anglais)"), max_length=200, blank=True)
+    basis = models.CharField(_("fondement"), max_length=10, choices=Basis.choices)
+    source = models.TextField(_("source"), blank=True)
+    note = models.TextField(_("note"), blank=True)
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    class Meta:
+        verbose_name = _("vocabulaire")
+        verbose_name_plural = _("vocabulaires")
+        ordering = ["position", "code"]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        return localized(self, "label")
+
+
+class TermQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(is_active=True)
+
+    def of(self, vocabulary_code):
+        return self.filter(vocabulary__code=vocabulary_code)
+
+    def leaves(self):
+        return self.filter(children__isnull=True)
+
+
+class Term(models.Model):
+    vocabulary = models.ForeignKey(
+        Vocabulary, verbose_name=_("vocabulaire"), on_delete=models.PROTECT, related_name="terms"
+    )
+    code = models.SlugField(_("code"), max_length=60)
+    parent = models.ForeignKey(
+        "self",
+        verbose_name=_("parent"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="children",
+    )
+    label_fr = models.CharField(_("libellé (français)"), max_length=200)
+    label_en = models.CharField(_("libellé (anglais)"), max_length=200, blank=True)
+    description_fr = models.TextField(_("description (français)"), blank=True)
+    description_en = models.TextField(_("description (anglais)"), blank=True)
+    basis = models.CharField(_("fondement"), max_length=10, choices=Basis.choices)
+    is_active = models.BooleanField(
+        _("en usage"),
+        default=True,
+        help_text=_("Décocher pour retirer le terme : il reste sur les expériences existantes."),
+    )
+    position = models.PositiveSmallIntegerField(_("ordre"), default=0)
+
+    objects = TermQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("terme")
+        verbose_name_plural = _("termes")
+        ordering = ["vocabulary__position", "position", "code"]
+        constraints = [
+            models.UniqueConstraint(fields=["vocabulary", "code"], name="term_unique_code"),
+        ]
+
+    def __str__(self):
+        return self.label
+
+    @property
+    def label(self):
+        return localized(self, "label")
+
+    @property
+    def description(self):
+        return localized(self, "description")
+
+    @property
+    def vocabulary_code(self):
+        return self.vocabulary.code
+
+    def get_absolute_url(self):
+        return reverse(
+            "term_detail", kwargs={"vocabulary": self.vocabulary.code, "code": self.code}
+        )

@@ -1,0 +1,64 @@
+"""Search documents of cases.
+
+A case's words live in its own columns and in related rows (partner names,
+territory names). `refresh_search_documents` gathers them into three columns:
+`search_names`, `search_text` (every word folded: lower case, no accents, for
+SQLite and trigram similarity) and, on PostgreSQL, `search_vector`, the weighted
+French tsvector (title A, summary and names B, the rest C).
+
+It is called explicitly wherever a case's text, roster or territories change.
+"""
+
+from django.db import connection, transaction
+
+from registry.models import Case, CasePartner, CaseTerritory
+from territories.models import normalize
+
+TEXT_FIELDS = ("title", "summary", "description", "context", "actions", "results", "lessons")
+
+PG_VECTOR_SQL = """
+UPDATE registry_case SET search_vector =
+    setweight(to_tsvector('registry_fr', coalesce(title, '')), 'A')
+ || setweight(to_tsvector('registry_fr', coalesce(summary, '')), 'B')
+ || setweight(to_tsvector('registry_fr', coalesce(search_names, '')), 'B')
+ || setweight(to_tsvector('registry_fr', concat_ws(' ', description, context, actions,
+                                                   results, lessons)), 'C')
+WHERE id = ANY(%s)
+"""
+
+BATCH = 2000
+
+
+def names_by_case(case_ids):
+    names = {case_id: [] for case_id in case_ids}
+    partners = CasePartner.objects.filter(case_id__in=case_ids).values_list(
+        "case_id", "organization__name"
+    )
+    territories = CaseTerritory.objects.filter(case_id__in=case_ids).values_list(
+        "case_id", "territory__name"
+    )
+    for case_id, name in [*partners, *territories]:
+        if name not in names[case_id]:
+            names[case_id].append(name)
+    return names
+
+
+def build_search_text(case, names):
+    return normalize(" ".join([*(getattr(case, f) or "" for f in TEXT_FIELDS), *names]))
+
+
+def refresh_search_documents(case_ids):
+    """Rebuild the search columns of the given cases, by batches."""
+    case_ids = list(case_ids)
+    for start in range(0, len(case_ids), BATCH):
+        batch = case_ids[start : start + BATCH]
+        with transaction.atomic():
+            names = names_by_case(batch)
+            cases = list(Case.objects.filter(pk__in=batch).only("id", *TEXT_FIELDS))
+            for case in cases:
+                case.search_names = " ".join(names[case.pk])
+                case.search_text = build_search_text(case, names[case.pk])
+            Case.objects.bulk_update(cases, ["search_names", "search_text"])
+            if connection.vendor == "postgresql":
+                with connection.cursor() as cursor:
+                    cursor.execute(PG_VECTOR_SQL, [batch])

@@ -1,0 +1,54 @@
+"""Shared fixtures: the reference data loaded once per test database, and the
+personas every view is checked for (a visitor, a contributor, another
+contributor, a moderator)."""
+
+import pytest
+from django.core.management import call_command
+
+from tests import factories
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The real geography and vocabularies, loaded once into the test database."""
+    with django_db_blocker.unblock():
+        call_command("load_vocabularies", verbosity=0)
+        call_command("load_territories", verbosity=0)
+
+
+@pytest.fixture
+def visitor(client):
+    return client
+
+
+@pytest.fixture
+def contributor(db):
+    return factories.UserFactory(email="claire.contributrice@example.org")
+
+
+@pytest.fixture
+def other_contributor(db):
+    return factories.UserFactory(email="olivier.autre@example.org")
+
+
+@pytest.fixture
+def moderator(db):
+    return factories.UserFactory(email="mona.moderatrice@example.org", is_staff=True)
+
+
+@pytest.fixture
+def contributor_client(client, contributor):
+    client.force_login(contributor)
+    return client
+
+
+@pytest.fixture
+def other_client(client, other_contributor):
+    client.force_login(other_contributor)
+    return client
+
+
+@pytest.fixture
+def moderator_client(client, moderator):
+    client.force_login(moderator)
+    return client
