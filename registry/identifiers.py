@@ -9,8 +9,9 @@ import re
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-# La Poste's establishments share one SIREN and do not follow Luhn for their
-# SIRET: the sum of their 14 digits is a multiple of 5 instead.
+# La Poste's establishments share one SIREN, too many for Luhn's key: their
+# SIRET is accepted when the sum of its 14 digits is a multiple of 5 (the head
+# office's, 356 000 000 00048, also passes Luhn).
 LA_POSTE_SIREN = "356000000"
 
 
@@ -46,7 +47,7 @@ def normalize_siret(value):
     if not re.fullmatch(r"\d{14}", siret):
         raise ValidationError(_("Un SIRET compte exactement 14 chiffres."), code="siret_format")
     if siret.startswith(LA_POSTE_SIREN):
-        valid = sum(int(char) for char in siret) % 5 == 0
+        valid = luhn_valid(siret) or sum(int(char) for char in siret) % 5 == 0
     else:
         valid = luhn_valid(siret) and luhn_valid(siret[:9])
     if not valid:

@@ -62,3 +62,38 @@ def refresh_search_documents(case_ids):
             if connection.vendor == "postgresql":
                 with connection.cursor() as cursor:
                     cursor.execute(PG_VECTOR_SQL, [batch])
+
+
+FAMILY_MASK_SQL = """
+UPDATE registry_case SET family_mask = COALESCE((
+    SELECT SUM(DISTINCT CASE COALESCE(parent.code, actor.code)
+        WHEN 'collectivite' THEN 1
+        WHEN 'entreprise' THEN 2
+        WHEN 'association' THEN 4
+        ELSE 8 END)
+    FROM registry_casepartner roster
+    JOIN registry_organization org ON org.id = roster.organization_id
+    JOIN registry_term actor ON actor.id = org.actor_type_id
+    LEFT JOIN registry_term parent ON parent.id = actor.parent_id
+    WHERE roster.case_id = registry_case.id
+), 0)
+WHERE id IN ({placeholders})
+"""
+
+
+def refresh_family_masks(case_ids):
+    """Recompute which families of actors sit at each case's table (one UPDATE per batch).
+
+    A commune or an EPCI counts as a collectivité through its parent actor type."""
+    case_ids = list(case_ids)
+    for start in range(0, len(case_ids), BATCH):
+        batch = case_ids[start : start + BATCH]
+        sql = FAMILY_MASK_SQL.format(placeholders=", ".join(["%s"] * len(batch)))
+        with connection.cursor() as cursor:
+            cursor.execute(sql, batch)
+
+
+def refresh_case_index(case_ids):
+    """Everything derived from a case's related rows: family mix and search documents."""
+    refresh_family_masks(case_ids)
+    refresh_search_documents(case_ids)

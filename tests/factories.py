@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from registry.models import Case, CasePartner, CaseStatus, CaseTerritory, Organization, Term
-from registry.search import refresh_search_documents
+from registry.search import refresh_case_index
 from territories.models import Territory
 
 
@@ -80,4 +80,4 @@ class CaseFactory(factory.django.DjangoModelFactory):
 
     @factory.post_generation
     def index(case, create, extracted, **kwargs):
-        refresh_search_documents([case.pk])
+        refresh_case_index([case.pk])

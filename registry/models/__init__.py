@@ -1,4 +1,5 @@
 from registry.models.case import (
+    ALL_THREE_FAMILIES,
     FAMILIES,
     Case,
     CasePartner,
@@ -6,12 +7,15 @@ from registry.models.case import (
     CaseSource,
     CaseStatus,
     CaseTerritory,
+    Family,
 )
 from registry.models.organization import Organization
 from registry.models.vocabulary import Basis, Term, Vocabulary
 
 __all__ = [
+    "ALL_THREE_FAMILIES",
     "FAMILIES",
+    "Family",
     "Basis",
     "Case",
     "CasePartner",

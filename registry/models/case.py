@@ -12,8 +12,19 @@ from registry.models.vocabulary import Term
 FIRST_YEAR = 1950
 LAST_YEAR = 2100
 
-# The three families of actors whose alliance the registry documents.
+# The three families of actors whose alliance the registry documents, as bits
+# of `Case.family_mask`; every other actor type counts as OTHER.
 FAMILIES = ("collectivite", "entreprise", "association")
+
+
+class Family(models.IntegerChoices):
+    COLLECTIVITE = 1, _("Collectivité")
+    ENTREPRISE = 2, _("Entreprise")
+    ASSOCIATION = 4, _("Association")
+    OTHER = 8, _("Autre acteur")
+
+
+ALL_THREE_FAMILIES = Family.COLLECTIVITE | Family.ENTREPRISE | Family.ASSOCIATION
 
 
 class CaseStatus(models.TextChoices):
@@ -47,6 +58,11 @@ class CaseQuerySet(models.QuerySet):
 
     def pioneers(self):
         return self.filter(is_pioneer=True)
+
+    def with_all_three_families(self):
+        return self.alias(
+            three=models.F("family_mask").bitand(ALL_THREE_FAMILIES)
+        ).filter(family_mask__gte=ALL_THREE_FAMILIES, three=ALL_THREE_FAMILIES)
 
     def located_in(self, territory):
         """Cases placed in `territory` or anywhere below it (a commune case is
@@ -179,6 +195,12 @@ class Case(models.Model):
         _("version"), default=1, help_text=_("Incrémentée à chaque enregistrement.")
     )
     is_demo = models.BooleanField(_("donnée de démonstration"), default=False)
+    family_mask = models.PositiveSmallIntegerField(
+        _("familles de partenaires"),
+        default=0,
+        editable=False,
+        help_text=_("Somme des familles présentes au tour de table (voir Family)."),
+    )
 
     # Search documents, rebuilt by `registry.search.refresh_search_documents`:
     # partner and territory names, then every text folded (SQLite), then the
@@ -219,6 +241,7 @@ class Case(models.Model):
                 fields=["is_pioneer"], condition=models.Q(is_pioneer=True), name="case_pioneer"
             ),
             models.Index(fields=["owner", "status"], name="case_owner_status"),
+            models.Index(fields=["status", "family_mask"], name="case_status_families"),
         ]
 
     def __str__(self):
@@ -238,6 +261,10 @@ class Case(models.Model):
     def terms_of(self, vocabulary_code):
         """Terms of one vocabulary, from the prefetched `terms` when there."""
         return [t for t in self.terms.all() if t.vocabulary.code == vocabulary_code]
+
+    @property
+    def has_all_three_families(self):
+        return self.family_mask & ALL_THREE_FAMILIES == ALL_THREE_FAMILIES
 
     @property
     def themes(self):

@@ -21,7 +21,8 @@ class OrganizationQuerySet(models.QuerySet):
         by_name = models.Q()
         for word in key.split():
             by_name &= models.Q(name_key__contains=word)
-        return self.filter(by_name | models.Q(siren=code) | models.Q(siret=code) | models.Q(rna=code))
+        by_code = models.Q(siren=code) | models.Q(siret=code) | models.Q(rna=code)
+        return self.filter(by_name | by_code)
 
     def with_published_cases(self):
         from registry.models.case import CaseStatus
@@ -118,6 +119,14 @@ class Organization(models.Model):
     def __str__(self):
         return self.name
 
+    def save(self, *args, **kwargs):
+        # Derived columns of this row only: the search key and, once, the slug.
+        self.name = " ".join(self.name.split())
+        self.name_key = normalize(self.name)
+        if not self.slug:
+            self.slug = unique_slug(Organization, self.name)
+        super().save(*args, **kwargs)
+
     def get_absolute_url(self):
         return reverse("organization_detail", kwargs={"slug": self.slug})
 
@@ -149,13 +158,6 @@ class Organization(models.Model):
         }:
             raise ValidationError({"rna": _("Seules les associations ont un numéro RNA.")})
 
-    def save(self, *args, **kwargs):
-        # Derived columns of this row only: the search key and, once, the slug.
-        self.name = " ".join(self.name.split())
-        self.name_key = normalize(self.name)
-        if not self.slug:
-            self.slug = unique_slug(Organization, self.name)
-        super().save(*args, **kwargs)
 
 
 def unique_slug(model, text, max_length=100):

@@ -97,6 +97,11 @@ class Term(models.Model):
     def __str__(self):
         return self.label
 
+    def get_absolute_url(self):
+        return reverse(
+            "term_detail", kwargs={"vocabulary": self.vocabulary.code, "code": self.code}
+        )
+
     @property
     def label(self):
         return localized(self, "label")
@@ -108,8 +113,3 @@ class Term(models.Model):
     @property
     def vocabulary_code(self):
         return self.vocabulary.code
-
-    def get_absolute_url(self):
-        return reverse(
-            "term_detail", kwargs={"vocabulary": self.vocabulary.code, "code": self.code}
-        )
