@@ -8,5 +8,6 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("", include("registry.urls")),
     prefix_default_language=False,
 )

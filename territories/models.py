@@ -77,6 +77,10 @@ class TerritoryQuerySet(models.QuerySet):
             qs = qs.exclude(pk=territory.pk)
         return qs
 
+    def containing_any(self, territories):
+        """Every territory at or above any of `territories`."""
+        return self.filter(descendant_links__descendant__in=territories).distinct()
+
     def search(self, text):
         """Accent-, case- and hyphen-insensitive name lookup, prefix match on each word."""
         key = normalize(text)

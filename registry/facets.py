@@ -1,0 +1,229 @@
+"""Live facet counts for a selection of cases.
+
+Counts are computed in the database with one GROUP BY per kind of facet, over
+the ids of the current selection, so the number of queries depends on which
+filters are in use, never on the number of cases. A facet the visitor is
+filtering on is counted without its own filter (disjunctive faceting), so the
+other options of that facet keep showing what choosing them would add.
+"""
+
+from dataclasses import dataclass, field
+
+from django.db.models import Count, F, Q
+from django.db.models.functions import Coalesce
+from django.utils.translation import gettext_lazy as _
+
+from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter
+from registry.models import ALL_THREE_FAMILIES, Case, CasePartner, CaseTerritory
+from territories.models import Territory, TerritoryKind
+
+
+@dataclass
+class Option:
+    code: str
+    label: str
+    count: int
+    selected: bool = False
+    level: int = 0
+    description: str = ""
+
+
+@dataclass
+class Facet:
+    name: str
+    label: str
+    options: list = field(default_factory=list)
+
+    @property
+    def selected(self):
+        return [option for option in self.options if option.selected]
+
+    @property
+    def is_active(self):
+        return any(option.selected for option in self.options)
+
+
+def ids_of(qs):
+    return qs.order_by().values("pk")
+
+
+def term_counts(case_ids, vocabularies=None):
+    """{term_id: cases}, parents counted once per case whatever the number of children."""
+    through = Case.terms.through.objects.filter(case_id__in=case_ids)
+    if vocabularies is not None:
+        through = through.filter(term__vocabulary__code__in=vocabularies)
+    counts = dict(
+        through.values_list("term_id").annotate(n=Count("case_id")).values_list("term_id", "n")
+    )
+    rolled_up = (
+        through.filter(term__parent__isnull=False)
+        .values_list("term__parent_id")
+        .annotate(n=Count("case_id", distinct=True))
+        .values_list("term__parent_id", "n")
+    )
+    for parent_id, n in rolled_up:
+        counts[parent_id] = max(counts.get(parent_id, 0), n)
+    return counts
+
+
+def territory_counts(case_ids, kinds):
+    rows = (
+        CaseTerritory.objects.filter(
+            case_id__in=case_ids, territory__ancestor_links__ancestor__kind__in=kinds
+        )
+        .values_list("territory__ancestor_links__ancestor_id")
+        .annotate(n=Count("case_id", distinct=True))
+        .values_list("territory__ancestor_links__ancestor_id", "n")
+    )
+    return dict(rows)
+
+
+def actor_counts(case_ids):
+    rows = (
+        CasePartner.objects.filter(case_id__in=case_ids)
+        .annotate(
+            family=Coalesce("organization__actor_type__parent_id", "organization__actor_type_id")
+        )
+        .values_list("family")
+        .annotate(n=Count("case_id", distinct=True))
+        .values_list("family", "n")
+    )
+    return dict(rows)
+
+
+def column_counts(qs, column):
+    return dict(qs.order_by().values_list(column).annotate(n=Count("pk")).values_list(column, "n"))
+
+
+def summary(qs):
+    """Total and the yes/no facets of a selection, in one query."""
+    return qs.order_by().alias(three=F("family_mask").bitand(ALL_THREE_FAMILIES)).aggregate(
+        total=Count("pk"),
+        pioneers=Count("pk", filter=Q(is_pioneer=True)),
+        ongoing=Count("pk", filter=Q(end_year__isnull=True)),
+        ended=Count("pk", filter=Q(end_year__isnull=False)),
+        all_three=Count("pk", filter=Q(three=ALL_THREE_FAMILIES)),
+    )
+
+
+class FacetCounter:
+    """Builds every facet of a `CaseFilter` whose form is valid."""
+
+    def __init__(self, filterset: CaseFilter):
+        self.filterset = filterset
+        self.index = filterset.term_index
+        self.data = filterset.form.cleaned_data
+        self.selection = filterset.qs
+
+    def without(self, *params):
+        data = self.filterset.data.copy()
+        for param in params:
+            data.pop(param, None)
+        return CaseFilter(data, self.filterset.queryset, term_index=self.index).qs
+
+    def selected_codes(self, param):
+        return {getattr(value, "code", value) for value in self.data.get(param) or []}
+
+    def compute(self):
+        selection_ids = ids_of(self.selection)
+        facets = {}
+        counts = term_counts(selection_ids, vocabularies=[*TERM_FACETS.values(), "actor_type"])
+        for param, vocabulary in TERM_FACETS.items():
+            facet_counts = counts
+            if self.data.get(param):
+                facet_counts = term_counts(ids_of(self.without(param)), [vocabulary])
+            facets[param] = self.term_facet(param, vocabulary, facet_counts)
+        actor_selection = self.without("actor") if self.data.get("actor") else self.selection
+        facets["actor"] = self.term_facet(
+            "actor", "actor_type", actor_counts(ids_of(actor_selection)), top_level_only=True
+        )
+        for param, column in (("phase", "phase_id"), ("scale", "scale_id")):
+            qs = self.without(param) if self.data.get(param) else self.selection
+            facets[param] = self.term_facet(
+                param, column.removesuffix("_id"), column_counts(qs, column)
+            )
+        facets.update(self.territory_facets())
+        return facets
+
+    def term_facet(self, param, vocabulary, counts, top_level_only=False):
+        selected = self.selected_codes(param)
+        terms = self.index.of(vocabulary)
+        facet = Facet(param, CaseFilter.base_filters[param].label)
+        for term in terms:
+            if top_level_only and term.parent_id:
+                continue
+            count = counts.get(term.pk, 0)
+            if not (count or term.code in selected or term.is_active):
+                continue
+            facet.options.append(
+                Option(
+                    term.code,
+                    term.label,
+                    count,
+                    selected=term.code in selected,
+                    level=1 if term.parent_id else 0,
+                    description=term.description,
+                )
+            )
+        return facet
+
+    def territory_facets(self):
+        territory_params = [p for p in TERRITORY_FACETS if self.data.get(p)]
+        qs = self.without(*territory_params) if territory_params else self.selection
+        regions = self.data.get("region") or []
+        departements = self.data.get("departement") or []
+        epcis = self.data.get("epci") or []
+        kinds = [TerritoryKind.REGION, TerritoryKind.DEPARTEMENT]
+        if departements or epcis:
+            kinds.append(TerritoryKind.EPCI)
+        if epcis or departements:
+            kinds.append(TerritoryKind.COMMUNE)
+        counts = territory_counts(ids_of(qs), kinds)
+        shown = Territory.objects.filter(
+            Q(pk__in=[pk for pk, n in counts.items() if n])
+            | Q(pk__in=[t.pk for p in TERRITORY_FACETS for t in self.data.get(p) or []])
+        ).only("id", "kind", "code", "name", "name_key", "region_id", "departement_id")
+        by_kind = {kind: [] for kind in TERRITORY_FACETS.values()}
+        for territory in shown:
+            by_kind[territory.kind].append(territory)
+
+        def build(param, territories, limit=None):
+            selected = self.selected_codes(param)
+            options = [
+                Option(t.code, t.label, counts.get(t.pk, 0), selected=t.code in selected)
+                for t in territories
+            ]
+            if limit:
+                options.sort(key=lambda o: (not o.selected, -o.count))
+                options = sorted(options[:limit], key=lambda o: o.label)
+            return Facet(param, CaseFilter.base_filters[param].label, options)
+
+        region_ids = {t.pk for t in regions}
+        departement_list = [
+            t for t in by_kind[TerritoryKind.DEPARTEMENT]
+            if not region_ids or t.region_id in region_ids
+        ]
+        facets = {
+            "region": build("region", sorted(by_kind[TerritoryKind.REGION], key=name_order)),
+            "departement": build("departement", sorted(departement_list, key=code_order)),
+        }
+        if departements or epcis:
+            facets["epci"] = build("epci", by_kind[TerritoryKind.EPCI], limit=40)
+            facets["commune"] = build("commune", by_kind[TerritoryKind.COMMUNE], limit=40)
+        return facets
+
+
+def name_order(territory):
+    return territory.name_key
+
+
+def code_order(territory):
+    return territory.code
+
+
+YES_NO_LABELS = {
+    "pioneer": _("Expériences pionnières"),
+    "ongoing": _("En cours"),
+    "ended": _("Terminées"),
+    "all_three": _("Réunissent les trois familles"),
+}

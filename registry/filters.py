@@ -1,0 +1,352 @@
+"""The one `FilterSet` of cases, shared by the search page, the observatory,
+the feeds, the exports and the API: the same names, the same meaning.
+
+Every value is validated: an unknown code or a malformed year is a form error
+(a message on the page, a 400 from the API), never a 500.
+"""
+
+import re
+
+import django_filters
+from django import forms
+from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import Case as Choose
+from django.db.models import F, Q, Value, When
+from django.db.models.functions import Collate
+from django.utils.translation import gettext_lazy as _
+
+from registry.models import Case, CasePartner, Term
+from registry.models.case import FIRST_YEAR, LAST_YEAR
+from territories.models import Territory, TerritoryKind, normalize
+
+# URL parameter -> vocabulary code, for every facet made of référentiel terms.
+TERM_FACETS = {
+    "theme": "theme",
+    "practice": "practice",
+    "partnership": "partnership_type",
+    "form": "coconstruction_form",
+    "objective": "objective",
+    "impact": "impact_axis",
+    "prism": "challenge_prism",
+}
+TERRITORY_FACETS = {
+    "region": TerritoryKind.REGION,
+    "departement": TerritoryKind.DEPARTEMENT,
+    "epci": TerritoryKind.EPCI,
+    "commune": TerritoryKind.COMMUNE,
+}
+SORTS = {
+    "relevance": _("Pertinence"),
+    "newest": _("Plus récentes"),
+    "oldest": _("Plus anciennes"),
+    "title": _("Titre (A → Z)"),
+}
+MAX_VALUES = 50
+
+
+class TermIndex:
+    """Every term, loaded in one query and shared by all the filters of a request."""
+
+    def __init__(self):
+        self.terms = list(Term.objects.select_related("vocabulary", "parent"))
+        self.by_code = {(t.vocabulary.code, t.code): t for t in self.terms}
+
+    def of(self, vocabulary_code):
+        return [t for t in self.terms if t.vocabulary.code == vocabulary_code]
+
+    def get(self, vocabulary_code, code):
+        return self.by_code.get((vocabulary_code, code))
+
+
+class CodeListField(forms.Field):
+    """Several codes from a query string (`?theme=a&theme=b`), checked against a lookup."""
+
+    widget = forms.SelectMultiple
+
+    def __init__(self, *, lookup, **kwargs):
+        self.lookup = lookup
+        kwargs.setdefault("required", False)
+        super().__init__(**kwargs)
+
+    def to_python(self, value):
+        if not value:
+            return []
+        if isinstance(value, str):
+            value = [value]
+        codes = [str(code).strip() for code in value if str(code).strip()]
+        if len(codes) > MAX_VALUES:
+            raise forms.ValidationError(
+                _("Trop de valeurs (%(max)d au plus)."), params={"max": MAX_VALUES}
+            )
+        found = self.lookup(codes)
+        unknown = [code for code in codes if code not in found]
+        if unknown:
+            raise forms.ValidationError(
+                _("Code inconnu : %(codes)s."),
+                code="unknown_code",
+                params={"codes": ", ".join(unknown[:5])},
+            )
+        return [found[code] for code in dict.fromkeys(codes)]
+
+    def widget_attrs(self, widget):
+        return {}
+
+
+class TermFilter(django_filters.Filter):
+    field_class = CodeListField
+
+    def __init__(self, *, vocabulary, **kwargs):
+        self.vocabulary = vocabulary
+        super().__init__(**kwargs)
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            index = self.parent.term_index
+            self.extra["lookup"] = lambda codes: {
+                code: index.get(self.vocabulary, code)
+                for code in codes
+                if index.get(self.vocabulary, code) is not None
+            }
+            self._field = super().field
+        return self._field
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.tagged(value)
+
+
+class TerritoryFilter(django_filters.Filter):
+    field_class = CodeListField
+
+    def __init__(self, *, kind, **kwargs):
+        self.kind = kind
+        super().__init__(**kwargs)
+
+    @property
+    def field(self):
+        if not hasattr(self, "_field"):
+            kind = self.kind
+            self.extra["lookup"] = lambda codes: {
+                t.code: t
+                for t in Territory.objects.filter(kind=kind, code__in=codes).select_related(
+                    "departement"
+                )
+            }
+            self._field = super().field
+        return self._field
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        return qs.located_in(value)
+
+
+def french_title():
+    """Title sorted the French way on PostgreSQL (ICU: « Égalité » among the E)."""
+    if connection.vendor == "postgresql":
+        return Collate("title", "fr-x-icu")
+    return F("title")
+
+
+def parse_search(text):
+    """Split a websearch-style query into (phrases, words, excluded words), folded."""
+    text = text or ""
+    phrases = [normalize(p) for p in re.findall(r'"([^"]+)"', text)]
+    rest = re.sub(r'"[^"]*"?', " ", text)
+    words, excluded = [], []
+    for token in rest.split():
+        if token.lower() == "or":
+            continue
+        if token.startswith("-") and len(token) > 1:
+            excluded.extend(normalize(token[1:]).split())
+        else:
+            words.extend(normalize(token).split())
+    return [p for p in phrases if p], words, excluded
+
+
+def full_text(qs, text):
+    """Cases matching `text`, with a `rank` annotation (PostgreSQL: French stemming
+    and ranking; SQLite: every word found in the folded text)."""
+    if connection.vendor == "postgresql":
+        query = SearchQuery(text, search_type="websearch", config="registry_fr")
+        return qs.filter(search_vector=query).annotate(
+            rank=SearchRank(F("search_vector"), query, cover_density=True)
+        )
+    phrases, words, excluded = parse_search(text)
+    if not (phrases or words or excluded):
+        return qs.annotate(rank=Value(0.0))
+    for fragment in [*phrases, *words]:
+        qs = qs.filter(search_text__contains=fragment)
+    for word in excluded:
+        qs = qs.exclude(search_text__contains=word)
+    title_hit = Q()
+    for fragment in [*phrases, *words]:
+        title_hit &= Q(title__icontains=fragment)
+    return qs.annotate(
+        rank=Choose(When(title_hit, then=Value(1.0)), default=Value(0.5))
+        if (phrases or words)
+        else Value(0.5)
+    )
+
+
+def headline(qs, text):
+    """On PostgreSQL, the summary with the matching words wrapped in <mark>."""
+    if connection.vendor != "postgresql" or not text:
+        return qs
+    query = SearchQuery(text, search_type="websearch", config="registry_fr")
+    return qs.annotate(
+        summary_headline=SearchHeadline(
+            "summary",
+            query,
+            config="registry_fr",
+            start_sel="<mark>",
+            stop_sel="</mark>",
+            highlight_all=True,
+        )
+    )
+
+
+class CaseFilter(django_filters.FilterSet):
+    q = django_filters.CharFilter(
+        label=_("Recherche"), method="filter_text", max_length=200, strip=True
+    )
+    region = TerritoryFilter(kind=TerritoryKind.REGION, label=_("Région"))
+    departement = TerritoryFilter(kind=TerritoryKind.DEPARTEMENT, label=_("Département"))
+    epci = TerritoryFilter(kind=TerritoryKind.EPCI, label=_("Intercommunalité"))
+    commune = TerritoryFilter(kind=TerritoryKind.COMMUNE, label=_("Commune"))
+    theme = TermFilter(vocabulary="theme", label=_("Thème"))
+    practice = TermFilter(vocabulary="practice", label=_("Pratique du référentiel"))
+    partnership = TermFilter(vocabulary="partnership_type", label=_("Type de partenariat"))
+    form = TermFilter(vocabulary="coconstruction_form", label=_("Forme de co-construction"))
+    objective = TermFilter(vocabulary="objective", label=_("Objectif"))
+    impact = TermFilter(vocabulary="impact_axis", label=_("Axe d'impact"))
+    prism = TermFilter(vocabulary="challenge_prism", label=_("Prisme des enjeux"))
+    actor = TermFilter(
+        vocabulary="actor_type", label=_("Type de partenaire"), method="filter_actor"
+    )
+    families = django_filters.ChoiceFilter(
+        label=_("Familles d'acteurs"),
+        choices=[("all", _("Réunit collectivité, entreprise et association"))],
+        method="filter_families",
+    )
+    phase = TermFilter(vocabulary="phase", label=_("Étape"), method="filter_phase")
+    scale = TermFilter(vocabulary="scale", label=_("Échelle"), method="filter_scale")
+    year_min = django_filters.NumberFilter(
+        field_name="start_year", lookup_expr="gte", label=_("Démarrée à partir de"),
+        min_value=FIRST_YEAR, max_value=LAST_YEAR,
+    )
+    year_max = django_filters.NumberFilter(
+        field_name="start_year", lookup_expr="lte", label=_("Démarrée au plus tard en"),
+        min_value=FIRST_YEAR, max_value=LAST_YEAR,
+    )
+    pioneer = django_filters.BooleanFilter(
+        label=_("Expériences pionnières seulement"), method="filter_pioneer",
+        widget=forms.CheckboxInput,
+    )
+    ongoing = django_filters.ChoiceFilter(
+        label=_("En cours ou terminée"),
+        choices=[("yes", _("En cours")), ("no", _("Terminée"))],
+        method="filter_ongoing",
+    )
+    sort = django_filters.ChoiceFilter(
+        label=_("Trier par"), choices=list(SORTS.items()), method="filter_sort",
+        empty_label=None,
+    )
+
+    class Meta:
+        model = Case
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, term_index=None, **kwargs):
+        self.term_index = term_index or TermIndex()
+        if queryset is None:
+            queryset = Case.objects.published()
+        super().__init__(data, queryset, **kwargs)
+
+    def is_valid(self):
+        valid = super().is_valid()
+        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
+        year_min, year_max = data.get("year_min"), data.get("year_max")
+        if year_min is not None and year_max is not None and year_min > year_max:
+            self.form.add_error(
+                "year_max", _("L'année de fin de la période précède son année de début.")
+            )
+            return False
+        return valid
+
+    @property
+    def text(self):
+        return (self.form.cleaned_data.get("q") or "") if self.form.is_valid() else ""
+
+    @property
+    def sort_order(self):
+        if not self.form.is_valid():
+            return "newest"
+        sort = self.form.cleaned_data.get("sort") or ("relevance" if self.text else "newest")
+        if sort == "relevance" and not self.text:
+            return "newest"
+        return sort
+
+    def filter_queryset(self, queryset):
+        queryset = super().filter_queryset(queryset)
+        return self.order(queryset)
+
+    def order(self, qs):
+        sort = self.sort_order
+        if sort == "relevance":
+            return qs.order_by(F("rank").desc(), F("published_at").desc(nulls_last=True), "-id")
+        if sort == "oldest":
+            return qs.order_by(F("published_at").asc(nulls_last=True), "id")
+        if sort == "title":
+            return qs.order_by(french_title(), "id")
+        return qs.order_by(F("published_at").desc(nulls_last=True), "-id")
+
+    def filter_text(self, qs, name, value):
+        if not value:
+            return qs
+        return full_text(qs, value)
+
+    def filter_actor(self, qs, name, value):
+        if not value:
+            return qs
+        partners = CasePartner.objects.filter(
+            Q(organization__actor_type__in=value) | Q(organization__actor_type__parent__in=value)
+        )
+        return qs.filter(pk__in=partners.values("case_id"))
+
+    def filter_families(self, qs, name, value):
+        return qs.with_all_three_families() if value == "all" else qs
+
+    def filter_phase(self, qs, name, value):
+        return qs.filter(phase__in=value) if value else qs
+
+    def filter_scale(self, qs, name, value):
+        return qs.filter(scale__in=value) if value else qs
+
+    def filter_pioneer(self, qs, name, value):
+        return qs.filter(is_pioneer=True) if value else qs
+
+    def filter_ongoing(self, qs, name, value):
+        if value == "yes":
+            return qs.filter(end_year__isnull=True)
+        if value == "no":
+            return qs.filter(end_year__isnull=False)
+        return qs
+
+    def filter_sort(self, qs, name, value):
+        return qs  # applied last, in `order`
+
+    def active_filters(self):
+        """(parameter, value object) pairs of the valid filters in use."""
+        if not self.form.is_valid():
+            return []
+        active = []
+        for name, value in self.form.cleaned_data.items():
+            if name == "sort" or value in (None, "", [], False):
+                continue
+            active.append((name, value))
+        return active
+

@@ -1,0 +1,305 @@
+"""Public pages: home, search, case pages, pioneers. Only published cases."""
+
+import json
+
+from django.conf import settings
+from django.core.paginator import Paginator
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.utils.functional import cached_property
+from django.utils.safestring import mark_safe
+from django.utils.translation import gettext as _
+
+from registry.facets import FacetCounter, summary
+from registry.filters import SORTS, CaseFilter, TermIndex, headline
+from registry.models import (
+    Case,
+    CasePartner,
+    CaseStatus,
+    CaseTerritory,
+    Organization,
+    Term,
+)
+from territories.models import Territory
+
+PAGE_SIZE = 20
+
+
+class KnownCountPaginator(Paginator):
+    """A paginator told the count it would otherwise ask the database again."""
+
+    def __init__(self, object_list, per_page, *, count, **kwargs):
+        super().__init__(object_list, per_page, **kwargs)
+        self._known_count = count
+
+    @cached_property
+    def count(self):
+        return self._known_count
+
+
+def home(request):
+    published = Case.objects.published()
+    figures = summary(published)
+    figures["organizations"] = Organization.objects.filter(
+        roster_entries__case__status=CaseStatus.PUBLISHED
+    ).aggregate(n=Count("pk", distinct=True))["n"]
+    figures["territories"] = (
+        CaseTerritory.objects.filter(case__status=CaseStatus.PUBLISHED)
+        .aggregate(n=Count("territory_id", distinct=True))["n"]
+    )
+    figures["all_three_share"] = (
+        round(100 * figures["all_three"] / figures["total"]) if figures["total"] else 0
+    )
+    index = TermIndex()
+    context = {
+        "figures": figures,
+        "pioneers": published.pioneers().for_list().order_by("-pioneer_at", "-id")[:3],
+        "latest": published.for_list().order_by("-published_at", "-id")[:6],
+        "themes": index.of("theme"),
+        "regions": Territory.objects.regions().order_by("name_key"),
+    }
+    return render(request, "registry/home.html", context)
+
+
+def case_list(request):
+    # Always bound, so that an empty query string is a valid, unfiltered selection.
+    filterset = CaseFilter(request.GET, term_index=TermIndex())
+    # An invalid value is reported on the page; the valid filters still apply.
+    valid = filterset.is_valid()
+    selection = filterset.qs
+    figures = summary(selection)
+    paginator = KnownCountPaginator(
+        headline(selection.for_list(), filterset.text), PAGE_SIZE, count=figures["total"]
+    )
+    page = paginator.get_page(request.GET.get("page"))
+    facets = FacetCounter(filterset).compute()
+    page_range = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    context = {
+        "filterset": filterset,
+        "form": filterset.form,
+        "errors": _error_messages(filterset),
+        "page": page,
+        "figures": figures,
+        "facets": facets,
+        "sorts": SORTS,
+        "sort": filterset.sort_order,
+        "text": filterset.text,
+        "chips": filter_chips(request, filterset) if valid else [],
+        "page_range": list(page_range),
+        "breadcrumbs": [(_("Expériences"), None)],
+    }
+    template = "registry/case_list.html"
+    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
+        template = "registry/_search_zone.html"
+    return render(request, template, context)
+
+
+def filter_chips(request, filterset):
+    """One removable chip per filter value in use: (label, link without it)."""
+    chips = []
+    for name, value in filterset.active_filters():
+        label = filterset.form.fields[name].label
+        values = value if isinstance(value, list) else [value]
+        for item in values:
+            query = request.GET.copy()
+            query.pop("page", None)
+            code = getattr(item, "code", None)
+            if code is not None:
+                query.setlist(name, [v for v in query.getlist(name) if v != code])
+                text = getattr(item, "label", str(item))
+            else:
+                query.pop(name, None)
+                text = display_value(filterset.form.fields[name], item)
+            chips.append(
+                {
+                    "label": _("%(filter)s : %(value)s") % {"filter": label, "value": text},
+                    "url": "?" + query.urlencode(),
+                }
+            )
+    return chips
+
+
+def display_value(field, value):
+    choices = dict(getattr(field, "choices", []) or [])
+    if value is True:
+        return _("oui")
+    return str(choices.get(value, value))
+
+
+def _error_messages(filterset):
+    if filterset.form.is_valid():
+        return []
+    messages = []
+    for name, errors in filterset.form.errors.items():
+        label = filterset.form.fields[name].label if name in filterset.form.fields else name
+        for error in errors:
+            messages.append(_("%(filter)s : %(value)s") % {"filter": label, "value": error})
+    return messages
+
+
+def case_detail(request, slug):
+    queryset = Case.objects.visible_to(request.user).select_related(
+        "phase", "scale", "owner", "pioneer_by"
+    ).prefetch_related(
+        Prefetch(
+            "roster",
+            queryset=CasePartner.objects.select_related(
+                "organization",
+                "organization__actor_type",
+                "organization__actor_type__parent",
+                "organization__seat",
+                "role",
+            ),
+        ),
+        Prefetch(
+            "case_territories",
+            queryset=CaseTerritory.objects.select_related(
+                "territory", "territory__departement", "territory__region"
+            ),
+        ),
+        Prefetch("terms", queryset=Term.objects.select_related("vocabulary", "parent")),
+        Prefetch("pioneer_criteria", queryset=Term.objects.select_related("vocabulary")),
+        "sources",
+    )
+    case = get_object_or_404(queryset, slug=slug)
+    context = {
+        "case": case,
+        "roster_by_family": roster_by_family(case),
+        "tags": tags_by_vocabulary(case),
+        "similar": similar_cases(case),
+        "is_preview": case.status != CaseStatus.PUBLISHED,
+        "json_ld": json_ld(case),
+        "breadcrumbs": [(_("Expériences"), reverse("case_list")), (case.title, None)],
+    }
+    return render(request, "registry/case_detail.html", context)
+
+
+JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
+
+
+def json_ld(case):
+    """schema.org description of a published case, safe inside a <script> element."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "CreativeWork",
+        "name": case.title,
+        "abstract": case.summary,
+        "url": settings.SITE_URL + case.get_absolute_url(),
+        "inLanguage": "fr",
+        "keywords": [
+            t.label for t in case.terms.all() if t.vocabulary.code in {"theme", "practice"}
+        ],
+        "spatialCoverage": [
+            {
+                "@type": "AdministrativeArea",
+                "name": link.territory.name,
+                "identifier": link.territory.code,
+            }
+            for link in case.case_territories.all()
+        ],
+        "contributor": [
+            {"@type": "Organization", "name": entry.organization.name}
+            for entry in case.roster.all()
+        ],
+    }
+    if case.published_at:
+        data["datePublished"] = case.published_at.date().isoformat()
+    if case.start_year:
+        data["temporalCoverage"] = f"{case.start_year}/{case.end_year or '..'}"
+    return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_ESCAPES))  # noqa: S308
+
+
+FAMILY_ORDER = ["collectivite", "entreprise", "association"]
+
+
+def roster_by_family(case):
+    """Roster entries grouped by family (collectivités, companies, associations, others)."""
+    groups = {}
+    for entry in case.roster.all():
+        actor = entry.organization.actor_type
+        family = actor.parent or actor
+        groups.setdefault(family.code, {"family": family, "entries": []})["entries"].append(entry)
+    return sorted(
+        groups.values(),
+        key=lambda g: (
+            FAMILY_ORDER.index(g["family"].code) if g["family"].code in FAMILY_ORDER else 9,
+            g["family"].position,
+        ),
+    )
+
+
+TAG_SECTIONS = [
+    ("theme", "theme"),
+    ("practice", "practice"),
+    ("partnership_type", "partnership"),
+    ("coconstruction_form", "form"),
+    ("objective", "objective"),
+    ("impact_axis", "impact"),
+    ("challenge_prism", "prism"),
+]
+
+
+def tags_by_vocabulary(case):
+    sections = []
+    for vocabulary, param in TAG_SECTIONS:
+        terms = case.terms_of(vocabulary)
+        if terms:
+            sections.append(
+                {"vocabulary": terms[0].vocabulary, "param": param, "terms": terms}
+            )
+    return sections
+
+
+def similar_cases(case, limit=4):
+    """Published cases sharing practices and themes, nearest territory first.
+
+    Looks in the case's départements, then its régions, then everywhere, so that
+    each step stays a small GROUP BY even with 100 000 cases."""
+    term_ids = [t.pk for t in case.terms.all() if t.vocabulary.code in {"practice", "theme"}]
+    if not term_ids:
+        return []
+    places = [link.territory for link in case.case_territories.all()]
+    areas = [
+        Territory.objects.containing_any(places).departements(),
+        Territory.objects.containing_any(places).regions(),
+        None,
+    ]
+    found = []
+    for area in areas:
+        qs = Case.objects.published().exclude(pk__in=[case.pk, *[c.pk for c in found]])
+        if area is not None:
+            qs = qs.filter(
+                pk__in=CaseTerritory.objects.filter(
+                    territory__ancestor_links__ancestor__in=area
+                ).values("case_id")
+            )
+        found += list(
+            qs.annotate(shared=Count("terms", filter=Q(terms__in=term_ids)))
+            .filter(shared__gte=1)
+            .order_by("-shared", "-published_at")
+            .for_list()[: limit - len(found)]
+        )
+        if len(found) >= limit:
+            break
+    return found
+
+
+def pioneers(request):
+    cases = (
+        Case.objects.published()
+        .pioneers()
+        .for_list()
+        .prefetch_related(
+            Prefetch("pioneer_criteria", queryset=Term.objects.select_related("vocabulary"))
+        )
+        .order_by("-pioneer_at", "-id")
+    )
+    paginator = Paginator(cases, PAGE_SIZE)
+    page = paginator.get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "page_range": list(paginator.get_elided_page_range(page.number)),
+        "breadcrumbs": [(_("Expériences pionnières"), None)],
+    }
+    return render(request, "registry/pioneers.html", context)
