@@ -9,10 +9,27 @@ from registry.models.case import (
     CaseTerritory,
     Family,
 )
+from registry.models.moderation import (
+    Action,
+    AuditLog,
+    CaseRevision,
+    CaseVersion,
+    ModerationReason,
+    RevisionStatus,
+)
 from registry.models.organization import Organization
 from registry.models.vocabulary import Basis, Term, Vocabulary
+from registry.models.workflow import TRANSITIONS, TransitionNotAllowed
 
 __all__ = [
+    "Action",
+    "AuditLog",
+    "CaseRevision",
+    "CaseVersion",
+    "ModerationReason",
+    "RevisionStatus",
+    "TRANSITIONS",
+    "TransitionNotAllowed",
     "ALL_THREE_FAMILIES",
     "FAMILIES",
     "Family",

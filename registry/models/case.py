@@ -8,6 +8,7 @@ from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
 from registry.models.vocabulary import Term
+from registry.models.workflow import CaseWorkflow
 
 FIRST_YEAR = 1950
 LAST_YEAR = 2100
@@ -94,7 +95,13 @@ class CaseQuerySet(models.QuerySet):
         )
 
 
-class Case(models.Model):
+SNAPSHOT_FIELDS = (
+    "title", "summary", "description", "context", "actions", "results", "lessons",
+    "start_year", "end_year", "contact_email",
+)
+
+
+class Case(CaseWorkflow, models.Model):
     title = models.CharField(_("titre"), max_length=200)
     slug = models.SlugField(_("identifiant d'URL"), max_length=220, unique=True)
     summary = models.TextField(
@@ -191,6 +198,7 @@ class Case(models.Model):
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
     published_at = models.DateTimeField(_("publiée le"), null=True, blank=True)
+    submitted_at = models.DateTimeField(_("soumise le"), null=True, blank=True)
     version = models.PositiveIntegerField(
         _("version"), default=1, help_text=_("Incrémentée à chaque enregistrement.")
     )
@@ -249,6 +257,89 @@ class Case(models.Model):
 
     def get_absolute_url(self):
         return reverse("case_detail", kwargs={"slug": self.slug})
+
+    def snapshot(self):
+        """Everything a contributor edits, as plain data: compared field by field
+        between versions, stored in revisions, restored by `apply_snapshot`."""
+        data = {name: getattr(self, name) for name in SNAPSHOT_FIELDS}
+        data["phase"] = self.phase.code if self.phase_id else None
+        data["scale"] = self.scale.code if self.scale_id else None
+        data["territories"] = sorted(
+            [link.territory.kind, link.territory.code]
+            for link in self.case_territories.select_related("territory")
+        )
+        data["terms"] = sorted(
+            [t.vocabulary.code, t.code] for t in self.terms.select_related("vocabulary")
+        )
+        data["roster"] = [
+            {
+                "organization": entry.organization_id,
+                "organization_name": entry.organization.name,
+                "role": entry.role.code,
+                "contribution": entry.contribution,
+            }
+            for entry in self.roster.select_related("organization", "role")
+        ]
+        data["sources"] = [
+            {"title": source.title, "url": source.url} for source in self.sources.all()
+        ]
+        return data
+
+    def apply_snapshot(self, data):
+        """Write `data` (from `snapshot()`) onto this case and its related rows.
+
+        The caller wraps it in a transaction and refreshes the case index."""
+        from registry.models.organization import Organization
+        from territories.models import Territory
+
+        for name in SNAPSHOT_FIELDS:
+            if name in data:
+                setattr(self, name, data[name])
+        terms = {(t.vocabulary.code, t.code): t for t in Term.objects.select_related("vocabulary")}
+        self.phase = terms.get(("phase", data.get("phase")))
+        self.scale = terms.get(("scale", data.get("scale")))
+        self.version += 1
+        self.save()
+        self.terms.set(
+            [terms[tuple(pair)] for pair in data.get("terms", []) if tuple(pair) in terms]
+        )
+        self.case_territories.all().delete()
+        for kind, code in data.get("territories", []):
+            territory = Territory.objects.filter(kind=kind, code=code).first()
+            if territory is not None:
+                CaseTerritory.objects.create(case=self, territory=territory)
+        self.roster.all().delete()
+        organizations = Organization.objects.in_bulk(
+            [entry["organization"] for entry in data.get("roster", [])]
+        )
+        for position, entry in enumerate(data.get("roster", [])):
+            organization = organizations.get(entry["organization"])
+            role = terms.get(("partner_role", entry["role"]))
+            if organization is not None and role is not None:
+                CasePartner.objects.get_or_create(
+                    case=self, organization=organization, role=role,
+                    defaults={"contribution": entry.get("contribution", ""), "position": position},
+                )
+        self.sources.all().delete()
+        for position, source in enumerate(data.get("sources", [])):
+            CaseSource.objects.create(
+                case=self, title=source["title"], url=source.get("url", ""), position=position
+            )
+
+    def missing_for_submission(self):
+        """What still keeps this case from being submitted, as sentences."""
+        missing = []
+        if not (self.title or "").strip():
+            missing.append(_("un titre"))
+        if not (self.summary or "").strip():
+            missing.append(_("un résumé"))
+        if not self.case_territories.exists():
+            missing.append(_("au moins un territoire"))
+        if self.roster.values("organization").distinct().count() < 2:
+            missing.append(_("au moins deux partenaires distincts"))
+        if not self.terms.filter(vocabulary__code="theme").exists():
+            missing.append(_("au moins un thème"))
+        return missing
 
     @property
     def is_ongoing(self):

@@ -1,0 +1,182 @@
+"""Moderation: the audit log of every transition and staff action, and the
+versions of a case kept at each submission and publication."""
+
+from django.conf import settings
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    CREATE = "create", _("création")
+    EDIT = "edit", _("modification")
+    SUBMIT = "submit", _("soumission")
+    WITHDRAW = "withdraw", _("retrait de la soumission")
+    PUBLISH = "publish", _("publication")
+    REQUEST_CHANGES = "request_changes", _("demande de modifications")
+    REJECT = "reject", _("refus")
+    ARCHIVE = "archive", _("archivage")
+    UNARCHIVE = "unarchive", _("republication")
+    FEATURE = "feature", _("mise en avant comme pionnière")
+    UNFEATURE = "unfeature", _("fin de la mise en avant")
+    RESTORE = "restore", _("restauration d'une version")
+    VERIFY = "verify", _("confirmation d'exactitude")
+    MERGE = "merge", _("fusion d'organisations")
+    REPORT = "report", _("signalement")
+    RESOLVE_REPORT = "resolve_report", _("traitement d'un signalement")
+
+
+class ModerationReason(models.TextChoices):
+    INCOMPLETE = "incomplete", _("Fiche incomplète")
+    UNCLEAR = "unclear", _("Description à préciser")
+    PARTNERS = "partners", _("Partenaires à compléter ou corriger")
+    TAGS = "tags", _("Étiquettes du référentiel à revoir")
+    DUPLICATE = "duplicate", _("Doublon d'une expérience existante")
+    OFF_TOPIC = "off_topic", _("Hors du champ du registre")
+    INACCURATE = "inaccurate", _("Informations inexactes")
+    SPAM = "spam", _("Spam ou publicité")
+    OTHER = "other", _("Autre motif")
+
+
+class AuditLog(models.Model):
+    """Who did what, when, to which case or organisation (never edited)."""
+
+    created_at = models.DateTimeField(_("date"), auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("action"), max_length=20, choices=Action.choices)
+    case = models.ForeignKey(
+        "registry.Case",
+        verbose_name=_("expérience"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    organization = models.ForeignKey(
+        "registry.Organization",
+        verbose_name=_("organisation"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="audit_entries",
+    )
+    from_status = models.CharField(_("statut avant"), max_length=20, blank=True)
+    to_status = models.CharField(_("statut après"), max_length=20, blank=True)
+    reason = models.CharField(
+        _("motif"), max_length=20, choices=ModerationReason.choices, blank=True
+    )
+    message = models.TextField(_("message"), blank=True)
+    data = models.JSONField(_("détails"), default=dict, blank=True)
+
+    class Meta:
+        verbose_name = _("entrée du journal")
+        verbose_name_plural = _("journal des actions")
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["case", "-created_at"], name="auditlog_case"),
+            models.Index(fields=["actor", "-created_at"], name="auditlog_actor"),
+        ]
+
+    def __str__(self):
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.get_action_display()}"
+
+
+class CaseVersion(models.Model):
+    """A full copy of a case's content, kept at each submission and publication.
+
+    `data` is `Case.snapshot()`: every editable field and related list (roster,
+    territories, tags, sources) by codes and ids, so a version can be compared
+    field by field and restored."""
+
+    case = models.ForeignKey(
+        "registry.Case", on_delete=models.CASCADE, related_name="versions"
+    )
+    number = models.PositiveIntegerField(_("numéro"))
+    created_at = models.DateTimeField(_("date"), auto_now_add=True)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    action = models.CharField(_("occasion"), max_length=20, choices=Action.choices)
+    status = models.CharField(_("statut de l'expérience"), max_length=20)
+    data = models.JSONField(_("contenu"))
+
+    class Meta:
+        verbose_name = _("version")
+        verbose_name_plural = _("versions")
+        ordering = ["-number"]
+        constraints = [
+            models.UniqueConstraint(fields=["case", "number"], name="caseversion_unique_number"),
+        ]
+
+    def __str__(self):
+        return f"{self.case_id} v{self.number}"
+
+
+class RevisionStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SUBMITTED = "submitted", _("Soumise")
+    CHANGES_REQUESTED = "changes_requested", _("Modifications demandées")
+    PUBLISHED = "published", _("Publiée")
+    REJECTED = "rejected", _("Refusée")
+    WITHDRAWN = "withdrawn", _("Abandonnée")
+
+
+OPEN_REVISION_STATUSES = [
+    RevisionStatus.DRAFT,
+    RevisionStatus.SUBMITTED,
+    RevisionStatus.CHANGES_REQUESTED,
+]
+
+
+class CaseRevision(models.Model):
+    """Proposed changes to a published case. The published case stays online
+    unchanged until staff publish the revision, which then applies `data`."""
+
+    case = models.ForeignKey(
+        "registry.Case", on_delete=models.CASCADE, related_name="revisions"
+    )
+    status = models.CharField(
+        _("statut"), max_length=20, choices=RevisionStatus.choices, default=RevisionStatus.DRAFT
+    )
+    data = models.JSONField(_("contenu proposé"))
+    base_version = models.PositiveIntegerField(
+        _("version de départ"), help_text=_("Version de l'expérience au début de la révision.")
+    )
+    author = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("auteur"),
+        null=True,
+        on_delete=models.SET_NULL,
+        related_name="case_revisions",
+    )
+    created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
+    updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
+    submitted_at = models.DateTimeField(_("soumise le"), null=True, blank=True)
+    lock_version = models.PositiveIntegerField(default=1)
+
+    class Meta:
+        verbose_name = _("révision")
+        verbose_name_plural = _("révisions")
+        ordering = ["-created_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(status__in=OPEN_REVISION_STATUSES),
+                name="caserevision_one_open_per_case",
+            ),
+        ]
+        indexes = [models.Index(fields=["status", "submitted_at"], name="caserevision_queue")]
+
+    def __str__(self):
+        return f"{self.case} ({self.get_status_display()})"

@@ -1,0 +1,173 @@
+"""The review workflow of cases: which transitions exist, who may make them,
+and what each one writes (status, dates, a version, an audit row).
+
+`Case` gets these as methods (`case.submit(by=user)`); each checks the
+transition is allowed, writes inside one transaction and records who did it.
+"""
+
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.utils import timezone
+from django.utils.translation import gettext_lazy as _
+
+from registry.models.moderation import (
+    OPEN_REVISION_STATUSES,
+    Action,
+    AuditLog,
+    CaseVersion,
+    ModerationReason,
+)
+
+DRAFT, SUBMITTED, CHANGES, PUBLISHED, REJECTED, ARCHIVED = (
+    "draft",
+    "submitted",
+    "changes_requested",
+    "published",
+    "rejected",
+    "archived",
+)
+
+# action -> (allowed source statuses, target status, who: "owner" or "staff")
+TRANSITIONS = {
+    Action.SUBMIT: ({DRAFT, CHANGES}, SUBMITTED, "owner"),
+    Action.WITHDRAW: ({SUBMITTED}, DRAFT, "owner"),
+    Action.PUBLISH: ({SUBMITTED}, PUBLISHED, "staff"),
+    Action.REQUEST_CHANGES: ({SUBMITTED}, CHANGES, "staff"),
+    Action.REJECT: ({SUBMITTED}, REJECTED, "staff"),
+    Action.ARCHIVE: ({PUBLISHED}, ARCHIVED, "staff"),
+    Action.UNARCHIVE: ({ARCHIVED}, PUBLISHED, "staff"),
+}
+
+
+class TransitionNotAllowed(ValidationError):
+    """A transition refused: wrong status, or an incomplete case."""
+
+
+def can_act(user, case, who):
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_staff:
+        return True
+    return who == "owner" and case.owner_id == user.pk
+
+
+class CaseWorkflow:
+    """Workflow methods mixed into `Case`."""
+
+    def allowed_actions(self, user):
+        return [
+            action
+            for action, (sources, _target, who) in TRANSITIONS.items()
+            if self.status in sources and can_act(user, self, who)
+        ]
+
+    def _transition(self, action, *, by, reason="", message="", data=None):
+        sources, target, who = TRANSITIONS[action]
+        if not can_act(by, self, who):
+            raise PermissionDenied(_("Vous ne pouvez pas effectuer cette action."))
+        if self.status not in sources:
+            raise TransitionNotAllowed(
+                _("Impossible de passer de « %(source)s » à « %(target)s ».")
+                % {"source": self.get_status_display(), "target": target},
+                code="transition",
+            )
+        before = self.status
+        self.status = target
+        now = timezone.now()
+        fields = ["status", "updated_at"]
+        if target == PUBLISHED:
+            if self.published_at is None or action == Action.PUBLISH:
+                self.published_at = self.published_at or now
+            fields.append("published_at")
+        if target == SUBMITTED:
+            self.submitted_at = now
+            fields.append("submitted_at")
+        self.save(update_fields=fields)
+        self.log(action, by=by, from_status=before, reason=reason, message=message, data=data)
+        if action in {Action.SUBMIT, Action.PUBLISH, Action.UNARCHIVE}:
+            self.record_version(action, by=by)
+        return self
+
+    def log(self, action, *, by, from_status="", reason="", message="", data=None):
+        return AuditLog.objects.create(
+            actor=by if by is not None and by.is_authenticated else None,
+            action=action,
+            case=self,
+            from_status=from_status,
+            to_status=self.status,
+            reason=reason,
+            message=message,
+            data=data or {},
+        )
+
+    def record_version(self, action, *, by):
+        last = self.versions.order_by("-number").values_list("number", flat=True).first() or 0
+        return CaseVersion.objects.create(
+            case=self,
+            number=last + 1,
+            created_by=by if by is not None and by.is_authenticated else None,
+            action=action,
+            status=self.status,
+            data=self.snapshot(),
+        )
+
+    @transaction.atomic
+    def submit(self, *, by):
+        """Send for review; a trusted contributor's case is published at once (still logged)."""
+        problems = self.missing_for_submission()
+        if problems:
+            raise TransitionNotAllowed(problems, code="incomplete")
+        self._transition(Action.SUBMIT, by=by)
+        if getattr(by, "is_trusted", False) and not by.is_staff:
+            self._publish(by=by, message=str(_("Publication directe (contributeur de confiance).")))
+        return self
+
+    @transaction.atomic
+    def withdraw(self, *, by):
+        return self._transition(Action.WITHDRAW, by=by)
+
+    @transaction.atomic
+    def publish(self, *, by, message=""):
+        return self._transition(Action.PUBLISH, by=by, message=message)
+
+    def _publish(self, *, by, message):
+        # A trusted contributor publishes their own submission without staff rights.
+        before = self.status
+        self.status = PUBLISHED
+        self.published_at = self.published_at or timezone.now()
+        self.save(update_fields=["status", "published_at", "updated_at"])
+        self.log(Action.PUBLISH, by=by, from_status=before, message=message)
+        self.record_version(Action.PUBLISH, by=by)
+
+    @transaction.atomic
+    def request_changes(self, *, by, reason, message):
+        validate_reason(reason, message)
+        return self._transition(Action.REQUEST_CHANGES, by=by, reason=reason, message=message)
+
+    @transaction.atomic
+    def reject(self, *, by, reason, message=""):
+        validate_reason(reason, message, message_required=False)
+        return self._transition(Action.REJECT, by=by, reason=reason, message=message)
+
+    @transaction.atomic
+    def archive(self, *, by, reason="", message=""):
+        return self._transition(Action.ARCHIVE, by=by, reason=reason, message=message)
+
+    @transaction.atomic
+    def unarchive(self, *, by, message=""):
+        return self._transition(Action.UNARCHIVE, by=by, message=message)
+
+    def open_revision(self):
+        return self.revisions.filter(status__in=OPEN_REVISION_STATUSES).first()
+
+
+def validate_reason(reason, message, message_required=True):
+    errors = {}
+    if reason not in ModerationReason.values:
+        errors["reason"] = _("Choisissez un motif dans la liste.")
+    if message_required and not (message or "").strip():
+        errors["message"] = _("Expliquez au contributeur ce qu'il doit modifier.")
+    if errors:
+        raise ValidationError(errors)
+
+
