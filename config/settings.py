@@ -7,6 +7,7 @@ Every variable is documented in `.env.example`. Development needs none: without
 """
 
 import os
+import sys
 from pathlib import Path
 
 import dj_database_url
@@ -44,7 +45,8 @@ def env_list(name, default=""):
 
 
 DEBUG = env_bool("DEBUG", False)
-TESTING = env_bool("TESTING", False)
+# Under pytest the settings are development-safe unless TESTING=false says otherwise.
+TESTING = env_bool("TESTING", "pytest" in sys.modules)
 
 SECRET_KEY = os.environ.get("SECRET_KEY", "")
 if not SECRET_KEY:

@@ -48,3 +48,11 @@ def code_of(value):
 @register.filter
 def label_of(value):
     return getattr(value, "label", value)
+
+
+@register.filter
+def rich(text):
+    """A case's long text as safe HTML (see registry.sanitize)."""
+    from registry.sanitize import render_rich_text
+
+    return render_rich_text(text)
