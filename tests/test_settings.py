@@ -1,0 +1,136 @@
+"""Production settings: clean under `check --deploy`, and refusing to start when
+a required variable is missing or a value is wrong.
+
+Each case runs `manage.py` in a fresh process, as a server would start, with
+the environment a production host would have rather than the test suite's.
+"""
+
+import os
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+# Every variable config/settings.py reads: the host running the tests must not
+# leak its own values into these checks.
+SETTINGS_VARIABLES = {
+    "DEBUG",
+    "TESTING",
+    "SECRET_KEY",
+    "ALLOWED_HOSTS",
+    "CSRF_TRUSTED_ORIGINS",
+    "SITE_URL",
+    "DATABASE_URL",
+    "CONN_MAX_AGE",
+    "EMAIL_BACKEND",
+    "EMAIL_HOST",
+    "EMAIL_PORT",
+    "EMAIL_HOST_USER",
+    "EMAIL_HOST_PASSWORD",
+    "EMAIL_USE_TLS",
+    "DEFAULT_FROM_EMAIL",
+    "SECURE_SSL_REDIRECT",
+    "SECURE_HSTS_SECONDS",
+    "LOG_LEVEL",
+}
+PRODUCTION_SECRET_KEY = "k7Qp2vXn9LwR4tYz8Bc3Hf6Jm1Sd5Ga0Ue7Ko2Pi9Wq4Nr8Ty3Lx6Vb1Zh5M"
+
+
+@pytest.fixture
+def production_env(tmp_path):
+    env = {name: value for name, value in os.environ.items() if name not in SETTINGS_VARIABLES}
+    env.update(
+        DJANGO_SETTINGS_MODULE="config.settings",
+        SECRET_KEY=PRODUCTION_SECRET_KEY,
+        ALLOWED_HOSTS="registre.example.org",
+        DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
+    )
+    return env
+
+
+def manage(*args, env):
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=BASE_DIR,
+        env=env,
+        stdin=subprocess.DEVNULL,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def assert_refuses_to_start(result, *, mentioning):
+    assert result.returncode != 0, result.stdout
+    assert "ImproperlyConfigured" in result.stderr
+    assert mentioning in result.stderr
+
+
+def test_check_deploy_reports_nothing_with_production_settings(production_env):
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
+
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
+
+
+def test_production_refuses_to_start_without_a_secret_key(production_env):
+    del production_env["SECRET_KEY"]
+
+    assert_refuses_to_start(manage("check", env=production_env), mentioning="SECRET_KEY")
+
+
+def test_production_refuses_a_short_secret_key(production_env):
+    production_env["SECRET_KEY"] = "too-short"
+
+    assert_refuses_to_start(manage("check", env=production_env), mentioning="SECRET_KEY")
+
+
+def test_production_refuses_the_development_key(production_env):
+    production_env["SECRET_KEY"] = "insecure-development-key-never-use-in-production"
+
+    assert_refuses_to_start(manage("check", env=production_env), mentioning="SECRET_KEY")
+
+
+def test_production_refuses_to_start_without_allowed_hosts(production_env):
+    del production_env["ALLOWED_HOSTS"]
+
+    assert_refuses_to_start(manage("check", env=production_env), mentioning="ALLOWED_HOSTS")
+
+
+@pytest.mark.parametrize("name", ["DEBUG", "TESTING", "SECURE_SSL_REDIRECT", "EMAIL_USE_TLS"])
+def test_a_boolean_that_is_neither_true_nor_false_is_refused(production_env, name):
+    production_env[name] = "maybe"
+
+    assert_refuses_to_start(manage("check", env=production_env), mentioning=f"{name} must be")
+
+
+def test_an_integer_that_is_not_a_number_is_refused(production_env):
+    production_env["CONN_MAX_AGE"] = "a minute"
+
+    assert_refuses_to_start(manage("check", env=production_env), mentioning="CONN_MAX_AGE")
+
+
+def test_development_needs_no_variable_but_debug(production_env):
+    for name in ("SECRET_KEY", "ALLOWED_HOSTS"):
+        del production_env[name]
+    production_env["DEBUG"] = "true"
+
+    result = manage("check", env=production_env)
+
+    assert result.returncode == 0, result.stderr
+
+
+def test_env_example_documents_every_variable_the_settings_read():
+    settings_source = (BASE_DIR / "config" / "settings.py").read_text()
+    read = set(
+        re.findall(r'(?:env_bool|env_int|env_list|os\.environ\.get)\("([A-Z_]+)"', settings_source)
+    )
+    documented = set(
+        re.findall(r"^#? ?([A-Z_]+)=", (BASE_DIR / ".env.example").read_text(), re.MULTILINE)
+    )
+
+    assert read == SETTINGS_VARIABLES
+    assert read <= documented, sorted(read - documented)
