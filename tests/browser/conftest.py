@@ -64,10 +64,12 @@ CONTRIBUTOR = Account("claire.contributrice@example.org", "contribution-en-navig
 @dataclass
 class Site:
     """The running site: its address, the environment its process runs with,
-    and the accounts created in its database."""
+    the accounts created in its database, and its log (tracebacks of server
+    errors land there)."""
 
     url: str
     env: dict
+    log_path: Path
     moderator: Account = MODERATOR
     contributor: Account = CONTRIBUTOR
     commands: set = field(default_factory=set)
@@ -225,7 +227,7 @@ def site(tmp_path_factory):
         )
     try:
         wait_until_serving(url, process, log_path)
-        yield Site(url=url, env=env, commands=commands)
+        yield Site(url=url, env=env, log_path=log_path, commands=commands)
     finally:
         stop(process)
         if postgresql_name:
