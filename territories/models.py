@@ -82,14 +82,23 @@ class TerritoryQuerySet(models.QuerySet):
         return self.filter(descendant_links__descendant__in=territories).distinct()
 
     def search(self, text):
-        """Accent-, case- and hyphen-insensitive name lookup, prefix match on each word."""
+        """Accent-, case- and hyphen-insensitive name lookup: every word typed starts
+        a word of the name. Exact names first, then names starting with the text,
+        then the most populated."""
         key = normalize(text)
         if not key:
             return self.none()
         qs = self
         for word in key.split():
-            qs = qs.filter(models.Q(name_key__startswith=word) | models.Q(name_key__contains=" " + word))
-        return qs
+            qs = qs.filter(
+                models.Q(name_key__startswith=word) | models.Q(name_key__contains=" " + word)
+            )
+        closeness = models.Case(
+            models.When(name_key=key, then=models.Value(0)),
+            models.When(name_key__startswith=key, then=models.Value(1)),
+            default=models.Value(2),
+        )
+        return qs.order_by(closeness, models.F("population").desc(nulls_last=True), "name_key")
 
     def by_population(self):
         return self.order_by(models.F("population").desc(nulls_last=True), "name_key")
@@ -102,22 +111,37 @@ class Territory(models.Model):
     )
     name = models.CharField(_("nom"), max_length=200)
     name_key = models.CharField(
-        _("nom normalisé"), max_length=200, editable=False, db_index=True,
+        _("nom normalisé"),
+        max_length=200,
+        editable=False,
+        db_index=True,
         help_text=_("Sans accents ni tirets, pour la recherche et le tri."),
     )
     region = models.ForeignKey(
-        "self", verbose_name=_("région"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "self",
+        verbose_name=_("région"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text=_("Région d'une commune ou d'un département."),
     )
     departement = models.ForeignKey(
-        "self", verbose_name=_("département"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="+",
+        "self",
+        verbose_name=_("département"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="+",
         help_text=_("Département d'une commune."),
     )
     epci = models.ForeignKey(
-        "self", verbose_name=_("EPCI"), null=True, blank=True,
-        on_delete=models.PROTECT, related_name="member_communes",
+        "self",
+        verbose_name=_("EPCI"),
+        null=True,
+        blank=True,
+        on_delete=models.PROTECT,
+        related_name="member_communes",
         help_text=_("Intercommunalité d'une commune (quatre communes insulaires n'en ont pas)."),
     )
     epci_category = models.CharField(
@@ -154,6 +178,9 @@ class Territory(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("territory_detail", kwargs={"kind": self.kind, "code": self.code})
+
     @property
     def label(self):
         """Name told apart from its homonyms: "Sainte-Colombe (05)"."""
@@ -171,9 +198,6 @@ class Territory(models.Model):
     @property
     def depth(self):
         return KIND_DEPTH[self.kind]
-
-    def get_absolute_url(self):
-        return reverse("territory_detail", kwargs={"kind": self.kind, "code": self.code})
 
     def parents(self):
         """The territories directly above, as a user browses up."""

@@ -1,0 +1,475 @@
+"""The case editor: write a case, keep it as a draft, submit it for review.
+
+One page, one form, several buttons. Searching a territory or a partner
+re-displays the page with the candidates, keeping every value typed; saving
+validates everything and writes in one transaction. A published case is never
+changed here: edits go to a revision that staff review.
+"""
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from registry.duplicates import similar_cases, similar_organizations
+from registry.forms import (
+    CaseForm,
+    NewOrganizationForm,
+    PartnerSearchForm,
+    PlacesForm,
+    RosterFormSet,
+    SourcesForm,
+    TagsForm,
+    sources_as_text,
+)
+from registry.models import (
+    Action,
+    Case,
+    CaseRevision,
+    CaseStatus,
+    Organization,
+    RevisionStatus,
+    Term,
+    TransitionNotAllowed,
+)
+from registry.models.organization import unique_slug
+from registry.search import refresh_case_index
+from territories.models import Territory
+
+EDITABLE_STATUSES = {CaseStatus.DRAFT, CaseStatus.CHANGES_REQUESTED}
+REVISABLE_STATUSES = {CaseStatus.PUBLISHED}
+
+
+def editable_case(user, pk):
+    """404 when the case must stay invisible to `user`, 403 when visible but not theirs."""
+    case = get_object_or_404(Case.objects.visible_to(user), pk=pk)
+    if not Case.objects.editable_by(user).filter(pk=case.pk).exists():
+        raise PermissionDenied
+    return case
+
+
+class Editor:
+    """The bound forms of one editor page, built from POST data or from a snapshot."""
+
+    def __init__(self, data=None, *, snapshot=None, version=None):
+        if data is None:
+            data = self.initial_data(snapshot or {}, version)
+            self.is_bound = False
+        else:
+            self.is_bound = True
+        self.data = data
+        self.case_form = CaseForm(data, prefix="case")
+        self.tags = TagsForm(data, prefix="tags")
+        self.places = PlacesForm(data, prefix="places")
+        self.roster = RosterFormSet(data, prefix="roster")
+        self.partner_search = PartnerSearchForm(data, prefix="find")
+        self.new_organization = NewOrganizationForm(data, prefix="neworg")
+        self.sources = SourcesForm(data, prefix="sources")
+
+    @staticmethod
+    def initial_data(snapshot, version):
+        """POST-like data for a snapshot, so that a fresh page and a re-displayed
+        page are the same bound forms."""
+        from django.http import QueryDict
+
+        data = QueryDict(mutable=True)
+        for name in (
+            "title",
+            "summary",
+            "description",
+            "context",
+            "actions",
+            "results",
+            "lessons",
+            "contact_email",
+        ):
+            data[f"case-{name}"] = snapshot.get(name) or ""
+        for name in ("start_year", "end_year"):
+            value = snapshot.get(name)
+            data[f"case-{name}"] = "" if value is None else str(value)
+        data["case-version"] = "" if version is None else str(version)
+        terms = {(t.vocabulary.code, t.code): t for t in Term.objects.select_related("vocabulary")}
+        for name in ("phase", "scale"):
+            term = terms.get((name, snapshot.get(name)))
+            data[f"case-{name}"] = str(term.pk) if term else ""
+        for vocabulary, code in snapshot.get("terms", []):
+            term = terms.get((vocabulary, code))
+            if term is not None:
+                data.appendlist(f"tags-{vocabulary}", str(term.pk))
+        for kind, code in snapshot.get("territories", []):
+            data.appendlist("places-territories", f"{kind}:{code}")
+        roster = snapshot.get("roster", [])
+        data["roster-TOTAL_FORMS"] = str(len(roster))
+        data["roster-INITIAL_FORMS"] = "0"
+        for index, entry in enumerate(roster):
+            role = terms.get(("partner_role", entry["role"]))
+            data[f"roster-{index}-organization"] = str(entry["organization"])
+            data[f"roster-{index}-role"] = str(role.pk) if role else ""
+            data[f"roster-{index}-contribution"] = entry.get("contribution", "")
+        data["sources-sources"] = sources_as_text(snapshot.get("sources", []))
+        return data
+
+    def forms(self):
+        return [self.case_form, self.tags, self.places, self.roster, self.sources]
+
+    def is_valid(self):
+        results = [form.is_valid() for form in self.forms()]  # every form, for every error
+        return all(results)
+
+    def snapshot(self):
+        """The content typed, in the shape of `Case.snapshot()`."""
+        data = dict(self.case_form.cleaned_data)
+        data.pop("version", None)
+        data["phase"] = data["phase"].code if data.get("phase") else None
+        data["scale"] = data["scale"].code if data.get("scale") else None
+        data["terms"] = sorted([t.vocabulary.code, t.code] for t in self.tags.terms())
+        data["territories"] = sorted(
+            [t.kind, t.code] for t in self.places.cleaned_data["territories"]
+        )
+        data["roster"] = [
+            {
+                "organization": entry["organization"].pk,
+                "organization_name": entry["organization"].name,
+                "role": entry["role"].code,
+                "contribution": entry.get("contribution", ""),
+            }
+            for entry in self.roster.kept()
+        ]
+        data["sources"] = self.sources.cleaned_data["sources"]
+        return data
+
+    # Interactions that re-display the page -------------------------------------------
+
+    def chosen_territories(self):
+        tokens = self.data.getlist("places-territories")
+        by_token = {}
+        for token in tokens:
+            kind, _, code = token.partition(":")
+            by_token[token] = (kind, code)
+        found = Territory.objects.none()
+        for kind, code in by_token.values():
+            found |= Territory.objects.filter(kind=kind, code=code)
+        return list(found.select_related("departement"))
+
+    def roster_rows(self):
+        """Each roster form with its organisation, for display."""
+        ids = []
+        for index in range(int(self.data.get("roster-TOTAL_FORMS") or 0)):
+            value = self.data.get(f"roster-{index}-organization")
+            if value and value.isdigit():
+                ids.append(int(value))
+        organizations = Organization.objects.select_related("actor_type").in_bulk(ids)
+        rows = []
+        for form in self.roster.forms:
+            value = form["organization"].value()
+            organization = organizations.get(int(value)) if str(value).isdigit() else None
+            rows.append({"form": form, "organization": organization})
+        return rows
+
+
+def mutable(data):
+    return data.copy()
+
+
+def add_territory(data, token):
+    data = mutable(data)
+    if token not in data.getlist("places-territories"):
+        data.appendlist("places-territories", token)
+    data["places-territory_query"] = ""
+    return data
+
+
+def remove_territory(data, token):
+    data = mutable(data)
+    data.setlist(
+        "places-territories", [t for t in data.getlist("places-territories") if t != token]
+    )
+    return data
+
+
+def add_partner(data, organization):
+    data = mutable(data)
+    total = int(data.get("roster-TOTAL_FORMS") or 0)
+    default_role = Term.objects.of("partner_role").filter(code="partenaire").first()
+    data[f"roster-{total}-organization"] = str(organization.pk)
+    data[f"roster-{total}-role"] = str(default_role.pk) if default_role else ""
+    data[f"roster-{total}-contribution"] = ""
+    data["roster-TOTAL_FORMS"] = str(total + 1)
+    data.setdefault("roster-INITIAL_FORMS", "0")
+    data["find-partner_query"] = ""
+    for key in list(data):
+        if key.startswith("neworg-"):
+            del data[key]
+    return data
+
+
+@login_required
+def case_create(request):
+    return edit(request, case=None)
+
+
+@login_required
+def case_edit(request, pk):
+    return edit(request, case=editable_case(request.user, pk))
+
+
+def edit(request, *, case):
+    revision = None
+    if case is not None and case.status in REVISABLE_STATUSES:
+        revision = case.open_revision()
+    elif case is not None and case.status not in EDITABLE_STATUSES:
+        messages.error(
+            request, _("Cette expérience ne peut plus être modifiée dans son état actuel.")
+        )
+        return redirect(case.get_absolute_url())
+    context = {"case": case, "revision": revision, "candidates": {}, "duplicates": []}
+
+    if request.method != "POST":
+        if revision is not None:
+            editor = Editor(snapshot=revision.data, version=revision.lock_version)
+        elif case is not None:
+            editor = Editor(snapshot=case.snapshot(), version=case.version)
+            context["duplicates"] = similar_cases(case)
+        else:
+            editor = Editor(snapshot={}, version=None)
+        return render_editor(request, editor, context)
+
+    action, _sep, value = request.POST.get("action", "save").partition(":")
+    data = request.POST
+    if action == "add_territory":
+        data = add_territory(data, value)
+    elif action == "remove_territory":
+        data = remove_territory(data, value)
+    elif action == "add_partner":
+        organization = Organization.objects.filter(pk=value if value.isdigit() else 0).first()
+        if organization is not None:
+            data = add_partner(data, organization)
+    editor = Editor(data)
+
+    if action == "find_territory":
+        query = data.get("places-territory_query", "")
+        context["candidates"]["territories"] = list(
+            Territory.objects.search(query).select_related("departement")[:15]
+        )
+        context["searched_territory"] = query
+        return render_editor(request, editor, context)
+    if action == "find_partner":
+        query = data.get("find-partner_query", "")
+        context["candidates"]["organizations"] = list(
+            Organization.objects.search(query).select_related("actor_type", "seat")[:15]
+        )
+        context["searched_partner"] = query
+        return render_editor(request, editor, context)
+    if action == "create_partner":
+        return create_partner(request, editor, context)
+    if action in {"add_territory", "remove_territory", "add_partner"}:
+        return render_editor(request, editor, context)
+
+    if not editor.is_valid():
+        messages.error(request, _("Certains champs sont à corriger : rien n'a été perdu."))
+        return render_editor(request, editor, context, status=400)
+    try:
+        case, revision = save_editor(request.user, editor, case=case, revision=revision)
+    except EditConflict as conflict:
+        # Keep what was typed; the next save applies it over the other person's edit.
+        data = mutable(editor.data)
+        data["case-version"] = str(conflict.current_version)
+        editor = Editor(data)
+        editor.is_valid()
+        editor.case_form.add_error(
+            None,
+            _(
+                "Quelqu'un d'autre a modifié cette expérience pendant que vous la modifiiez. "
+                "Vos saisies sont conservées ci-dessous : vérifiez-les puis enregistrez à nouveau "
+                "pour les appliquer."
+            ),
+        )
+        return render_editor(request, editor, context, status=409)
+
+    if action == "submit":
+        return submit(request, case.pk)
+    messages.success(request, _("Brouillon enregistré."))
+    return redirect("case_edit", pk=case.pk)
+
+
+def create_partner(request, editor, context):
+    form = editor.new_organization
+    if not form.is_valid():
+        context["show_new_organization"] = True
+        return render_editor(request, editor, context, status=400)
+    candidates = similar_organizations(
+        name=form.cleaned_data["name"],
+        siren=form.cleaned_data.get("siren") or "",
+        rna=form.cleaned_data.get("rna") or "",
+    )
+    same_identifier = [
+        c
+        for c in candidates
+        if (form.cleaned_data.get("siren") and c.siren == form.cleaned_data["siren"])
+        or (form.cleaned_data.get("rna") and c.rna == form.cleaned_data["rna"])
+    ]
+    if same_identifier:
+        form.add_error(
+            None, _("Une organisation porte déjà cet identifiant : ajoutez-la depuis la liste.")
+        )
+    if same_identifier or (candidates and not form.cleaned_data.get("confirm_new")):
+        context["candidates"]["organizations"] = candidates
+        context["similar_organizations"] = True
+        context["show_new_organization"] = True
+        return render_editor(request, editor, context)
+    try:
+        with transaction.atomic():
+            organization = form.save(commit=False)
+            organization.full_clean()
+            organization.save()
+    except ValidationError as error:  # a model rule, or a uniqueness race
+        form.add_error(None, error)
+        context["show_new_organization"] = True
+        return render_editor(request, editor, context, status=400)
+    messages.success(
+        request, _("Organisation « %(name)s » créée et ajoutée.") % {"name": organization.name}
+    )
+    return render_editor(request, Editor(add_partner(editor.data, organization)), context)
+
+
+class EditConflict(Exception):
+    def __init__(self, current_version):
+        super().__init__(current_version)
+        self.current_version = current_version
+
+
+@transaction.atomic
+def save_editor(user, editor, *, case, revision):
+    """Write the editor's content: on the case itself, or on its revision when published."""
+    snapshot = editor.snapshot()
+    posted_version = editor.case_form.cleaned_data.get("version")
+    if case is None:
+        case = Case(
+            owner=user,
+            status=CaseStatus.DRAFT,
+            title=snapshot["title"],
+            slug=unique_slug(Case, snapshot["title"], max_length=200),
+            summary=snapshot["summary"],
+        )
+        case.save()
+        case.apply_snapshot(snapshot)
+        case.log(Action.CREATE, by=user)
+    elif case.status in REVISABLE_STATUSES:
+        if revision is None:
+            revision = CaseRevision.objects.create(
+                case=case, data=snapshot, base_version=case.version, author=user
+            )
+        else:
+            locked = CaseRevision.objects.select_for_update().get(pk=revision.pk)
+            if posted_version is not None and posted_version != locked.lock_version:
+                raise EditConflict(locked.lock_version)
+            locked.data = snapshot
+            locked.lock_version += 1
+            if locked.status == RevisionStatus.CHANGES_REQUESTED:
+                locked.status = RevisionStatus.DRAFT
+            locked.save()
+            revision = locked
+        case.log(Action.EDIT, by=user, data={"revision": revision.pk})
+        return case, revision
+    else:
+        locked = Case.objects.select_for_update().get(pk=case.pk)
+        if posted_version is not None and posted_version != locked.version:
+            raise EditConflict(locked.version)
+        locked.apply_snapshot(snapshot)
+        locked.log(Action.EDIT, by=user)
+        case = locked
+    refresh_case_index([case.pk])
+    return case, revision
+
+
+def completeness(case, editor):
+    """What is missing before submission, and what is recommended."""
+    if case is None:
+        return None
+    required = [str(item) for item in case.missing_for_submission()]
+    recommended = []
+    snapshot = case.snapshot()
+    for field, label in (
+        ("description", _("une description")),
+        ("results", _("les résultats")),
+        ("lessons", _("les enseignements")),
+        ("start_year", _("l'année de démarrage")),
+    ):
+        if not snapshot.get(field):
+            recommended.append(label)
+    if not any(vocabulary == "practice" for vocabulary, _code in snapshot["terms"]):
+        recommended.append(_("au moins une pratique du référentiel"))
+    done = 9 - len(required) - len(recommended)
+    return {
+        "required": required,
+        "recommended": recommended,
+        "percent": max(0, min(100, round(100 * done / 9))),
+    }
+
+
+def render_editor(request, editor, context, status=200):
+    case = context.get("case")
+    context.update(
+        {
+            "editor": editor,
+            "roster_rows": editor.roster_rows(),
+            "chosen_territories": editor.chosen_territories(),
+            "completeness": completeness(case, editor) if case and case.pk else None,
+            "breadcrumbs": [
+                (_("Mes expériences"), None),
+                (case.title if case else _("Nouvelle expérience"), None),
+            ],
+        }
+    )
+    return render(request, "registry/editor.html", context, status=status)
+
+
+@login_required
+@require_POST
+def submit(request, pk):
+    case = editable_case(request.user, pk)
+    if case.status in REVISABLE_STATUSES:
+        revision = case.open_revision()
+        if revision is None:
+            raise Http404
+        with transaction.atomic():
+            revision.status = RevisionStatus.SUBMITTED
+            revision.submitted_at = revision.updated_at
+            revision.save(update_fields=["status", "submitted_at", "updated_at"])
+            case.log(Action.SUBMIT, by=request.user, data={"revision": revision.pk})
+        messages.success(request, _("Vos modifications sont envoyées à la modération."))
+        return redirect(case.get_absolute_url())
+    try:
+        case.submit(by=request.user)
+    except TransitionNotAllowed as error:
+        messages.error(
+            request,
+            _("L'expérience ne peut pas encore être soumise. Il manque : %(missing)s.")
+            % {"missing": ", ".join(str(m) for m in error.messages)},
+        )
+        return redirect("case_edit", pk=case.pk)
+    if case.status == CaseStatus.PUBLISHED:
+        messages.success(request, _("Expérience publiée (contributeur de confiance)."))
+    else:
+        messages.success(request, _("Expérience soumise : l'équipe de modération va la relire."))
+    return redirect(case.get_absolute_url())
+
+
+@login_required
+@require_POST
+def withdraw(request, pk):
+    case = editable_case(request.user, pk)
+    try:
+        case.withdraw(by=request.user)
+    except TransitionNotAllowed as error:
+        messages.error(request, " ".join(error.messages))
+    else:
+        messages.success(
+            request, _("Soumission retirée : l'expérience est redevenue un brouillon.")
+        )
+    return redirect(reverse("case_edit", kwargs={"pk": case.pk}))

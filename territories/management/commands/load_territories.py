@@ -1,0 +1,27 @@
+import time
+
+from django.core.management.base import BaseCommand
+
+from territories.loader import DATA_PATH, load_territories
+
+
+class Command(BaseCommand):
+    help = "Load the official geography (INSEE COG 2026) from territories/data (idempotent)."
+
+    def add_arguments(self, parser):
+        parser.add_argument("--file", default=str(DATA_PATH), help="Derived COG data file.")
+
+    def handle(self, *args, **options):
+        started = time.monotonic()
+        verbose = options["verbosity"] >= 1
+        report = load_territories(
+            options["file"],
+            progress=(lambda message: self.stdout.write("  " + message)) if verbose else None,
+        )
+        if not verbose:
+            return
+        elapsed = time.monotonic() - started
+        if report.changed:
+            self.stdout.write(self.style.SUCCESS(f"Territories loaded in {elapsed:.1f} s."))
+        else:
+            self.stdout.write(f"Territories already up to date ({elapsed:.1f} s).")
