@@ -35,8 +35,9 @@ def clean_html(text):
 
 def render_rich_text(text):
     """Safe HTML for display: plain text gets paragraphs, HTML gets sanitised."""
-    if not text:
+    if text is None or text == "":
         return ""
+    text = str(text)
     if not LOOKS_LIKE_HTML.search(text):
         return linebreaks(text, autoescape=True)
     return mark_safe(clean_html(text))  # noqa: S308 — sanitised by nh3 just above

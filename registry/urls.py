@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry.views import discovery, pages
+from registry.views import discovery, editor, moderation, pages
 
 urlpatterns = [
     path("", discovery.home, name="home"),
@@ -8,11 +8,29 @@ urlpatterns = [
     path("experiences/<slug:slug>/", discovery.case_detail, name="case_detail"),
     path("experiences-pionnieres/", discovery.pioneers, name="pioneers"),
     path("territoires/", pages.territory_index, name="territory_index"),
-    path(
-        "territoires/<str:kind>/<str:code>/", pages.territory_detail, name="territory_detail"
-    ),
+    path("territoires/<str:kind>/<str:code>/", pages.territory_detail, name="territory_detail"),
     path("referentiel/", pages.referentiel, name="referentiel"),
     path("referentiel/<slug:vocabulary>/<slug:code>/", pages.term_detail, name="term_detail"),
     path("organisations/", pages.organization_list, name="organization_list"),
     path("organisations/<slug:slug>/", pages.organization_detail, name="organization_detail"),
+]
+
+urlpatterns += [
+    path("contribuer/nouvelle/", editor.case_create, name="case_create"),
+    path("contribuer/<int:pk>/", editor.case_edit, name="case_edit"),
+    path("contribuer/<int:pk>/soumettre/", editor.submit, name="case_submit"),
+    path("contribuer/<int:pk>/retirer/", editor.withdraw, name="case_withdraw"),
+    path("contribuer/<int:pk>/historique/", moderation.case_history, name="case_history"),
+    path(
+        "contribuer/<int:pk>/historique/<int:number>/restaurer/",
+        moderation.case_restore,
+        name="case_restore",
+    ),
+    path("moderation/", moderation.moderation_queue, name="moderation_queue"),
+    path("moderation/<int:pk>/", moderation.moderation_review, name="moderation_review"),
+    path("moderation/spam/", moderation.moderation_bulk_spam, name="moderation_bulk_spam"),
+    path(
+        "moderation/<int:pk>/pionniere/", moderation.moderation_feature, name="moderation_feature"
+    ),
+    path("moderation/fusion/", moderation.moderation_merge, name="moderation_merge"),
 ]

@@ -32,7 +32,7 @@ def test_an_invalid_siren_is_refused_with_the_reason(typed, code):
 
 
 def test_a_valid_siret_is_accepted_and_normalised():
-    assert normalize_siret("552 032 534 00013") == "55203253400013"
+    assert normalize_siret("552 032 534 00018") == "55203253400018"
 
 
 @pytest.mark.parametrize("typed", ["55203253400014", "5520325340001", "215903502 00001"])
@@ -96,7 +96,7 @@ def test_two_organisations_cannot_share_a_siren_but_many_may_have_none():
 def test_a_siret_must_extend_the_organisations_siren():
     organization = Organization(
         name="Danone", actor_type=term("actor_type", "entreprise"),
-        siren="552032534", siret="55204944700019",
+        siren="552032534", siret="55204944700014",
     )
     with pytest.raises(ValidationError) as error:
         organization.full_clean()

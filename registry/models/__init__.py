@@ -9,14 +9,8 @@ from registry.models.case import (
     CaseTerritory,
     Family,
 )
-from registry.models.moderation import (
-    Action,
-    AuditLog,
-    CaseRevision,
-    CaseVersion,
-    ModerationReason,
-    RevisionStatus,
-)
+from registry.models.choices import Action, ModerationReason, RevisionStatus
+from registry.models.moderation import AuditLog, CaseRevision, CaseVersion
 from registry.models.organization import Organization
 from registry.models.vocabulary import Basis, Term, Vocabulary
 from registry.models.workflow import TRANSITIONS, TransitionNotAllowed

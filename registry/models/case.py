@@ -65,12 +65,14 @@ class CaseQuerySet(models.QuerySet):
             three=models.F("family_mask").bitand(ALL_THREE_FAMILIES)
         ).filter(family_mask__gte=ALL_THREE_FAMILIES, three=ALL_THREE_FAMILIES)
 
-    def located_in(self, territory):
-        """Cases placed in `territory` or anywhere below it (a commune case is
-        found from its EPCI, département and région)."""
+    def located_in(self, territories):
+        """Cases placed in any of `territories` (one or several) or anywhere below
+        (a commune case is found from its EPCI, département and région)."""
+        if isinstance(territories, models.Model):
+            territories = [territories]
         return self.filter(
             pk__in=CaseTerritory.objects.filter(
-                territory__ancestor_links__ancestor=territory
+                territory__ancestor_links__ancestor__in=territories
             ).values("case_id")
         )
 

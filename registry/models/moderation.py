@@ -5,36 +5,13 @@ from django.conf import settings
 from django.db import models
 from django.utils.translation import gettext_lazy as _
 
-
-class Action(models.TextChoices):
-    CREATE = "create", _("création")
-    EDIT = "edit", _("modification")
-    SUBMIT = "submit", _("soumission")
-    WITHDRAW = "withdraw", _("retrait de la soumission")
-    PUBLISH = "publish", _("publication")
-    REQUEST_CHANGES = "request_changes", _("demande de modifications")
-    REJECT = "reject", _("refus")
-    ARCHIVE = "archive", _("archivage")
-    UNARCHIVE = "unarchive", _("republication")
-    FEATURE = "feature", _("mise en avant comme pionnière")
-    UNFEATURE = "unfeature", _("fin de la mise en avant")
-    RESTORE = "restore", _("restauration d'une version")
-    VERIFY = "verify", _("confirmation d'exactitude")
-    MERGE = "merge", _("fusion d'organisations")
-    REPORT = "report", _("signalement")
-    RESOLVE_REPORT = "resolve_report", _("traitement d'un signalement")
-
-
-class ModerationReason(models.TextChoices):
-    INCOMPLETE = "incomplete", _("Fiche incomplète")
-    UNCLEAR = "unclear", _("Description à préciser")
-    PARTNERS = "partners", _("Partenaires à compléter ou corriger")
-    TAGS = "tags", _("Étiquettes du référentiel à revoir")
-    DUPLICATE = "duplicate", _("Doublon d'une expérience existante")
-    OFF_TOPIC = "off_topic", _("Hors du champ du registre")
-    INACCURATE = "inaccurate", _("Informations inexactes")
-    SPAM = "spam", _("Spam ou publicité")
-    OTHER = "other", _("Autre motif")
+from registry.models.choices import (
+    OPEN_REVISION_STATUSES,
+    Action,
+    ModerationReason,
+    RevisionStatus,
+)
+from registry.models.workflow import RevisionWorkflow
 
 
 class AuditLog(models.Model):
@@ -94,9 +71,7 @@ class CaseVersion(models.Model):
     territories, tags, sources) by codes and ids, so a version can be compared
     field by field and restored."""
 
-    case = models.ForeignKey(
-        "registry.Case", on_delete=models.CASCADE, related_name="versions"
-    )
+    case = models.ForeignKey("registry.Case", on_delete=models.CASCADE, related_name="versions")
     number = models.PositiveIntegerField(_("numéro"))
     created_at = models.DateTimeField(_("date"), auto_now_add=True)
     created_by = models.ForeignKey(
@@ -123,29 +98,11 @@ class CaseVersion(models.Model):
         return f"{self.case_id} v{self.number}"
 
 
-class RevisionStatus(models.TextChoices):
-    DRAFT = "draft", _("Brouillon")
-    SUBMITTED = "submitted", _("Soumise")
-    CHANGES_REQUESTED = "changes_requested", _("Modifications demandées")
-    PUBLISHED = "published", _("Publiée")
-    REJECTED = "rejected", _("Refusée")
-    WITHDRAWN = "withdrawn", _("Abandonnée")
-
-
-OPEN_REVISION_STATUSES = [
-    RevisionStatus.DRAFT,
-    RevisionStatus.SUBMITTED,
-    RevisionStatus.CHANGES_REQUESTED,
-]
-
-
-class CaseRevision(models.Model):
+class CaseRevision(RevisionWorkflow, models.Model):
     """Proposed changes to a published case. The published case stays online
     unchanged until staff publish the revision, which then applies `data`."""
 
-    case = models.ForeignKey(
-        "registry.Case", on_delete=models.CASCADE, related_name="revisions"
-    )
+    case = models.ForeignKey("registry.Case", on_delete=models.CASCADE, related_name="revisions")
     status = models.CharField(
         _("statut"), max_length=20, choices=RevisionStatus.choices, default=RevisionStatus.DRAFT
     )

@@ -10,11 +10,9 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
-from registry.models.moderation import (
+from registry.models.choices import (
     OPEN_REVISION_STATUSES,
     Action,
-    AuditLog,
-    CaseVersion,
     ModerationReason,
 )
 
@@ -89,6 +87,8 @@ class CaseWorkflow:
         return self
 
     def log(self, action, *, by, from_status="", reason="", message="", data=None):
+        from registry.models.moderation import AuditLog
+
         return AuditLog.objects.create(
             actor=by if by is not None and by.is_authenticated else None,
             action=action,
@@ -102,6 +102,8 @@ class CaseWorkflow:
 
     def record_version(self, action, *, by):
         last = self.versions.order_by("-number").values_list("number", flat=True).first() or 0
+        from registry.models.moderation import CaseVersion
+
         return CaseVersion.objects.create(
             case=self,
             number=last + 1,
@@ -157,6 +159,57 @@ class CaseWorkflow:
     def unarchive(self, *, by, message=""):
         return self._transition(Action.UNARCHIVE, by=by, message=message)
 
+    @transaction.atomic
+    def feature(self, *, by, criteria, reason, review_on=None):
+        """Feature a published case as a pioneer experience, with the criteria it meets."""
+        if not (by and by.is_authenticated and by.is_staff):
+            raise PermissionDenied(_("Réservé à l'équipe de modération."))
+        if self.status != PUBLISHED:
+            raise TransitionNotAllowed(
+                _("Seule une expérience publiée peut être mise en avant."), code="transition"
+            )
+        if not criteria:
+            raise ValidationError({"criteria": _("Cochez au moins un critère.")})
+        self.is_pioneer = True
+        self.pioneer_reason = reason
+        self.pioneer_by = by
+        self.pioneer_at = timezone.now()
+        self.pioneer_review_on = review_on
+        self.save(
+            update_fields=[
+                "is_pioneer",
+                "pioneer_reason",
+                "pioneer_by",
+                "pioneer_at",
+                "pioneer_review_on",
+                "updated_at",
+            ]
+        )
+        self.pioneer_criteria.set(criteria)
+        self.log(
+            Action.FEATURE, by=by, message=reason, data={"criteria": [c.code for c in criteria]}
+        )
+
+    @transaction.atomic
+    def unfeature(self, *, by, message=""):
+        if not (by and by.is_authenticated and by.is_staff):
+            raise PermissionDenied(_("Réservé à l'équipe de modération."))
+        self.is_pioneer = False
+        self.save(update_fields=["is_pioneer", "updated_at"])
+        self.log(Action.UNFEATURE, by=by, message=message)
+
+    @transaction.atomic
+    def restore_version(self, version, *, by):
+        """Staff bring back an earlier version's content, recorded as a new version."""
+        from registry.search import refresh_case_index
+
+        if not (by and by.is_authenticated and by.is_staff):
+            raise PermissionDenied(_("Réservé à l'équipe de modération."))
+        self.apply_snapshot(version.data)
+        self.log(Action.RESTORE, by=by, data={"version": version.number})
+        self.record_version(Action.RESTORE, by=by)
+        refresh_case_index([self.pk])
+
     def open_revision(self):
         return self.revisions.filter(status__in=OPEN_REVISION_STATUSES).first()
 
@@ -171,3 +224,64 @@ def validate_reason(reason, message, message_required=True):
         raise ValidationError(errors)
 
 
+class RevisionWorkflow:
+    """Review of proposed changes to a published case (mixed into `CaseRevision`)."""
+
+    def _check_staff(self, by):
+        if not (by and by.is_authenticated and by.is_active and by.is_staff):
+            raise PermissionDenied(_("Réservé à l'équipe de modération."))
+        if self.status != "submitted":
+            raise TransitionNotAllowed(
+                _("Cette révision n'attend pas de relecture."), code="transition"
+            )
+
+    @transaction.atomic
+    def publish(self, *, by, message=""):
+        """Apply the proposed content to the published case, keep a version, log it."""
+        from registry.search import refresh_case_index
+
+        self._check_staff(by)
+        case = self.case
+        case.apply_snapshot(self.data)
+        self.status = "published"
+        self.save(update_fields=["status", "updated_at"])
+        case.log(
+            Action.PUBLISH,
+            by=by,
+            from_status=case.status,
+            message=message,
+            data={"revision": self.pk},
+        )
+        case.record_version(Action.PUBLISH, by=by)
+        refresh_case_index([case.pk])
+        return case
+
+    @transaction.atomic
+    def request_changes(self, *, by, reason, message):
+        validate_reason(reason, message)
+        self._check_staff(by)
+        self.status = "changes_requested"
+        self.save(update_fields=["status", "updated_at"])
+        self.case.log(
+            Action.REQUEST_CHANGES,
+            by=by,
+            from_status=self.case.status,
+            reason=reason,
+            message=message,
+            data={"revision": self.pk},
+        )
+
+    @transaction.atomic
+    def reject(self, *, by, reason, message=""):
+        validate_reason(reason, message, message_required=False)
+        self._check_staff(by)
+        self.status = "rejected"
+        self.save(update_fields=["status", "updated_at"])
+        self.case.log(
+            Action.REJECT,
+            by=by,
+            from_status=self.case.status,
+            reason=reason,
+            message=message,
+            data={"revision": self.pk},
+        )

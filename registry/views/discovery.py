@@ -170,6 +170,8 @@ def case_detail(request, slug):
         "similar": similar_cases(case),
         "is_preview": case.status != CaseStatus.PUBLISHED,
         "json_ld": json_ld(case),
+        "can_edit": Case.objects.editable_by(request.user).filter(pk=case.pk).exists(),
+        "moderator_message": moderator_message(request.user, case),
         "breadcrumbs": [(_("Expériences"), reverse("case_list")), (case.title, None)],
     }
     return render(request, "registry/case_detail.html", context)
@@ -208,6 +210,17 @@ def json_ld(case):
     if case.start_year:
         data["temporalCoverage"] = f"{case.start_year}/{case.end_year or '..'}"
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_ESCAPES))  # noqa: S308
+
+
+def moderator_message(user, case):
+    """The last message staff left on the case, for its owner and staff only."""
+    if not user.is_authenticated or not (user.is_staff or case.owner_id == user.pk):
+        return None
+    return (
+        case.audit_entries.filter(action__in=["request_changes", "reject"])
+        .exclude(message="")
+        .first()
+    )
 
 
 FAMILY_ORDER = ["collectivite", "entreprise", "association"]

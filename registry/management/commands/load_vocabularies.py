@@ -21,6 +21,8 @@ class Command(BaseCommand):
                 self.stdout.write(f"  + {line}")
             for line in report.updated:
                 self.stdout.write(f"  ~ {line}")
+        if options["verbosity"] == 0:
+            return
         if report.changed:
             self.stdout.write(
                 self.style.SUCCESS(

@@ -1,0 +1,140 @@
+"""Duplicate candidates, shown to contributors and moderators, never blocking.
+
+On PostgreSQL, trigram similarity (pg_trgm) on the folded names; on SQLite, a
+simpler measure: candidates sharing a significant word, scored with difflib.
+"""
+
+from difflib import SequenceMatcher
+
+from django.db import connection
+from django.db.models import Q
+
+from registry.identifiers import compact
+from registry.models import Case, CasePartner, CaseTerritory, Organization
+from territories.models import normalize
+
+STOP_WORDS = {
+    "de",
+    "du",
+    "des",
+    "la",
+    "le",
+    "les",
+    "et",
+    "en",
+    "pour",
+    "a",
+    "au",
+    "aux",
+    "d",
+    "l",
+    "un",
+    "une",
+    "sur",
+    "par",
+    "avec",
+    "dans",
+}
+THRESHOLD = 0.45
+
+
+def significant_words(key):
+    return [word for word in key.split() if len(word) > 2 and word not in STOP_WORDS]
+
+
+def _similar(queryset, column, key, limit):
+    if not key:
+        return []
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.search import TrigramSimilarity
+
+        return list(
+            queryset.annotate(similarity=TrigramSimilarity(column, key))
+            .filter(similarity__gte=THRESHOLD)
+            .order_by("-similarity")[:limit]
+        )
+    words = significant_words(key)
+    if not words:
+        return []
+    match = Q()
+    for word in words:
+        match |= Q(**{f"{column}__contains": word})
+    scored = []
+    for obj in queryset.filter(match)[:200]:
+        obj.similarity = SequenceMatcher(None, key, getattr(obj, column)).ratio()
+        if obj.similarity >= THRESHOLD:
+            scored.append(obj)
+    return sorted(scored, key=lambda obj: -obj.similarity)[:limit]
+
+
+def similar_organizations(*, name="", siren="", rna="", exclude=None, limit=5):
+    """Organisations that may be the one being created: same identifier first."""
+    found = []
+    codes = Q()
+    if siren:
+        codes |= Q(siren=compact(siren))
+    if rna:
+        codes |= Q(rna=compact(rna))
+    base = Organization.objects.select_related("actor_type", "seat")
+    if exclude is not None:
+        base = base.exclude(pk=exclude.pk)
+    if codes:
+        found += list(base.filter(codes))
+    for organization in _similar(base, "name_key", normalize(name), limit):
+        if organization not in found:
+            found.append(organization)
+    return found[:limit]
+
+
+def similar_cases(case, limit=5):
+    """Existing cases resembling `case`: similar title, same territory, shared partners.
+
+    Candidates are visible to staff and the case's owner alike (the owner only
+    sees titles and links of published ones, see the view)."""
+    base = Case.objects.exclude(pk=case.pk)
+    key = normalize(case.title)
+    by_title = {c.pk: c for c in _similar_title(base, key, limit * 2)}
+    territory_ids = list(case.case_territories.values_list("territory_id", flat=True))
+    partner_ids = list(case.roster.values_list("organization_id", flat=True))
+    shared = Case.objects.none()
+    if territory_ids and partner_ids:
+        shared = base.filter(
+            pk__in=CaseTerritory.objects.filter(territory_id__in=territory_ids).values("case_id")
+        ).filter(
+            pk__in=CasePartner.objects.filter(organization_id__in=partner_ids).values("case_id")
+        )[:limit]
+    candidates = list(by_title.values())
+    for other in shared:
+        if other.pk not in by_title:
+            other.similarity = 0
+            candidates.append(other)
+    return candidates[:limit]
+
+
+def _similar_title(queryset, key, limit):
+    """Title similarity, computed on the folded title (start of `search_text`)."""
+    if not key:
+        return []
+    if connection.vendor == "postgresql":
+        from django.contrib.postgres.lookups import Unaccent
+        from django.contrib.postgres.search import TrigramSimilarity
+        from django.db.models.functions import Lower
+
+        folded_title = Lower(Unaccent("title"))
+        return list(
+            queryset.annotate(similarity=TrigramSimilarity(folded_title, key))
+            .filter(similarity__gte=THRESHOLD)
+            .order_by("-similarity")[:limit]
+        )
+    words = significant_words(key)
+    if not words:
+        return []
+    match = Q()
+    for word in words:
+        match |= Q(search_text__contains=word)
+    scored = []
+    for other in queryset.filter(match).only("id", "title", "slug", "status")[:200]:
+        other.similarity = SequenceMatcher(None, key, normalize(other.title)).ratio()
+        if other.similarity >= THRESHOLD:
+            scored.append(other)
+    return sorted(scored, key=lambda c: -c.similarity)[:limit]

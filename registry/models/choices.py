@@ -1,0 +1,51 @@
+"""Choices of the moderation workflow, shared by the models, forms and views."""
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+
+
+class Action(models.TextChoices):
+    CREATE = "create", _("création")
+    EDIT = "edit", _("modification")
+    SUBMIT = "submit", _("soumission")
+    WITHDRAW = "withdraw", _("retrait de la soumission")
+    PUBLISH = "publish", _("publication")
+    REQUEST_CHANGES = "request_changes", _("demande de modifications")
+    REJECT = "reject", _("refus")
+    ARCHIVE = "archive", _("archivage")
+    UNARCHIVE = "unarchive", _("republication")
+    FEATURE = "feature", _("mise en avant comme pionnière")
+    UNFEATURE = "unfeature", _("fin de la mise en avant")
+    RESTORE = "restore", _("restauration d'une version")
+    VERIFY = "verify", _("confirmation d'exactitude")
+    MERGE = "merge", _("fusion d'organisations")
+    REPORT = "report", _("signalement")
+    RESOLVE_REPORT = "resolve_report", _("traitement d'un signalement")
+
+
+class ModerationReason(models.TextChoices):
+    INCOMPLETE = "incomplete", _("Fiche incomplète")
+    UNCLEAR = "unclear", _("Description à préciser")
+    PARTNERS = "partners", _("Partenaires à compléter ou corriger")
+    TAGS = "tags", _("Étiquettes du référentiel à revoir")
+    DUPLICATE = "duplicate", _("Doublon d'une expérience existante")
+    OFF_TOPIC = "off_topic", _("Hors du champ du registre")
+    INACCURATE = "inaccurate", _("Informations inexactes")
+    SPAM = "spam", _("Spam ou publicité")
+    OTHER = "other", _("Autre motif")
+
+
+class RevisionStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SUBMITTED = "submitted", _("Soumise")
+    CHANGES_REQUESTED = "changes_requested", _("Modifications demandées")
+    PUBLISHED = "published", _("Publiée")
+    REJECTED = "rejected", _("Refusée")
+    WITHDRAWN = "withdrawn", _("Abandonnée")
+
+
+OPEN_REVISION_STATUSES = [
+    RevisionStatus.DRAFT,
+    RevisionStatus.SUBMITTED,
+    RevisionStatus.CHANGES_REQUESTED,
+]

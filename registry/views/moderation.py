@@ -1,0 +1,377 @@
+"""Staff pages: the moderation queue, reviewing one submission, pioneers,
+merging organisations, case history and restoring a version."""
+
+from functools import wraps
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.views import redirect_to_login
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import transaction
+from django.db.models import Count
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from django.views.decorators.http import require_POST
+
+from registry.diff import diff_snapshots
+from registry.duplicates import similar_cases
+from registry.models import (
+    Action,
+    AuditLog,
+    Case,
+    CasePartner,
+    CaseRevision,
+    CaseStatus,
+    ModerationReason,
+    Organization,
+    RevisionStatus,
+    Term,
+    TransitionNotAllowed,
+)
+from registry.notifications import notify_decision
+from registry.search import refresh_case_index
+from registry.views.editor import editable_case
+
+
+def staff_required(view):
+    """Log in first; then staff only (403 for contributors: the page is not secret)."""
+
+    @wraps(view)
+    def wrapper(request, *args, **kwargs):
+        if not request.user.is_authenticated:
+            return redirect_to_login(request.get_full_path())
+        if not (request.user.is_active and request.user.is_staff):
+            raise PermissionDenied
+        return view(request, *args, **kwargs)
+
+    return wrapper
+
+
+class DecisionForm(forms.Form):
+    decision = forms.ChoiceField(
+        label=gettext_lazy("Décision"),
+        choices=[
+            ("publish", gettext_lazy("Publier")),
+            ("request_changes", gettext_lazy("Demander des modifications")),
+            ("reject", gettext_lazy("Refuser")),
+        ],
+        widget=forms.RadioSelect,
+    )
+    reason = forms.ChoiceField(
+        label=gettext_lazy("Motif"),
+        choices=[("", "—"), *ModerationReason.choices],
+        required=False,
+    )
+    message = forms.CharField(
+        label=gettext_lazy("Message au contributeur"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        required=False,
+        max_length=3000,
+        help_text=gettext_lazy("Envoyé par e-mail et affiché sur sa fiche."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        decision = data.get("decision")
+        if decision in {"request_changes", "reject"} and not data.get("reason"):
+            self.add_error("reason", _("Choisissez un motif."))
+        if decision == "request_changes" and not (data.get("message") or "").strip():
+            self.add_error("message", _("Expliquez ce qui doit être modifié."))
+        return data
+
+
+@staff_required
+def moderation_queue(request):
+    now = timezone.now()
+    submitted = list(
+        Case.objects.filter(status=CaseStatus.SUBMITTED)
+        .select_related("owner")
+        .order_by("submitted_at", "id")[:200]
+    )
+    revisions = list(
+        CaseRevision.objects.filter(status=RevisionStatus.SUBMITTED)
+        .select_related("case", "author")
+        .order_by("submitted_at", "id")[:200]
+    )
+    for item in [*submitted, *revisions]:
+        item.age = now - (item.submitted_at or now)
+    context = {
+        "submitted": submitted,
+        "revisions": revisions,
+        "reports": open_reports(),
+        "counts": Case.objects.values("status").annotate(n=Count("pk")).order_by("status"),
+        "breadcrumbs": [(_("Modération"), None)],
+        "reasons": ModerationReason.choices,
+    }
+    return render(request, "registry/moderation/queue.html", context)
+
+
+def open_reports():
+    try:
+        from registry.models import Report
+    except ImportError:  # reports land with their own model
+        return []
+    return list(Report.objects.open().select_related("case").order_by("created_at")[:100])
+
+
+@staff_required
+def moderation_review(request, pk):
+    case = get_object_or_404(
+        Case.objects.select_related("owner").prefetch_related("roster__organization"), pk=pk
+    )
+    revision = case.revisions.filter(status=RevisionStatus.SUBMITTED).first()
+    published = case.versions.filter(action=Action.PUBLISH).order_by("-number").first()
+    if revision is not None:
+        changes = diff_snapshots(case.snapshot(), revision.data)
+    else:
+        changes = diff_snapshots(published.data if published else None, case.snapshot())
+    form = DecisionForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        try:
+            decide(request.user, case, revision, form.cleaned_data)
+        except (TransitionNotAllowed, ValidationError) as error:
+            form.add_error(None, error)
+        else:
+            messages.success(request, _("Décision enregistrée et envoyée au contributeur."))
+            return redirect("moderation_queue")
+    context = {
+        "case": case,
+        "revision": revision,
+        "changes": changes,
+        "is_new": revision is None and published is None,
+        "duplicates": similar_cases(case),
+        "form": form,
+        "history": case.audit_entries.select_related("actor")[:20],
+        "breadcrumbs": [(_("Modération"), "/moderation/"), (case.title, None)],
+    }
+    return render(
+        request, "registry/moderation/review.html", context, status=400 if form.errors else 200
+    )
+
+
+@transaction.atomic
+def decide(user, case, revision, data):
+    decision, reason, message = data["decision"], data.get("reason", ""), data.get("message", "")
+    target = revision if revision is not None else case
+    if decision == "publish":
+        target.publish(by=user, message=message)
+        action = Action.PUBLISH
+    elif decision == "request_changes":
+        target.request_changes(by=user, reason=reason, message=message)
+        action = Action.REQUEST_CHANGES
+    else:
+        target.reject(by=user, reason=reason, message=message)
+        action = Action.REJECT
+    if revision is None:
+        refresh_case_index([case.pk])
+    transaction.on_commit(
+        lambda: notify_decision(
+            case,
+            action,
+            reason_label=dict(ModerationReason.choices).get(reason, ""),
+            message=message,
+            revision=revision,
+        )
+    )
+
+
+@staff_required
+@require_POST
+def moderation_bulk_spam(request):
+    """Reject the selected submissions as spam, in one go."""
+    ids = [int(pk) for pk in request.POST.getlist("case") if pk.isdigit()]
+    rejected = 0
+    for case in Case.objects.filter(pk__in=ids, status=CaseStatus.SUBMITTED):
+        case.reject(by=request.user, reason=ModerationReason.SPAM, message="")
+        rejected += 1
+    messages.success(
+        request, _("%(count)d soumission(s) refusée(s) comme spam.") % {"count": rejected}
+    )
+    return redirect("moderation_queue")
+
+
+class FeatureForm(forms.Form):
+    criteria = forms.ModelMultipleChoiceField(
+        label=gettext_lazy("Critères remplis"),
+        queryset=Term.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+    )
+    reason = forms.CharField(
+        label=gettext_lazy("Pourquoi elle est pionnière"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+    )
+    review_on = forms.DateField(
+        label=gettext_lazy("À réexaminer le"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criteria"].queryset = Term.objects.of("pioneer_criterion").active()
+
+
+@staff_required
+def moderation_feature(request, pk):
+    case = get_object_or_404(Case.objects.published(), pk=pk)
+    initial = {
+        "criteria": case.pioneer_criteria.all(),
+        "reason": case.pioneer_reason,
+        "review_on": case.pioneer_review_on,
+    }
+    form = FeatureForm(request.POST or None, initial=initial)
+    if request.method == "POST":
+        if request.POST.get("unfeature"):
+            case.unfeature(by=request.user)
+            messages.success(request, _("L'expérience n'est plus mise en avant."))
+            return redirect(case.get_absolute_url())
+        if form.is_valid():
+            case.feature(
+                by=request.user,
+                criteria=list(form.cleaned_data["criteria"]),
+                reason=form.cleaned_data["reason"],
+                review_on=form.cleaned_data.get("review_on"),
+            )
+            messages.success(request, _("Expérience mise en avant comme pionnière."))
+            return redirect(case.get_absolute_url())
+    context = {
+        "case": case,
+        "form": form,
+        "breadcrumbs": [(_("Modération"), "/moderation/"), (case.title, None)],
+    }
+    return render(request, "registry/moderation/feature.html", context)
+
+
+class MergeForm(forms.Form):
+    survivor = forms.ModelChoiceField(
+        label=gettext_lazy("Organisation conservée"),
+        queryset=Organization.objects.all(),
+        to_field_name="slug",
+        widget=forms.TextInput,
+        help_text=gettext_lazy("Son identifiant d'URL (la fin de l'adresse de sa page)."),
+    )
+    duplicate = forms.ModelChoiceField(
+        label=gettext_lazy("Doublon à fusionner"),
+        queryset=Organization.objects.all(),
+        to_field_name="slug",
+        widget=forms.TextInput,
+        help_text=gettext_lazy("Ses partenariats passent à l'organisation conservée."),
+    )
+
+    def clean(self):
+        data = super().clean()
+        if data.get("survivor") and data.get("survivor") == data.get("duplicate"):
+            raise ValidationError(_("Choisissez deux organisations différentes."))
+        return data
+
+
+@transaction.atomic
+def merge_organizations(*, survivor, duplicate, by):
+    """Move every roster entry and member of `duplicate` to `survivor`, then delete it.
+
+    An entry the survivor already has (same case, same role) keeps the longer
+    contribution text, so nothing written is lost; the duplicate's fields are
+    kept in the audit log."""
+    moved = 0
+    for entry in CasePartner.objects.filter(organization=duplicate).select_for_update():
+        twin = CasePartner.objects.filter(
+            case_id=entry.case_id, organization=survivor, role_id=entry.role_id
+        ).first()
+        if twin is None:
+            entry.organization = survivor
+            entry.save(update_fields=["organization"])
+        else:
+            if len(entry.contribution) > len(twin.contribution):
+                twin.contribution = entry.contribution
+                twin.save(update_fields=["contribution"])
+            entry.delete()
+        moved += 1
+    duplicate.members.update(organization=survivor)
+    record = {
+        field: str(getattr(duplicate, field) or "")
+        for field in ("name", "slug", "siren", "siret", "rna", "website", "description")
+    }
+    # Identifiers the survivor lacks move over; they are unique, so free them first.
+    identifiers = {
+        field: getattr(duplicate, field)
+        for field in ("siren", "siret", "rna")
+        if getattr(duplicate, field) and not getattr(survivor, field)
+    }
+    if identifiers:
+        Organization.objects.filter(pk=duplicate.pk).update(**dict.fromkeys(identifiers))
+    for field in ("website", "description", "seat_id", "governed_territory_id"):
+        if getattr(duplicate, field) and not getattr(survivor, field):
+            setattr(survivor, field, getattr(duplicate, field))
+    for field, value in identifiers.items():
+        setattr(survivor, field, value)
+    survivor.save()
+    AuditLog.objects.create(
+        actor=by,
+        action=Action.MERGE,
+        organization=survivor,
+        data={"merged": record, "roster_entries": moved},
+    )
+    case_ids = list(
+        CasePartner.objects.filter(organization=survivor).values_list("case_id", flat=True)
+    )
+    duplicate.delete()
+    refresh_case_index(case_ids)
+    return moved
+
+
+@staff_required
+def moderation_merge(request):
+    form = MergeForm(request.POST or None, initial=request.GET or None)
+    if request.method == "POST" and form.is_valid():
+        survivor, duplicate = form.cleaned_data["survivor"], form.cleaned_data["duplicate"]
+        moved = merge_organizations(survivor=survivor, duplicate=duplicate, by=request.user)
+        messages.success(
+            request,
+            _(
+                "« %(duplicate)s » fusionnée dans « %(survivor)s » : "
+                "%(count)d partenariat(s) repris."
+            )
+            % {"duplicate": duplicate.name, "survivor": survivor.name, "count": moved},
+        )
+        return redirect(survivor.get_absolute_url())
+    context = {
+        "form": form,
+        "breadcrumbs": [(_("Modération"), "/moderation/"), (_("Fusionner"), None)],
+    }
+    return render(request, "registry/moderation/merge.html", context)
+
+
+def case_history(request, pk):
+    """Versions of a case with who, when and what changed: its owner and staff only."""
+    if not request.user.is_authenticated:
+        return redirect_to_login(request.get_full_path())
+    case = editable_case(request.user, pk)
+    versions = list(case.versions.select_related("created_by").order_by("number"))
+    rows = []
+    previous = None
+    for version in versions:
+        rows.append({"version": version, "changes": diff_snapshots(previous, version.data)})
+        previous = version.data
+    rows.reverse()
+    context = {
+        "case": case,
+        "rows": rows,
+        "log": case.audit_entries.select_related("actor")[:50],
+        "breadcrumbs": [(case.title, case.get_absolute_url()), (_("Historique"), None)],
+    }
+    return render(request, "registry/history.html", context)
+
+
+@staff_required
+@require_POST
+def case_restore(request, pk, number):
+    case = get_object_or_404(Case, pk=pk)
+    version = get_object_or_404(case.versions, number=number)
+    case.restore_version(version, by=request.user)
+    messages.success(
+        request, _("Version %(number)d restaurée (nouvelle version créée).") % {"number": number}
+    )
+    return redirect("case_history", pk=case.pk)
