@@ -97,12 +97,16 @@ def column_counts(qs, column):
 
 def summary(qs):
     """Total and the yes/no facets of a selection, in one query."""
-    return qs.order_by().alias(three=F("family_mask").bitand(ALL_THREE_FAMILIES)).aggregate(
-        total=Count("pk"),
-        pioneers=Count("pk", filter=Q(is_pioneer=True)),
-        ongoing=Count("pk", filter=Q(end_year__isnull=True)),
-        ended=Count("pk", filter=Q(end_year__isnull=False)),
-        all_three=Count("pk", filter=Q(three=ALL_THREE_FAMILIES)),
+    return (
+        qs.order_by()
+        .alias(three=F("family_mask").bitand(ALL_THREE_FAMILIES))
+        .aggregate(
+            total=Count("pk"),
+            pioneers=Count("pk", filter=Q(is_pioneer=True)),
+            ongoing=Count("pk", filter=Q(end_year__isnull=True)),
+            ended=Count("pk", filter=Q(end_year__isnull=False)),
+            all_three=Count("pk", filter=Q(three=ALL_THREE_FAMILIES)),
+        )
     )
 
 
@@ -200,7 +204,8 @@ class FacetCounter:
 
         region_ids = {t.pk for t in regions}
         departement_list = [
-            t for t in by_kind[TerritoryKind.DEPARTEMENT]
+            t
+            for t in by_kind[TerritoryKind.DEPARTEMENT]
             if not region_ids or t.region_id in region_ids
         ]
         facets = {

@@ -235,15 +235,22 @@ class CaseFilter(django_filters.FilterSet):
     phase = TermFilter(vocabulary="phase", label=_("Étape"), method="filter_phase")
     scale = TermFilter(vocabulary="scale", label=_("Échelle"), method="filter_scale")
     year_min = django_filters.NumberFilter(
-        field_name="start_year", lookup_expr="gte", label=_("Démarrée à partir de"),
-        min_value=FIRST_YEAR, max_value=LAST_YEAR,
+        field_name="start_year",
+        lookup_expr="gte",
+        label=_("Démarrée à partir de"),
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
     )
     year_max = django_filters.NumberFilter(
-        field_name="start_year", lookup_expr="lte", label=_("Démarrée au plus tard en"),
-        min_value=FIRST_YEAR, max_value=LAST_YEAR,
+        field_name="start_year",
+        lookup_expr="lte",
+        label=_("Démarrée au plus tard en"),
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
     )
     pioneer = django_filters.BooleanFilter(
-        label=_("Expériences pionnières seulement"), method="filter_pioneer",
+        label=_("Expériences pionnières seulement"),
+        method="filter_pioneer",
         widget=forms.CheckboxInput,
     )
     ongoing = django_filters.ChoiceFilter(
@@ -252,7 +259,9 @@ class CaseFilter(django_filters.FilterSet):
         method="filter_ongoing",
     )
     sort = django_filters.ChoiceFilter(
-        label=_("Trier par"), choices=list(SORTS.items()), method="filter_sort",
+        label=_("Trier par"),
+        choices=list(SORTS.items()),
+        method="filter_sort",
         empty_label=None,
     )
 
@@ -349,4 +358,3 @@ class CaseFilter(django_filters.FilterSet):
                 continue
             active.append((name, value))
         return active
-

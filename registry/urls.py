@@ -17,6 +17,16 @@ urlpatterns = [
 
 urlpatterns += [
     path("contribuer/nouvelle/", editor.case_create, name="case_create"),
+    path(
+        "contribuer/suggestions/territoires/",
+        editor.suggest_territories,
+        name="suggest_territories",
+    ),
+    path(
+        "contribuer/suggestions/organisations/",
+        editor.suggest_organizations,
+        name="suggest_organizations",
+    ),
     path("contribuer/<int:pk>/", editor.case_edit, name="case_edit"),
     path("contribuer/<int:pk>/soumettre/", editor.submit, name="case_submit"),
     path("contribuer/<int:pk>/retirer/", editor.withdraw, name="case_withdraw"),

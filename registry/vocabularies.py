@@ -92,4 +92,3 @@ def _upsert(model, keys, values, report, overwrite_labels):
     else:
         report.unchanged += 1
     return obj
-

@@ -256,3 +256,23 @@ def test_the_editor_forms_are_protected_by_csrf(contributor):
     client.force_login(contributor)
     assert client.post(reverse("case_create"), editor_data()).status_code == 403
     assert not Case.objects.exists()
+
+
+def test_territory_suggestions_are_accent_insensitive_and_tell_homonyms_apart(
+    contributor_client,
+):
+    response = contributor_client.get(reverse("suggest_territories"), {"q": "sainte colombe"})
+    labels = [r["label"] for r in response.json()["results"]]
+    assert "Sainte-Colombe (05)" in labels and "Sainte-Colombe (77)" in labels
+    values = [r["value"] for r in response.json()["results"]]
+    assert all(":" in value for value in values)
+
+
+def test_organisation_suggestions_find_a_siren_typed_with_spaces(contributor_client):
+    company = OrganizationFactory(name="Industries du Nord", siren="552032534")
+    response = contributor_client.get(reverse("suggest_organizations"), {"q": "552 032 534"})
+    assert response.json()["results"][0]["value"] == str(company.pk)
+
+
+def test_suggestions_need_an_account(client):
+    assert client.get(reverse("suggest_territories"), {"q": "lille"}).status_code == 302

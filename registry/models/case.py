@@ -61,9 +61,9 @@ class CaseQuerySet(models.QuerySet):
         return self.filter(is_pioneer=True)
 
     def with_all_three_families(self):
-        return self.alias(
-            three=models.F("family_mask").bitand(ALL_THREE_FAMILIES)
-        ).filter(family_mask__gte=ALL_THREE_FAMILIES, three=ALL_THREE_FAMILIES)
+        return self.alias(three=models.F("family_mask").bitand(ALL_THREE_FAMILIES)).filter(
+            family_mask__gte=ALL_THREE_FAMILIES, three=ALL_THREE_FAMILIES
+        )
 
     def located_in(self, territories):
         """Cases placed in any of `territories` (one or several) or anywhere below
@@ -98,8 +98,16 @@ class CaseQuerySet(models.QuerySet):
 
 
 SNAPSHOT_FIELDS = (
-    "title", "summary", "description", "context", "actions", "results", "lessons",
-    "start_year", "end_year", "contact_email",
+    "title",
+    "summary",
+    "description",
+    "context",
+    "actions",
+    "results",
+    "lessons",
+    "start_year",
+    "end_year",
+    "contact_email",
 )
 
 
@@ -319,7 +327,9 @@ class Case(CaseWorkflow, models.Model):
             role = terms.get(("partner_role", entry["role"]))
             if organization is not None and role is not None:
                 CasePartner.objects.get_or_create(
-                    case=self, organization=organization, role=role,
+                    case=self,
+                    organization=organization,
+                    role=role,
                     defaults={"contribution": entry.get("contribution", ""), "position": position},
                 )
         self.sources.all().delete()

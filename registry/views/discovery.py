@@ -44,10 +44,9 @@ def home(request):
     figures["organizations"] = Organization.objects.filter(
         roster_entries__case__status=CaseStatus.PUBLISHED
     ).aggregate(n=Count("pk", distinct=True))["n"]
-    figures["territories"] = (
-        CaseTerritory.objects.filter(case__status=CaseStatus.PUBLISHED)
-        .aggregate(n=Count("territory_id", distinct=True))["n"]
-    )
+    figures["territories"] = CaseTerritory.objects.filter(
+        case__status=CaseStatus.PUBLISHED
+    ).aggregate(n=Count("territory_id", distinct=True))["n"]
     figures["all_three_share"] = (
         round(100 * figures["all_three"] / figures["total"]) if figures["total"] else 0
     )
@@ -139,28 +138,30 @@ def _error_messages(filterset):
 
 
 def case_detail(request, slug):
-    queryset = Case.objects.visible_to(request.user).select_related(
-        "phase", "scale", "owner", "pioneer_by"
-    ).prefetch_related(
-        Prefetch(
-            "roster",
-            queryset=CasePartner.objects.select_related(
-                "organization",
-                "organization__actor_type",
-                "organization__actor_type__parent",
-                "organization__seat",
-                "role",
+    queryset = (
+        Case.objects.visible_to(request.user)
+        .select_related("phase", "scale", "owner", "pioneer_by")
+        .prefetch_related(
+            Prefetch(
+                "roster",
+                queryset=CasePartner.objects.select_related(
+                    "organization",
+                    "organization__actor_type",
+                    "organization__actor_type__parent",
+                    "organization__seat",
+                    "role",
+                ),
             ),
-        ),
-        Prefetch(
-            "case_territories",
-            queryset=CaseTerritory.objects.select_related(
-                "territory", "territory__departement", "territory__region"
+            Prefetch(
+                "case_territories",
+                queryset=CaseTerritory.objects.select_related(
+                    "territory", "territory__departement", "territory__region"
+                ),
             ),
-        ),
-        Prefetch("terms", queryset=Term.objects.select_related("vocabulary", "parent")),
-        Prefetch("pioneer_criteria", queryset=Term.objects.select_related("vocabulary")),
-        "sources",
+            Prefetch("terms", queryset=Term.objects.select_related("vocabulary", "parent")),
+            Prefetch("pioneer_criteria", queryset=Term.objects.select_related("vocabulary")),
+            "sources",
+        )
     )
     case = get_object_or_404(queryset, slug=slug)
     context = {
@@ -258,9 +259,7 @@ def tags_by_vocabulary(case):
     for vocabulary, param in TAG_SECTIONS:
         terms = case.terms_of(vocabulary)
         if terms:
-            sections.append(
-                {"vocabulary": terms[0].vocabulary, "param": param, "terms": terms}
-            )
+            sections.append({"vocabulary": terms[0].vocabulary, "param": param, "terms": terms})
     return sections
 
 

@@ -10,7 +10,7 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404
+from django.http import Http404, JsonResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -473,3 +473,47 @@ def withdraw(request, pk):
             request, _("Soumission retirée : l'expérience est redevenue un brouillon.")
         )
     return redirect(reverse("case_edit", kwargs={"pk": case.pk}))
+
+
+@login_required
+def suggest_territories(request):
+    """Autocomplete of the territory picker: accent-insensitive, homonyms told apart."""
+    query = request.GET.get("q", "")[:100]
+    territories = Territory.objects.search(query).select_related("departement")[:12]
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "value": f"{t.kind}:{t.code}",
+                    "label": t.label,
+                    "detail": str(t.get_kind_display()),
+                }
+                for t in territories
+            ]
+        }
+    )
+
+
+@login_required
+def suggest_organizations(request):
+    """Autocomplete of the partner picker: by name, SIREN or RNA."""
+    query = request.GET.get("q", "")[:150]
+    organizations = (
+        Organization.objects.search(query).select_related("actor_type")[:12]
+        if query.strip()
+        else []
+    )
+    return JsonResponse(
+        {
+            "results": [
+                {
+                    "value": str(o.pk),
+                    "label": o.name,
+                    "detail": " · ".join(
+                        part for part in (o.actor_type.label, o.siren or o.rna or "") if part
+                    ),
+                }
+                for o in organizations
+            ]
+        }
+    )
