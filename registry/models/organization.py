@@ -35,7 +35,13 @@ class Organization(models.Model):
 
     name = models.CharField(_("nom"), max_length=255)
     name_key = models.CharField(max_length=255, editable=False, db_index=True)
-    slug = models.SlugField(_("identifiant d'URL"), max_length=120, unique=True)
+    slug = models.SlugField(
+        _("identifiant d'URL"),
+        max_length=120,
+        unique=True,
+        blank=True,
+        help_text=_("Tiré du nom à la création, puis stable."),
+    )
     actor_type = models.ForeignKey(
         "registry.Term",
         verbose_name=_("type d'acteur"),
@@ -57,11 +63,17 @@ class Organization(models.Model):
         _("SIREN"), max_length=9, null=True, blank=True, validators=[identifiers.validate_siren]
     )
     siret = models.CharField(
-        _("SIRET du siège"), max_length=14, null=True, blank=True,
+        _("SIRET du siège"),
+        max_length=14,
+        null=True,
+        blank=True,
         validators=[identifiers.validate_siret],
     )
     rna = models.CharField(
-        _("numéro RNA"), max_length=10, null=True, blank=True,
+        _("numéro RNA"),
+        max_length=10,
+        null=True,
+        blank=True,
         validators=[identifiers.validate_rna],
         help_text=_("Associations : W suivi de 9 chiffres."),
     )
@@ -96,17 +108,20 @@ class Organization(models.Model):
         ordering = ["name_key"]
         constraints = [
             models.UniqueConstraint(
-                fields=["siren"], condition=models.Q(siren__isnull=False),
+                fields=["siren"],
+                condition=models.Q(siren__isnull=False),
                 name="organization_unique_siren",
                 violation_error_message=_("Une organisation porte déjà ce SIREN."),
             ),
             models.UniqueConstraint(
-                fields=["siret"], condition=models.Q(siret__isnull=False),
+                fields=["siret"],
+                condition=models.Q(siret__isnull=False),
                 name="organization_unique_siret",
                 violation_error_message=_("Une organisation porte déjà ce SIRET."),
             ),
             models.UniqueConstraint(
-                fields=["rna"], condition=models.Q(rna__isnull=False),
+                fields=["rna"],
+                condition=models.Q(rna__isnull=False),
                 name="organization_unique_rna",
                 violation_error_message=_("Une organisation porte déjà ce numéro RNA."),
             ),
@@ -130,21 +145,16 @@ class Organization(models.Model):
     def get_absolute_url(self):
         return reverse("organization_detail", kwargs={"slug": self.slug})
 
-    def clean(self):
-        # Blank identifiers are stored as NULL so that uniqueness applies only when present.
-        for field, normalizer in (
-            ("siren", identifiers.normalize_siren),
-            ("siret", identifiers.normalize_siret),
-            ("rna", identifiers.normalize_rna),
-        ):
+    def clean_fields(self, exclude=None):
+        # Identifiers are typed with spaces or dots: compact them before the field
+        # validators check them, and store blanks as NULL so uniqueness applies only
+        # when present.
+        for field in ("siren", "siret", "rna"):
             value = getattr(self, field)
-            if value is None or not value.strip():
-                setattr(self, field, None)
-                continue
-            try:
-                setattr(self, field, normalizer(value))
-            except ValidationError as error:
-                raise ValidationError({field: error}) from None
+            setattr(self, field, identifiers.compact(value) or None)
+        super().clean_fields(exclude=exclude)
+
+    def clean(self):
         if self.siren and self.siret and not self.siret.startswith(self.siren):
             raise ValidationError(
                 {"siret": _("Les 9 premiers chiffres du SIRET doivent être le SIREN.")}
@@ -153,11 +163,12 @@ class Organization(models.Model):
             raise ValidationError(
                 {"company_size": _("La taille ne s'indique que pour une entreprise.")}
             )
-        if self.rna and self.actor_type_id and self.actor_type.code not in {
-            "association", "fondation", "structure_ess"
-        }:
+        if (
+            self.rna
+            and self.actor_type_id
+            and self.actor_type.code not in {"association", "fondation", "structure_ess"}
+        ):
             raise ValidationError({"rna": _("Seules les associations ont un numéro RNA.")})
-
 
 
 def unique_slug(model, text, max_length=100):
