@@ -222,6 +222,7 @@ class NewOrganizationForm(forms.ModelForm):
     # Wider than the stored values: typed with spaces, compacted in clean_*.
     siren = forms.CharField(label=_("SIREN"), max_length=20, required=False)
     rna = forms.CharField(label=_("Numéro RNA"), max_length=20, required=False)
+    website = forms.URLField(label=_("Site web"), required=False, assume_scheme="https")
     confirm_new = forms.BooleanField(
         label=_("Je confirme qu'il s'agit d'une autre organisation que celles proposées."),
         required=False,

@@ -33,7 +33,12 @@ def other_contributor(db):
 
 @pytest.fixture
 def moderator(db):
-    return factories.UserFactory(email="mona.moderatrice@example.org", is_staff=True)
+    """Staff, in the « Modérateurs » group that the admin permissions come from."""
+    from django.contrib.auth.models import Group
+
+    user = factories.UserFactory(email="mona.moderatrice@example.org", is_staff=True)
+    user.groups.add(*Group.objects.filter(name="Modérateurs"))
+    return user
 
 
 @pytest.fixture
