@@ -26,9 +26,7 @@ class UserAddForm(AdminUserCreationForm):
         email = User.objects.normalize_email(self.cleaned_data["email"])
         taken = User.objects.filter(Q(email__iexact=email) | Q(username__iexact=email))
         if taken.exists():
-            raise ValidationError(
-                _("Un compte utilise déjà cette adresse e-mail."), code="unique"
-            )
+            raise ValidationError(_("Un compte utilise déjà cette adresse e-mail."), code="unique")
         return email
 
     def _post_clean(self):
@@ -43,22 +41,39 @@ class UserAddForm(AdminUserCreationForm):
 class UserAdmin(TerritoryLabelsMixin, DjangoUserAdmin):
     add_form = UserAddForm
     add_fieldsets = (
-        (None, {
-            "classes": ("wide",),
-            "fields": ("email", "usable_password", "password1", "password2"),
-        }),
+        (
+            None,
+            {
+                "classes": ("wide",),
+                "fields": ("email", "usable_password", "password1", "password2"),
+            },
+        ),
     )
     fieldsets = (
         (None, {"fields": ("email", "password")}),
-        (_("Profil"), {"fields": (
-            "display_name", "first_name", "last_name", "organization", "territory",
-        )}),
+        (
+            _("Profil"),
+            {
+                "fields": (
+                    "display_name",
+                    "first_name",
+                    "last_name",
+                    "organization",
+                    "territory",
+                )
+            },
+        ),
         (_("Confiance"), {"fields": ("is_trusted",)}),
         (_("Droits"), {"fields": ("is_active", *PRIVILEGE_FIELDS)}),
         (_("Compte"), {"fields": ("username", "last_login", "date_joined")}),
     )
     list_display = (
-        "email", "display_name", "organization", "is_trusted", "is_staff", "is_active",
+        "email",
+        "display_name",
+        "organization",
+        "is_trusted",
+        "is_staff",
+        "is_active",
         "date_joined",
     )
     list_filter = ("is_trusted", "is_staff", "is_superuser", "is_active", "groups")

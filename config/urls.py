@@ -8,6 +8,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("compte/", include("accounts.urls")),
     path("", include("registry.urls")),
     prefix_default_language=False,
 )

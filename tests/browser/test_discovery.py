@@ -108,7 +108,11 @@ def test_every_public_page_passes_an_accessibility_audit(page, language):
     page.goto(case_url)
     organization_url = first_link(page, ".roster a")
     problems = []
-    for path in [*PUBLIC_PAGES, case_url.removeprefix(language), organization_url.removeprefix(language)]:
+    for path in [
+        *PUBLIC_PAGES,
+        case_url.removeprefix(language),
+        organization_url.removeprefix(language),
+    ]:
         url = language + path
         response = page.goto(url)
         assert response.status == 200, url

@@ -1,0 +1,201 @@
+"""Accounts: sign-up with e-mail confirmation, log in and out, profile, and the
+contributor's dashboard."""
+
+from datetime import timedelta
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth import login
+from django.contrib.auth import views as auth_views
+from django.contrib.auth.decorators import login_required
+from django.core import signing
+from django.core.mail import send_mail
+from django.db.models import Prefetch
+from django.shortcuts import get_object_or_404, redirect, render
+from django.template.loader import render_to_string
+from django.urls import reverse, reverse_lazy
+from django.utils import timezone
+from django.utils.decorators import method_decorator
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from accounts.forms import EmailLoginForm, ProfileForm, ResendConfirmationForm, SignupForm
+from accounts.models import User
+from accounts.ratelimit import hit, ratelimit, too_many
+from registry.models import Action, AuditLog, Case, CaseStatus, CaseTerritory
+
+CONFIRMATION_SALT = "accounts.confirm-email"
+CONFIRMATION_MAX_AGE = 3 * 24 * 3600
+STALE_AFTER = timedelta(days=365)
+
+
+def confirmation_token(user):
+    return signing.TimestampSigner(salt=CONFIRMATION_SALT).sign(str(user.pk))
+
+
+def send_confirmation(request, user):
+    url = request.build_absolute_uri(
+        reverse("accounts:confirm", kwargs={"token": confirmation_token(user)})
+    )
+    body = render_to_string("accounts/email/confirm.txt", {"user": user, "url": url})
+    send_mail(
+        "[Alliances territoriales] Confirmez votre adresse / Confirm your address",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+
+
+@ratelimit("signup", limit=5, period=3600)
+def signup(request):
+    if request.user.is_authenticated:
+        return redirect("accounts:dashboard")
+    form = SignupForm(request.POST or None)
+    if request.method == "POST":
+        if form.is_bot():
+            # Say nothing to a bot; create nothing.
+            return redirect("accounts:signup_done")
+        if form.is_valid():
+            user = form.save()
+            send_confirmation(request, user)
+            return redirect("accounts:signup_done")
+    context = {"form": form, "breadcrumbs": [(_("Créer un compte"), None)]}
+    return render(request, "accounts/signup.html", context, status=400 if form.errors else 200)
+
+
+def signup_done(request):
+    return render(
+        request, "accounts/signup_done.html", {"breadcrumbs": [(_("Créer un compte"), None)]}
+    )
+
+
+def confirm(request, token):
+    try:
+        pk = signing.TimestampSigner(salt=CONFIRMATION_SALT).unsign(
+            token, max_age=CONFIRMATION_MAX_AGE
+        )
+    except signing.SignatureExpired:
+        messages.error(request, _("Ce lien a expiré. Demandez-en un nouveau ci-dessous."))
+        return redirect("accounts:resend")
+    except signing.BadSignature:
+        messages.error(request, _("Ce lien n'est pas valide. Demandez-en un nouveau ci-dessous."))
+        return redirect("accounts:resend")
+    user = get_object_or_404(User, pk=pk)
+    if not user.is_active:
+        user.is_active = True
+        user.save(update_fields=["is_active"])
+    login(request, user, backend="accounts.backends.EmailBackend")
+    messages.success(request, _("Adresse confirmée : bienvenue !"))
+    return redirect("accounts:dashboard")
+
+
+@ratelimit("resend", limit=5, period=3600)
+def resend(request):
+    form = ResendConfirmationForm(request.POST or None)
+    if request.method == "POST" and form.is_valid():
+        user = User.objects.filter(
+            email__iexact=form.cleaned_data["email"], is_active=False, last_login__isnull=True
+        ).first()
+        if user is not None:
+            send_confirmation(request, user)
+        # The same answer whether or not the address has an account.
+        messages.success(
+            request, _("Si un compte attend sa confirmation, un nouveau lien est parti.")
+        )
+        return redirect("accounts:login")
+    return render(request, "accounts/resend.html", {"form": form})
+
+
+@method_decorator(ratelimit("login-ip", limit=30, period=900), name="dispatch")
+class LoginView(auth_views.LoginView):
+    form_class = EmailLoginForm
+    template_name = "accounts/login.html"
+    redirect_authenticated_user = True
+
+    def post(self, request, *args, **kwargs):
+        email = (request.POST.get("username") or "").strip().lower()
+        if email and not hit("login-email", email, limit=10, period=900):
+            return too_many(request)
+        return super().post(request, *args, **kwargs)
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), "breadcrumbs": [(_("Se connecter"), None)]}
+
+
+class LogoutView(auth_views.LogoutView):
+    http_method_names = ["post", "options"]
+
+
+@login_required
+def profile(request):
+    form = ProfileForm(request.POST or None, instance=request.user)
+    if request.method == "POST" and form.is_valid():
+        form.save()
+        messages.success(request, _("Profil enregistré."))
+        return redirect("accounts:profile")
+    context = {"form": form, "breadcrumbs": [(_("Mon profil"), None)]}
+    return render(request, "accounts/profile.html", context, status=400 if form.errors else 200)
+
+
+@login_required
+def dashboard(request):
+    user = request.user
+    cases = list(
+        Case.objects.filter(owner=user)
+        .prefetch_related(
+            Prefetch("case_territories", queryset=CaseTerritory.objects.select_related("territory"))
+        )
+        .order_by("-updated_at")
+    )
+    groups = [
+        {"status": status, "label": label, "cases": [c for c in cases if c.status == status]}
+        for status, label in CaseStatus.choices
+    ]
+    limit = timezone.localdate() - STALE_AFTER
+    stale = [
+        c
+        for c in cases
+        if c.status == CaseStatus.PUBLISHED
+        and (c.last_verified_on is None or c.last_verified_on < limit)
+    ]
+    moderator_messages = (
+        AuditLog.objects.filter(
+            case__owner=user,
+            action__in=[Action.PUBLISH, Action.REQUEST_CHANGES, Action.REJECT, Action.ARCHIVE],
+        )
+        .exclude(actor=user)
+        .select_related("case")
+        .order_by("-created_at")[:20]
+    )
+    context = {
+        "groups": [g for g in groups if g["cases"]],
+        "stale": stale,
+        "moderator_messages": moderator_messages,
+        "breadcrumbs": [(_("Mes expériences"), None)],
+    }
+    return render(request, "accounts/dashboard.html", context)
+
+
+@login_required
+@require_POST
+def confirm_accurate(request, pk):
+    """One click: the published case is still accurate today."""
+    case = get_object_or_404(Case.objects.editable_by(request.user), pk=pk)
+    case.last_verified_on = timezone.localdate()
+    case.save(update_fields=["last_verified_on", "updated_at"])
+    case.log(Action.VERIFY, by=request.user)
+    messages.success(
+        request, _("Merci : « %(title)s » est marquée comme vérifiée.") % {"title": case.title}
+    )
+    return redirect("accounts:dashboard")
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    template_name = "accounts/password_reset_form.html"
+    email_template_name = "accounts/email/password_reset.txt"
+    subject_template_name = "accounts/email/password_reset_subject.txt"
+    success_url = reverse_lazy("accounts:password_reset_done")
+
+    @method_decorator(ratelimit("password-reset", limit=5, period=3600))
+    def dispatch(self, *args, **kwargs):
+        return super().dispatch(*args, **kwargs)
