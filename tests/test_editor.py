@@ -276,3 +276,15 @@ def test_organisation_suggestions_find_a_siren_typed_with_spaces(contributor_cli
 
 def test_suggestions_need_an_account(client):
     assert client.get(reverse("suggest_territories"), {"q": "lille"}).status_code == 302
+
+
+def test_submissions_are_rate_limited_per_account(contributor_client, contributor):
+    from django.core.cache import cache
+
+    cache.clear()
+    case = CaseFactory(owner=contributor, status=CaseStatus.DRAFT)
+    for _ in range(20):
+        contributor_client.post(reverse("case_submit", args=[case.pk]))
+    response = contributor_client.post(reverse("case_submit", args=[case.pk]))
+    assert response.status_code == 429
+    cache.clear()

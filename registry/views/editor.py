@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts.ratelimit import ratelimit
 from registry.duplicates import similar_cases, similar_organizations
 from registry.forms import (
     CaseForm,
@@ -209,6 +210,7 @@ def add_partner(data, organization):
 
 
 @login_required
+@ratelimit("case-create", limit=60, period=3600, key="user")
 def case_create(request):
     return edit(request, case=None)
 
@@ -431,6 +433,7 @@ def render_editor(request, editor, context, status=200):
 
 @login_required
 @require_POST
+@ratelimit("submit", limit=20, period=3600, key="user")
 def submit(request, pk):
     case = editable_case(request.user, pk)
     if case.status in REVISABLE_STATUSES:
