@@ -57,3 +57,13 @@ def other_client(client, other_contributor):
 def moderator_client(client, moderator):
     client.force_login(moderator)
     return client
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache():
+    """Rate limits and cached figures start empty in every test."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield
+    cache.clear()
