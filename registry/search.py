@@ -16,15 +16,17 @@ from territories.models import normalize
 
 TEXT_FIELDS = ("title", "summary", "description", "context", "actions", "results", "lessons")
 
-PG_VECTOR_SQL = """
-UPDATE registry_case SET search_vector =
+# The weighted French document of a case row, as an SQL expression over its columns.
+PG_VECTOR_EXPRESSION = """
     setweight(to_tsvector('registry_fr', coalesce(title, '')), 'A')
  || setweight(to_tsvector('registry_fr', coalesce(summary, '')), 'B')
  || setweight(to_tsvector('registry_fr', coalesce(search_names, '')), 'B')
  || setweight(to_tsvector('registry_fr', concat_ws(' ', description, context, actions,
                                                    results, lessons)), 'C')
-WHERE id = ANY(%s)
 """
+PG_VECTOR_SQL = (
+    f"UPDATE registry_case SET search_vector = {PG_VECTOR_EXPRESSION} WHERE id = ANY(%s)"
+)
 
 BATCH = 2000
 

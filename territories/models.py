@@ -10,24 +10,27 @@ two régions has a link to both, so "every territory inside X" is one join
 whatever the level of X.
 """
 
+import re
 import unicodedata
 
 from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+COMBINING_MARKS = re.compile(r"[\u0300-\u036f]")
+NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
+
 
 def normalize(text):
     """Lower-case, accent-free, punctuation-free form used to find and sort names.
 
     "Saint-Étienne" and "saint etienne" give the same key; "Île-de-France"
-    sorts among the I.
+    sorts among the I. Regular expressions keep it fast on long texts (it
+    folds whole case descriptions for search).
     """
-    decomposed = unicodedata.normalize("NFKD", text or "")
-    stripped = "".join(char for char in decomposed if not unicodedata.combining(char))
-    stripped = stripped.replace("œ", "oe").replace("Œ", "oe").replace("æ", "ae")
-    spaced = "".join(char if char.isalnum() else " " for char in stripped.lower())
-    return " ".join(spaced.split())
+    text = (text or "").replace("œ", "oe").replace("Œ", "Oe").replace("æ", "ae")
+    stripped = COMBINING_MARKS.sub("", unicodedata.normalize("NFKD", text))
+    return NOT_ALPHANUMERIC.sub(" ", stripped.lower()).strip()
 
 
 class TerritoryKind(models.TextChoices):
