@@ -16,7 +16,7 @@ from django.db.models import F, Q, Value, When
 from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
-from registry.models import Case, CasePartner, Term
+from registry.models import Case, CasePartner, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
 from territories.models import Territory, TerritoryKind, normalize
 
@@ -358,3 +358,39 @@ class CaseFilter(django_filters.FilterSet):
                 continue
             active.append((name, value))
         return active
+
+
+class OrganizationFilter(django_filters.FilterSet):
+    """The organisation directory: by name or identifier, actor type, territory."""
+
+    q = django_filters.CharFilter(
+        label=_("Nom, SIREN ou RNA"), method="filter_text", max_length=150, strip=True
+    )
+    actor = TermFilter(vocabulary="actor_type", label=_("Type d'acteur"), method="filter_actor")
+    region = TerritoryFilter(kind=TerritoryKind.REGION, label=_("Région"), method="filter_seat")
+    departement = TerritoryFilter(
+        kind=TerritoryKind.DEPARTEMENT, label=_("Département"), method="filter_seat"
+    )
+
+    class Meta:
+        model = Organization
+        fields = []
+
+    def __init__(self, data=None, queryset=None, *, term_index=None, **kwargs):
+        self.term_index = term_index or TermIndex()
+        super().__init__(data, queryset, **kwargs)
+
+    def filter_text(self, qs, name, value):
+        return qs.search(value) if value else qs
+
+    def filter_actor(self, qs, name, value):
+        if not value:
+            return qs
+        return qs.filter(Q(actor_type__in=value) | Q(actor_type__parent__in=value))
+
+    def filter_seat(self, qs, name, value):
+        if not value:
+            return qs
+        return qs.filter(
+            seat__in=Territory.objects.filter(ancestor_links__ancestor__in=value).values("pk")
+        )

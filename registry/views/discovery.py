@@ -5,6 +5,7 @@ import json
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Prefetch, Q
+from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -315,3 +316,19 @@ def pioneers(request):
         "breadcrumbs": [(_("Expériences pionnières"), None)],
     }
     return render(request, "registry/pioneers.html", context)
+
+
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /compte/",
+        "Disallow: /contribuer/",
+        "Disallow: /moderation/",
+        "Disallow: /en/admin/",
+        "Disallow: /en/compte/",
+        "Disallow: /en/contribuer/",
+        "Disallow: /en/moderation/",
+        f"Sitemap: {settings.SITE_URL}/sitemap.xml",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
