@@ -218,6 +218,8 @@ def moderator_message(user, case):
     """The last message staff left on the case, for its owner and staff only."""
     if not user.is_authenticated or not (user.is_staff or case.owner_id == user.pk):
         return None
+    if case.status not in {CaseStatus.CHANGES_REQUESTED, CaseStatus.REJECTED}:
+        return None
     return (
         case.audit_entries.filter(action__in=["request_changes", "reject"])
         .exclude(message="")
