@@ -1,11 +1,12 @@
 from django.urls import path
 
-from registry.views import discovery, editor, moderation, pages
+from registry.views import discovery, editor, moderation, pages, reports
 
 urlpatterns = [
     path("", discovery.home, name="home"),
     path("experiences/", discovery.case_list, name="case_list"),
     path("experiences/<slug:slug>/", discovery.case_detail, name="case_detail"),
+    path("experiences/<slug:slug>/signaler/", reports.case_report, name="case_report"),
     path("experiences-pionnieres/", discovery.pioneers, name="pioneers"),
     path("territoires/", pages.territory_index, name="territory_index"),
     path("territoires/<str:kind>/<str:code>/", pages.territory_detail, name="territory_detail"),
@@ -43,4 +44,9 @@ urlpatterns += [
         "moderation/<int:pk>/pionniere/", moderation.moderation_feature, name="moderation_feature"
     ),
     path("moderation/fusion/", moderation.moderation_merge, name="moderation_merge"),
+    path(
+        "moderation/signalements/<int:pk>/traite/",
+        reports.report_resolve,
+        name="report_resolve",
+    ),
 ]

@@ -12,10 +12,14 @@ from registry.models.case import (
 from registry.models.choices import Action, ModerationReason, RevisionStatus
 from registry.models.moderation import AuditLog, CaseRevision, CaseVersion
 from registry.models.organization import Organization
+from registry.models.report import Report, ReportReason, ReportStatus
 from registry.models.vocabulary import Basis, Term, Vocabulary
 from registry.models.workflow import TRANSITIONS, TransitionNotAllowed
 
 __all__ = [
+    "Report",
+    "ReportReason",
+    "ReportStatus",
     "Action",
     "AuditLog",
     "CaseRevision",

@@ -26,6 +26,7 @@ from registry.models import (
     CaseStatus,
     ModerationReason,
     Organization,
+    Report,
     RevisionStatus,
     Term,
     TransitionNotAllowed,
@@ -109,10 +110,6 @@ def moderation_queue(request):
 
 
 def open_reports():
-    try:
-        from registry.models import Report
-    except ImportError:  # reports land with their own model
-        return []
     return list(Report.objects.open().select_related("case").order_by("created_at")[:100])
 
 

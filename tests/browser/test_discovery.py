@@ -37,7 +37,8 @@ def test_a_visitor_searches_from_the_home_page_and_narrows_by_region(page, site)
 
 
 def test_a_visitor_opens_a_case_and_follows_a_practice(page):
-    page.goto("/experiences/")
+    # A case tagged with a practice of the « dialogue territorial » métier.
+    page.goto("/experiences/?practice=dialogue")
     first = page.locator(".cards .card h3 a").first
     title = first.inner_text()
     first.click()
