@@ -55,12 +55,13 @@ THEME_WORDS = {
     "logement": ("le logement digne", "ménages mal logés", "logements"),
     "mobilite": ("la mobilité solidaire", "personnes sans solution de transport", "trajets"),
 }
+# Titles read well whatever the level of the place (commune, EPCI, département, région).
 TITLE_PATTERNS = [
-    "Alliance pour {topic} en {place}",
+    "Alliance pour {topic} ({place})",
     "{Device} pour {topic} — {place}",
-    "Coopération territoriale pour {topic} à {place}",
+    "Coopération territoriale pour {topic} — {place}",
     "{place} : un {device} au service de {topic}",
-    "Ensemble pour {topic} dans le territoire de {place}",
+    "Ensemble pour {topic} — territoire {place}",
 ]
 DEVICES = [
     "plateforme",
@@ -76,7 +77,7 @@ DEVICES = [
 ]
 CONTEXTS = [
     "Le diagnostic partagé a montré que {public} restaient sans réponse adaptée.",
-    "Les acteurs de {place} constataient une hausse des besoins autour de {topic}.",
+    "Les acteurs du territoire « {place} » constataient des besoins croissants : {topic}.",
     "Aucune structure ne pouvait seule répondre aux attentes des {public}.",
     "Les élus et les associations avaient identifié {topic} comme une priorité du territoire.",
 ]
@@ -378,7 +379,7 @@ class Generator:
         case = Case(
             title=title,
             summary=(
-                f"Exemple fictif de démonstration. À {place_name}, "
+                f"Exemple fictif de démonstration. Sur le territoire « {place_name} », "
                 f"{len(partners)} partenaires agissent ensemble pour {words[0]}."
             ),
             description=" ".join(rng.sample(ACTIONS, 2)).format(**fill),
