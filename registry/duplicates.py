@@ -42,14 +42,19 @@ def significant_words(key):
     return [word for word in key.split() if len(word) > 2 and word not in STOP_WORDS]
 
 
-def _similar(queryset, column, key, limit):
+def _similar(queryset, key, limit, *, pg_expression, search_column, folded):
+    """Objects whose folded name resembles `key`, best first.
+
+    PostgreSQL: trigram similarity of `pg_expression`. SQLite: candidates
+    sharing a significant word in `search_column`, scored with difflib on
+    `folded(obj)`."""
     if not key:
         return []
     if connection.vendor == "postgresql":
         from django.contrib.postgres.search import TrigramSimilarity
 
         return list(
-            queryset.annotate(similarity=TrigramSimilarity(column, key))
+            queryset.annotate(similarity=TrigramSimilarity(pg_expression, key))
             .filter(similarity__gte=THRESHOLD)
             .order_by("-similarity")[:limit]
         )
@@ -58,10 +63,10 @@ def _similar(queryset, column, key, limit):
         return []
     match = Q()
     for word in words:
-        match |= Q(**{f"{column}__contains": word})
+        match |= Q(**{f"{search_column}__contains": word})
     scored = []
     for obj in queryset.filter(match)[:200]:
-        obj.similarity = SequenceMatcher(None, key, getattr(obj, column)).ratio()
+        obj.similarity = SequenceMatcher(None, key, folded(obj)).ratio()
         if obj.similarity >= THRESHOLD:
             scored.append(obj)
     return sorted(scored, key=lambda obj: -obj.similarity)[:limit]
@@ -80,7 +85,15 @@ def similar_organizations(*, name="", siren="", rna="", exclude=None, limit=5):
         base = base.exclude(pk=exclude.pk)
     if codes:
         found += list(base.filter(codes))
-    for organization in _similar(base, "name_key", normalize(name), limit):
+    by_name = _similar(
+        base,
+        normalize(name),
+        limit,
+        pg_expression="name_key",
+        search_column="name_key",
+        folded=lambda o: o.name_key,
+    )
+    for organization in by_name:
         if organization not in found:
             found.append(organization)
     return found[:limit]
@@ -112,29 +125,18 @@ def similar_cases(case, limit=5):
 
 
 def _similar_title(queryset, key, limit):
-    """Title similarity, computed on the folded title (start of `search_text`)."""
-    if not key:
-        return []
+    """Title similarity, on the folded title."""
+    pg_expression = None
     if connection.vendor == "postgresql":
         from django.contrib.postgres.lookups import Unaccent
-        from django.contrib.postgres.search import TrigramSimilarity
         from django.db.models.functions import Lower
 
-        folded_title = Lower(Unaccent("title"))
-        return list(
-            queryset.annotate(similarity=TrigramSimilarity(folded_title, key))
-            .filter(similarity__gte=THRESHOLD)
-            .order_by("-similarity")[:limit]
-        )
-    words = significant_words(key)
-    if not words:
-        return []
-    match = Q()
-    for word in words:
-        match |= Q(search_text__contains=word)
-    scored = []
-    for other in queryset.filter(match).only("id", "title", "slug", "status")[:200]:
-        other.similarity = SequenceMatcher(None, key, normalize(other.title)).ratio()
-        if other.similarity >= THRESHOLD:
-            scored.append(other)
-    return sorted(scored, key=lambda c: -c.similarity)[:limit]
+        pg_expression = Lower(Unaccent("title"))
+    return _similar(
+        queryset.only("id", "title", "slug", "status"),
+        key,
+        limit,
+        pg_expression=pg_expression,
+        search_column="search_text",
+        folded=lambda case: normalize(case.title),
+    )

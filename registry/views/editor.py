@@ -38,6 +38,7 @@ from registry.models import (
     Term,
     TransitionNotAllowed,
 )
+from registry.models.case import SNAPSHOT_FIELDS
 from registry.models.organization import unique_slug
 from registry.search import refresh_case_index
 from territories.models import Territory
@@ -79,18 +80,7 @@ class Editor:
         from django.http import QueryDict
 
         data = QueryDict(mutable=True)
-        for name in (
-            "title",
-            "summary",
-            "description",
-            "context",
-            "actions",
-            "results",
-            "lessons",
-            "contact_email",
-        ):
-            data[f"case-{name}"] = snapshot.get(name) or ""
-        for name in ("start_year", "end_year"):
+        for name in SNAPSHOT_FIELDS:
             value = snapshot.get(name)
             data[f"case-{name}"] = "" if value is None else str(value)
         data["case-version"] = "" if version is None else str(version)
