@@ -16,6 +16,7 @@ from django.contrib.auth import get_user_model
 from django.db import connection, transaction
 from django.utils.text import slugify
 
+from registry.facets import bump_registry_version
 from registry.identifiers import luhn_valid
 from registry.models import (
     Case,
@@ -607,4 +608,5 @@ def seed_demo(*, cases, seed, progress=print):
             insert_rows(CaseSource, ["case_id", "title", "url", "position"], sources)
             created_ids += [p[0].pk for p in planned]
         progress(f"  {start + size:>7}/{cases} cases…")
+    bump_registry_version()
     return created_ids

@@ -348,6 +348,14 @@ class CaseFilter(django_filters.FilterSet):
     def filter_sort(self, qs, name, value):
         return qs  # applied last, in `order`
 
+    def is_unfiltered(self):
+        """True when the selection is every published case (sorting and paging aside)."""
+        return (
+            self.form.is_valid()
+            and self.queryset.query.where == Case.objects.published().query.where
+            and not self.active_filters()
+        )
+
     def active_filters(self):
         """(parameter, value object) pairs of the valid filters in use."""
         if not self.form.is_valid():

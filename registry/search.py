@@ -97,5 +97,8 @@ def refresh_family_masks(case_ids):
 
 def refresh_case_index(case_ids):
     """Everything derived from a case's related rows: family mix and search documents."""
+    from registry.facets import bump_registry_version
+
     refresh_family_masks(case_ids)
     refresh_search_documents(case_ids)
+    bump_registry_version()

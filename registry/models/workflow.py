@@ -87,8 +87,11 @@ class CaseWorkflow:
         return self
 
     def log(self, action, *, by, from_status="", reason="", message="", data=None):
+        from registry.facets import bump_registry_version
         from registry.models.moderation import AuditLog
 
+        # Every logged change may alter what is published: whole-registry counts go stale.
+        bump_registry_version()
         return AuditLog.objects.create(
             actor=by if by is not None and by.is_authenticated else None,
             action=action,

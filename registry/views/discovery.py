@@ -4,7 +4,7 @@ import json
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, OuterRef, Prefetch
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -12,7 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from registry.facets import FacetCounter, summary
+from registry.facets import FacetCounter, summary, whole_registry
 from registry.filters import SORTS, CaseFilter, TermIndex, headline
 from registry.models import (
     Case,
@@ -41,16 +41,7 @@ class KnownCountPaginator(Paginator):
 
 def home(request):
     published = Case.objects.published()
-    figures = summary(published)
-    figures["organizations"] = Organization.objects.filter(
-        roster_entries__case__status=CaseStatus.PUBLISHED
-    ).aggregate(n=Count("pk", distinct=True))["n"]
-    figures["territories"] = CaseTerritory.objects.filter(
-        case__status=CaseStatus.PUBLISHED
-    ).aggregate(n=Count("territory_id", distinct=True))["n"]
-    figures["all_three_share"] = (
-        round(100 * figures["all_three"] / figures["total"]) if figures["total"] else 0
-    )
+    figures = whole_registry("home", lambda: home_figures(published))
     index = TermIndex()
     context = {
         "figures": figures,
@@ -62,13 +53,34 @@ def home(request):
     return render(request, "registry/home.html", context)
 
 
+def home_figures(published):
+    figures = summary(published)
+    figures["organizations"] = Organization.objects.filter(
+        Exists(
+            CasePartner.objects.filter(
+                organization=OuterRef("pk"), case__status=CaseStatus.PUBLISHED
+            )
+        )
+    ).count()
+    figures["territories"] = CaseTerritory.objects.filter(
+        case__status=CaseStatus.PUBLISHED
+    ).aggregate(n=Count("territory_id", distinct=True))["n"]
+    figures["all_three_share"] = (
+        round(100 * figures["all_three"] / figures["total"]) if figures["total"] else 0
+    )
+    return figures
+
+
 def case_list(request):
     # Always bound, so that an empty query string is a valid, unfiltered selection.
     filterset = CaseFilter(request.GET, term_index=TermIndex())
     # An invalid value is reported on the page; the valid filters still apply.
     valid = filterset.is_valid()
     selection = filterset.qs
-    figures = summary(selection)
+    if filterset.is_unfiltered():
+        figures = whole_registry("summary", lambda: summary(selection))
+    else:
+        figures = summary(selection)
     paginator = KnownCountPaginator(
         headline(selection.for_list(), filterset.text), PAGE_SIZE, count=figures["total"]
     )
@@ -269,8 +281,8 @@ def tags_by_vocabulary(case):
 def similar_cases(case, limit=4):
     """Published cases sharing practices and themes, nearest territory first.
 
-    Looks in the case's départements, then its régions, then everywhere, so that
-    each step stays a small GROUP BY even with 100 000 cases."""
+    Looks in the case's départements, then its régions: each step stays a small
+    GROUP BY even with 100 000 cases (a nationwide pass cost most of the page)."""
     term_ids = [t.pk for t in case.terms.all() if t.vocabulary.code in {"practice", "theme"}]
     if not term_ids:
         return []
@@ -278,26 +290,30 @@ def similar_cases(case, limit=4):
     areas = [
         Territory.objects.containing_any(places).departements(),
         Territory.objects.containing_any(places).regions(),
-        None,
     ]
     found = []
     for area in areas:
-        qs = Case.objects.published().exclude(pk__in=[case.pk, *[c.pk for c in found]])
-        if area is not None:
-            qs = qs.filter(
+        in_area = (
+            Case.objects.published()
+            .exclude(pk__in=[case.pk, *found])
+            .filter(
                 pk__in=CaseTerritory.objects.filter(
                     territory__ancestor_links__ancestor__in=area
                 ).values("case_id")
             )
+        )
+        # Rank on the narrow link table, then fetch the few winners in full.
         found += list(
-            qs.annotate(shared=Count("terms", filter=Q(terms__in=term_ids)))
-            .filter(shared__gte=1)
-            .order_by("-shared", "-published_at")
-            .for_list()[: limit - len(found)]
+            Case.terms.through.objects.filter(term_id__in=term_ids, case__in=in_area)
+            .values("case_id")
+            .annotate(shared=Count("term_id"))
+            .order_by("-shared", "-case__published_at", "case_id")
+            .values_list("case_id", flat=True)[: limit - len(found)]
         )
         if len(found) >= limit:
             break
-    return found
+    cases = Case.objects.for_list().in_bulk(found)
+    return [cases[pk] for pk in found if pk in cases]
 
 
 def pioneers(request):
