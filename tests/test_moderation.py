@@ -238,3 +238,16 @@ def test_contributors_cannot_restore_versions(contributor_client, contributor, m
     case = CaseFactory(owner=contributor, status=CaseStatus.DRAFT, tags=[term("theme", "sante")])
     case.submit(by=contributor)
     assert contributor_client.post(reverse("case_restore", args=[case.pk, 1])).status_code == 403
+
+
+def test_the_pioneer_page_is_for_staff_only(client, contributor, moderator):
+    case = CaseFactory(owner=contributor)
+    url = reverse("moderation_feature", args=[case.pk])
+    assert client.get(url).status_code == 302
+    client.force_login(contributor)
+    assert client.get(url).status_code == 403
+    assert client.post(url, {"reason": "x"}).status_code == 403
+    client.force_login(moderator)
+    assert client.get(url).status_code == 200
+    draft = CaseFactory(owner=contributor, status=CaseStatus.DRAFT)
+    assert client.get(reverse("moderation_feature", args=[draft.pk])).status_code == 404
