@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter
 from registry.models import ALL_THREE_FAMILIES, Case, CasePartner, CaseTerritory
-from territories.models import Territory, TerritoryKind
+from territories.models import Territory, TerritoryKind, TerritoryLink
 
 
 @dataclass
@@ -65,7 +65,20 @@ def whole_registry(name, compute):
     return cache.get_or_set(f"whole-registry:{version}:{name}", compute, WHOLE_REGISTRY_TTL)
 
 
+SMALL_SELECTION = 5000
+
+
 def ids_of(qs):
+    """The selection's ids for a counting query.
+
+    A small selection (a text search, several facets) is read first and passed
+    as a list: the planner then knows it is small and counts from it. Without
+    that, PostgreSQL misjudged text-search selections as one row and scanned
+    every territory link (2.5 s instead of 10 ms on 100 000 cases). A large
+    selection stays a subquery."""
+    ids = list(qs.order_by().values_list("pk", flat=True)[: SMALL_SELECTION + 1])
+    if len(ids) <= SMALL_SELECTION:
+        return ids
     return qs.order_by().values("pk")
 
 
@@ -91,14 +104,26 @@ def term_counts(case_ids, vocabularies=None):
     return counts
 
 
-def territory_counts(case_ids, kinds):
+def territory_counts(case_ids, kinds, within=None):
+    """{territory_id: cases located there or below}, for the territories of `kinds`
+    (inside the territories `within`, when given).
+
+    The territories counted are named by id, not by a join on their kind, so that
+    PostgreSQL estimates the rows right and counts from the selection."""
+    candidates = Territory.objects.filter(kind__in=kinds)
+    if within:
+        candidates = candidates.filter(ancestor_links__ancestor__in=within)
+    ancestor_ids = list(candidates.values_list("pk", flat=True))
+    if not ancestor_ids:
+        return {}
     rows = (
-        CaseTerritory.objects.filter(
-            case_id__in=case_ids, territory__ancestor_links__ancestor__kind__in=kinds
+        TerritoryLink.objects.filter(
+            ancestor_id__in=ancestor_ids,
+            descendant__case_links__case_id__in=case_ids,
         )
-        .values_list("territory__ancestor_links__ancestor_id")
-        .annotate(n=Count("case_id", distinct=True))
-        .values_list("territory__ancestor_links__ancestor_id", "n")
+        .values_list("ancestor_id")
+        .annotate(n=Count("descendant__case_links__case_id", distinct=True))
+        .values_list("ancestor_id", "n")
     )
     return dict(rows)
 
@@ -213,12 +238,21 @@ class FacetCounter:
         regions = self.data.get("region") or []
         departements = self.data.get("departement") or []
         epcis = self.data.get("epci") or []
-        kinds = [TerritoryKind.REGION, TerritoryKind.DEPARTEMENT]
+        selection_ids = ids_of(qs)
+        counts = self.counted(
+            "territories",
+            lambda: territory_counts(
+                selection_ids, [TerritoryKind.REGION, TerritoryKind.DEPARTEMENT]
+            ),
+        )
         if departements or epcis:
-            kinds.append(TerritoryKind.EPCI)
-        if epcis or departements:
-            kinds.append(TerritoryKind.COMMUNE)
-        counts = self.counted("territories", lambda: territory_counts(ids_of(qs), kinds))
+            counts.update(
+                territory_counts(
+                    selection_ids,
+                    [TerritoryKind.EPCI, TerritoryKind.COMMUNE],
+                    within=[*departements, *epcis],
+                )
+            )
         shown = Territory.objects.filter(
             Q(pk__in=[pk for pk, n in counts.items() if n])
             | Q(pk__in=[t.pk for p in TERRITORY_FACETS for t in self.data.get(p) or []])

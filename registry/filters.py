@@ -115,7 +115,9 @@ class TermFilter(django_filters.Filter):
     def filter(self, qs, value):
         if not value:
             return qs
-        return qs.tagged(value)
+        chosen = {term.pk for term in value}
+        children = [t for t in self.parent.term_index.terms if t.parent_id in chosen]
+        return qs.tagged([*value, *children])
 
 
 class TerritoryFilter(django_filters.Filter):

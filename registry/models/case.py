@@ -77,10 +77,12 @@ class CaseQuerySet(models.QuerySet):
         )
 
     def tagged(self, terms):
-        """Cases carrying any of `terms` (or any of their children)."""
+        """Cases carrying any of `terms` exactly; callers add the children of a
+        parent term (a métier's missions). Matching on term ids alone, without
+        joining the terms, keeps PostgreSQL's row estimates right."""
         return self.filter(
             pk__in=Case.terms.through.objects.filter(
-                models.Q(term__in=terms) | models.Q(term__parent__in=terms)
+                term_id__in=[term.pk for term in terms]
             ).values("case_id")
         )
 
