@@ -15,7 +15,7 @@ from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
 from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter
-from registry.models import ALL_THREE_FAMILIES, Case, CasePartner, CaseTerritory
+from registry.models import ALL_THREE_FAMILIES, Case, CasePartner
 from territories.models import Territory, TerritoryKind, TerritoryLink
 
 
