@@ -50,3 +50,79 @@ class User(AbstractUser):
     @property
     def is_moderator(self):
         return self.is_active and self.is_staff
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(revoked_at__isnull=True)
+
+
+class ApiToken(models.Model):
+    """A personal key to the API, created and revoked by its owner.
+
+    Only a SHA-256 hash of the key is stored, with its first characters for
+    display: the key itself is shown once, at creation, and cannot be read back.
+    """
+
+    PREFIX_LENGTH = 8
+    MAX_ACTIVE = 10
+
+    user = models.ForeignKey(
+        User, verbose_name=_("utilisateur"), on_delete=models.CASCADE, related_name="api_tokens"
+    )
+    name = models.CharField(
+        _("nom"), max_length=100, help_text=_("Pour vous y retrouver : l'outil qui s'en sert.")
+    )
+    prefix = models.CharField(_("début du jeton"), max_length=PREFIX_LENGTH, editable=False)
+    key_hash = models.CharField(max_length=64, unique=True, editable=False)
+    created_at = models.DateTimeField(_("créé le"), auto_now_add=True)
+    last_used_at = models.DateTimeField(_("dernier usage"), null=True, blank=True)
+    revoked_at = models.DateTimeField(_("révoqué le"), null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("jeton d'API")
+        verbose_name_plural = _("jetons d'API")
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["user", "revoked_at"], name="apitoken_user_active")]
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def hash(key):
+        import hashlib
+
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, *, user, name):
+        """Create a token; returns (token, key). The key is never stored."""
+        import secrets
+
+        key = secrets.token_urlsafe(30)
+        token = cls.objects.create(
+            user=user, name=name, prefix=key[: cls.PREFIX_LENGTH], key_hash=cls.hash(key)
+        )
+        return token, key
+
+    @classmethod
+    def find(cls, key):
+        """The active token of `key`, with its user, or None."""
+        if not key:
+            return None
+        return (
+            cls.objects.active().select_related("user").filter(key_hash=cls.hash(key)).first()
+        )
+
+    @property
+    def is_active(self):
+        return self.revoked_at is None
+
+    def revoke(self):
+        from django.utils import timezone
+
+        if self.revoked_at is None:
+            self.revoked_at = timezone.now()
+            self.save(update_fields=["revoked_at"])

@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "django_filters",
     "rest_framework",
     "drf_spectacular",
+    "drf_spectacular_sidecar",
     "accounts",
     "territories",
     "registry",
@@ -187,10 +188,53 @@ CACHES = {
 REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
+    # Personal API tokens first: an unauthenticated request is answered 401 with
+    # a WWW-Authenticate header. The session serves the site's own scripts (CSRF-checked).
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        "registry.api.authentication.ApiTokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    "DEFAULT_CONTENT_NEGOTIATION_CLASS": "registry.api.negotiation.LenientContentNegotiation",
+    "DEFAULT_THROTTLE_CLASSES": [
+        "registry.api.throttling.AnonymousClientThrottle",
+        "registry.api.throttling.AccountThrottle",
+        "registry.api.throttling.WriteThrottle",
+    ],
+    "DEFAULT_THROTTLE_RATES": {
+        "anon": "120/min",
+        "account": "600/min",
+        "write": "300/hour",
+        "export": "60/hour",
+    },
+    # The client's address is REMOTE_ADDR (set by the proxy, see accounts.ratelimit):
+    # an X-Forwarded-For header sent by the client must not dodge the limits.
+    "NUM_PROXIES": 0,
+    # `?format=` is not an alternative to the documented URLs.
+    "URL_FORMAT_OVERRIDE": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Registre des alliances territoriales — API",
+    "DESCRIPTION": (
+        "Open data of the public registry of territorial alliances: published cases with "
+        "the search page's filters, organisations, territories (INSEE COG 2026), the "
+        "référentiel vocabularies, exports; contributors write their drafts with a personal "
+        "token. Data under Licence Ouverte / Open Licence 2.0."
+    ),
     "VERSION": "1.0.0",
+    "SCHEMA_PATH_PREFIX": "/api/v1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_GENERATE_CHOICE_DESCRIPTION": False,
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    "REDOC_DIST": "SIDECAR",
+    "LICENSE": {
+        "name": "Licence Ouverte / Open Licence 2.0",
+        "url": "https://www.etalab.gouv.fr/licence-ouverte-open-licence/",
+    },
 }
 
 if not DEBUG and not TESTING:

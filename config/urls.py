@@ -21,6 +21,7 @@ urlpatterns = [
         name="sitemap_section",
     ),
     path("robots.txt", robots_txt, name="robots_txt"),
+    path("api/v1/", include("registry.api.urls")),
 ]
 
 urlpatterns += i18n_patterns(

@@ -1,0 +1,643 @@
+"""What the read API returns: codes and labels side by side, labels in the
+language of the request (`Term.label` follows the active language).
+
+Lists use a compact representation; details add the texts, the roster and the
+sources. Any serializer built with `fields=[…]` keeps only those fields (the
+`?fields=` parameter; the view checks the names first)."""
+
+import re
+
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.urls import reverse
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from registry import identifiers
+from registry.exports import TAG_COLUMNS
+from registry.forms import MAX_PARTNERS, MAX_TERRITORIES, RICH_FIELDS
+from registry.models import Organization, Term
+from registry.models.case import FIRST_YEAR, LAST_YEAR, SNAPSHOT_FIELDS
+from registry.sanitize import clean_html
+from territories.models import Territory, TerritoryKind
+
+MAX_TEXT = 20_000
+
+
+class FieldsMixin:
+    """Keep only the fields named in `fields` (None: all of them)."""
+
+    def __init__(self, *args, fields=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        if fields is not None:
+            for name in set(self.fields) - set(fields):
+                self.fields.pop(name)
+
+
+def absolute(context, path):
+    request = context.get("request")
+    return request.build_absolute_uri(path) if request is not None else path
+
+
+class TermRefSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="Stable code of the term.")
+    label = serializers.CharField(help_text="Label in the language of the response.")
+
+
+class TerritoryRefSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TerritoryKind.choices)
+    code = serializers.CharField(
+        help_text="INSEE COG code (région, département, commune) or SIREN (EPCI)."
+    )
+    name = serializers.CharField()
+    label = serializers.CharField(
+        help_text="Name told apart from homonyms: « Sainte-Colombe (05) »."
+    )
+    url = serializers.SerializerMethodField(help_text="This territory in the API.")
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, territory):
+        return absolute(
+            self.context,
+            reverse(
+                "api:territory_detail", kwargs={"kind": territory.kind, "code": territory.code}
+            ),
+        )
+
+
+class TagsSerializer(serializers.Serializer):
+    """The case's référentiel tags, under the names of the search filters."""
+
+    theme = TermRefSerializer(many=True)
+    practice = TermRefSerializer(many=True)
+    partnership = TermRefSerializer(many=True)
+    form = TermRefSerializer(many=True)
+    objective = TermRefSerializer(many=True)
+    impact = TermRefSerializer(many=True)
+    prism = TermRefSerializer(many=True)
+
+
+def tags_of(case):
+    """{filter parameter: [terms]} from the prefetched terms."""
+    by_vocabulary = {vocabulary: param for param, vocabulary in TAG_COLUMNS.items()}
+    tags = {param: [] for param in TAG_COLUMNS}
+    for term in case.terms.all():
+        param = by_vocabulary.get(term.vocabulary.code)
+        if param:
+            tags[param].append(term)
+    return tags
+
+
+class CaseListSerializer(FieldsMixin, serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    summary = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="This case in the API.")
+    web_url = serializers.SerializerMethodField(help_text="The case's public page.")
+    published_at = serializers.DateTimeField(allow_null=True)
+    start_year = serializers.IntegerField(allow_null=True)
+    end_year = serializers.IntegerField(allow_null=True, help_text="Null while ongoing.")
+    is_pioneer = serializers.BooleanField()
+    phase = TermRefSerializer(allow_null=True)
+    scale = TermRefSerializer(allow_null=True)
+    territories = serializers.SerializerMethodField()
+    tags = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, case):
+        return absolute(self.context, reverse("api:case_detail", kwargs={"pk": case.pk}))
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_web_url(self, case):
+        return absolute(self.context, case.get_absolute_url())
+
+    @extend_schema_field(TerritoryRefSerializer(many=True))
+    def get_territories(self, case):
+        places = [link.territory for link in case.case_territories.all()]
+        return TerritoryRefSerializer(places, many=True, context=self.context).data
+
+    @extend_schema_field(TagsSerializer)
+    def get_tags(self, case):
+        return TagsSerializer(tags_of(case)).data
+
+
+class OrganizationRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    actor_type = TermRefSerializer()
+    siren = serializers.CharField(allow_null=True)
+    rna = serializers.CharField(allow_null=True)
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, organization):
+        return absolute(
+            self.context, reverse("api:organization_detail", kwargs={"slug": organization.slug})
+        )
+
+
+class PartnerSerializer(serializers.Serializer):
+    organization = OrganizationRefSerializer()
+    role = TermRefSerializer()
+    contribution = serializers.CharField()
+
+
+class SourceSerializer(serializers.Serializer):
+    title = serializers.CharField()
+    url = serializers.CharField(allow_blank=True)
+
+
+class PioneerSerializer(serializers.Serializer):
+    reason = serializers.CharField()
+    criteria = TermRefSerializer(many=True)
+    since = serializers.DateTimeField(allow_null=True)
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    description = serializers.CharField(help_text="Sanitised HTML.")
+    context = serializers.CharField(help_text="Context and needs, sanitised HTML.")
+    actions = serializers.CharField(help_text="Sanitised HTML.")
+    results = serializers.CharField(help_text="Sanitised HTML.")
+    lessons = serializers.CharField(help_text="Sanitised HTML.")
+    updated_at = serializers.DateTimeField()
+    last_verified_on = serializers.DateField(allow_null=True)
+    all_three_families = serializers.BooleanField(
+        source="has_all_three_families",
+        help_text="A collectivité, a company and an association are all partners.",
+    )
+    partners = PartnerSerializer(many=True, source="roster.all")
+    sources = SourceSerializer(many=True, source="sources.all")
+    pioneer = serializers.SerializerMethodField()
+
+    @extend_schema_field(PioneerSerializer(allow_null=True))
+    def get_pioneer(self, case):
+        if not case.is_pioneer:
+            return None
+        return {
+            "reason": case.pioneer_reason,
+            "criteria": [term_ref(t) for t in case.pioneer_criteria.all()],
+            "since": case.pioneer_at,
+        }
+
+
+def term_ref(term):
+    return {"code": term.code, "label": term.label}
+
+
+class StatusSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(
+        choices=["draft", "submitted", "changes_requested", "published", "rejected", "archived"]
+    )
+    label = serializers.CharField()
+
+
+class OwnCaseSerializer(CaseDetailSerializer):
+    """A contributor's own case, in any state, with what they need to move it on."""
+
+    status = serializers.SerializerMethodField()
+    version = serializers.IntegerField(
+        help_text="Send it back with an edit: a 409 says someone changed the case meanwhile."
+    )
+    contact_email = serializers.EmailField(allow_blank=True)
+    created_at = serializers.DateTimeField()
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    missing_for_submission = serializers.SerializerMethodField()
+    allowed_actions = serializers.SerializerMethodField()
+
+    @extend_schema_field(StatusSerializer)
+    def get_status(self, case):
+        return {"code": case.status, "label": str(case.get_status_display())}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_missing_for_submission(self, case):
+        if case.status not in ("draft", "changes_requested"):
+            return []
+        return [str(item) for item in case.missing_for_submission()]
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_allowed_actions(self, case):
+        return [str(action) for action in case.allowed_actions(self.context["request"].user)]
+
+
+class OwnCaseListSerializer(CaseListSerializer):
+    status = serializers.SerializerMethodField()
+    version = serializers.IntegerField()
+    updated_at = serializers.DateTimeField()
+
+    @extend_schema_field(StatusSerializer)
+    def get_status(self, case):
+        return {"code": case.status, "label": str(case.get_status_display())}
+
+
+# ---- Territories ------------------------------------------------------------------
+
+
+class TerritorySerializer(TerritoryRefSerializer):
+    siren = serializers.CharField(allow_blank=True)
+    population = serializers.IntegerField(allow_null=True)
+    epci_category = serializers.SerializerMethodField()
+    is_overseas = serializers.BooleanField()
+    postal_codes = serializers.SerializerMethodField()
+
+    @extend_schema_field(TermRefSerializer(allow_null=True))
+    def get_epci_category(self, territory):
+        if not territory.epci_category:
+            return None
+        return {"code": territory.epci_category, "label": territory.get_epci_category_display()}
+
+    @extend_schema_field(serializers.ListField(child=serializers.CharField()))
+    def get_postal_codes(self, territory):
+        return territory.postal_codes.split()
+
+
+class TerritoryDetailSerializer(TerritorySerializer):
+    parents = serializers.SerializerMethodField(help_text="The territories directly above.")
+    children = serializers.SerializerMethodField(help_text="The territories directly below.")
+    published_cases = serializers.IntegerField(
+        help_text="Published cases located in this territory or below."
+    )
+    cases_url = serializers.SerializerMethodField(help_text="Those cases in the API.")
+
+    @extend_schema_field(TerritoryRefSerializer(many=True))
+    def get_parents(self, territory):
+        return TerritoryRefSerializer(territory.parents(), many=True, context=self.context).data
+
+    @extend_schema_field(TerritoryRefSerializer(many=True))
+    def get_children(self, territory):
+        children = territory.children().select_related("departement").order_by("name_key")
+        return TerritoryRefSerializer(children, many=True, context=self.context).data
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_cases_url(self, territory):
+        path = reverse("api:case_list") + f"?{territory.kind}={territory.code}"
+        return absolute(self.context, path)
+
+
+# ---- Organisations --------------------------------------------------------------------
+
+
+class OrganizationSerializer(OrganizationRefSerializer):
+    company_size = TermRefSerializer(allow_null=True)
+    website = serializers.CharField(allow_blank=True)
+    seat = TerritoryRefSerializer(allow_null=True)
+    published_cases = serializers.IntegerField()
+
+
+class CaseRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    title = serializers.CharField()
+    url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, case):
+        return absolute(self.context, reverse("api:case_detail", kwargs={"pk": case.pk}))
+
+
+class OrganizationDetailSerializer(OrganizationSerializer):
+    siret = serializers.CharField(allow_null=True)
+    description = serializers.CharField(allow_blank=True)
+    governed_territory = TerritoryRefSerializer(allow_null=True)
+    cases = serializers.SerializerMethodField(
+        help_text="Its published cases, newest first (at most 100)."
+    )
+
+    @extend_schema_field(CaseRefSerializer(many=True))
+    def get_cases(self, organization):
+        return CaseRefSerializer(
+            self.context["published_cases"], many=True, context=self.context
+        ).data
+
+
+# ---- Vocabularies -------------------------------------------------------------------
+
+
+class TermSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    parent = serializers.CharField(
+        source="parent.code", allow_null=True, default=None, help_text="Code of the parent term."
+    )
+    basis = serializers.CharField(help_text="sourced (Le RAMEAU, official) or registry (own).")
+    is_active = serializers.BooleanField(help_text="False: retired, kept on older cases.")
+
+
+class VocabularySerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    basis = serializers.CharField()
+    source = serializers.CharField(allow_blank=True)
+    filter_parameter = serializers.SerializerMethodField(
+        help_text="Parameter of the case list that filters on this vocabulary."
+    )
+    url = serializers.SerializerMethodField()
+    terms = serializers.SerializerMethodField()
+
+    @extend_schema_field(serializers.CharField(allow_null=True))
+    def get_filter_parameter(self, vocabulary):
+        return FILTER_PARAMETERS.get(vocabulary.code)
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, vocabulary):
+        return absolute(
+            self.context, reverse("api:vocabulary_detail", kwargs={"code": vocabulary.code})
+        )
+
+    @extend_schema_field(TermSerializer(many=True))
+    def get_terms(self, vocabulary):
+        terms = self.context["terms_by_vocabulary"].get(vocabulary.pk, [])
+        return TermSerializer(terms, many=True).data
+
+
+FILTER_PARAMETERS = {
+    **{vocabulary: param for param, vocabulary in TAG_COLUMNS.items()},
+    "actor_type": "actor",
+    "phase": "phase",
+    "scale": "scale",
+}
+
+
+class ThemeSerializer(serializers.Serializer):
+    code = serializers.CharField()
+    label = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    published_cases = serializers.IntegerField()
+    cases_url = serializers.SerializerMethodField()
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_cases_url(self, term):
+        return absolute(self.context, reverse("api:case_list") + f"?theme={term.code}")
+
+
+# ---- Writing a contributor's draft -----------------------------------------------------
+
+
+class TerritoryInputSerializer(serializers.Serializer):
+    kind = serializers.ChoiceField(choices=TerritoryKind.choices)
+    code = serializers.CharField(
+        max_length=9, help_text="INSEE COG code; SIREN for an EPCI (« epci »)."
+    )
+
+
+@extend_schema_field(
+    {
+        "oneOf": [
+            {"type": "integer", "minimum": 1},
+            {"type": "string", "minLength": 1, "maxLength": 120},
+        ],
+        "description": "The organisation's id, slug, SIREN or RNA number.",
+    }
+)
+class OrganizationKeyField(serializers.Field):
+    """An organisation by id, slug, SIREN (checksum verified) or RNA number."""
+
+    default_error_messages = {
+        "unknown": gettext_lazy("Organisation inconnue : %(key)s."),
+        "invalid": gettext_lazy("Un identifiant d'organisation est un nombre ou un texte."),
+    }
+
+    def to_internal_value(self, data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
+            self.fail("invalid")
+        if isinstance(data, int) or (isinstance(data, str) and data.isdigit() and len(data) < 9):
+            organization = Organization.objects.filter(pk=int(data)).first()
+        else:
+            compacted = identifiers.compact(data)
+            try:
+                if re.fullmatch(r"\d{9}", compacted):
+                    organization = Organization.objects.filter(
+                        siren=identifiers.normalize_siren(compacted)
+                    ).first()
+                elif re.fullmatch(r"W\d{9}", compacted):
+                    organization = Organization.objects.filter(
+                        rna=identifiers.normalize_rna(compacted)
+                    ).first()
+                else:
+                    organization = Organization.objects.filter(slug=data[:120]).first()
+            except DjangoValidationError as error:
+                raise serializers.ValidationError(error.messages) from None
+        if organization is None:
+            raise serializers.ValidationError(
+                self.error_messages["unknown"] % {"key": str(data)[:120]}
+            )
+        return organization
+
+    def to_representation(self, value):
+        return value.pk
+
+
+class RosterInputSerializer(serializers.Serializer):
+    organization = OrganizationKeyField()
+    role = serializers.SlugField(max_length=60, help_text="A code of the partner_role vocabulary.")
+    contribution = serializers.CharField(
+        max_length=300, required=False, allow_blank=True, default=""
+    )
+
+
+class SourceInputSerializer(serializers.Serializer):
+    title = serializers.CharField(max_length=300)
+    url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+
+
+class TagsInputSerializer(serializers.Serializer):
+    """Codes per vocabulary, under the names of the search filters. On an edit, a
+    vocabulary sent replaces that vocabulary's tags; the others are kept."""
+
+    theme = serializers.ListField(
+        child=serializers.SlugField(max_length=60), max_length=20, required=False
+    )
+    practice = serializers.ListField(
+        child=serializers.SlugField(max_length=60),
+        max_length=20,
+        required=False,
+        help_text="Missions of the référentiel (not the métiers, which follow from them).",
+    )
+    partnership = serializers.ListField(
+        child=serializers.SlugField(max_length=60), max_length=20, required=False
+    )
+    form = serializers.ListField(
+        child=serializers.SlugField(max_length=60), max_length=20, required=False
+    )
+    objective = serializers.ListField(
+        child=serializers.SlugField(max_length=60), max_length=20, required=False
+    )
+    impact = serializers.ListField(
+        child=serializers.SlugField(max_length=60), max_length=20, required=False
+    )
+    prism = serializers.ListField(
+        child=serializers.SlugField(max_length=60), max_length=20, required=False
+    )
+
+    def validate(self, data):
+        errors, terms = {}, {}
+        for param, codes in data.items():
+            vocabulary = TAG_COLUMNS[param]
+            offered = {t.code: t for t in active_terms(vocabulary)}
+            unknown = [code for code in codes if code not in offered]
+            if unknown:
+                errors[param] = [_("Code inconnu : %(codes)s.") % {"codes": ", ".join(unknown)}]
+            terms[param] = [offered[code] for code in dict.fromkeys(codes) if code in offered]
+        if errors:
+            raise serializers.ValidationError(errors)
+        return terms
+
+
+def active_terms(vocabulary):
+    terms = Term.objects.of(vocabulary).active().select_related("vocabulary")
+    if vocabulary == "practice":
+        terms = terms.filter(parent__isnull=False)
+    return terms
+
+
+class CaseWriteSerializer(serializers.Serializer):
+    """A draft as a contributor writes it: the same checks as the site's editor."""
+
+    title = serializers.CharField(max_length=200)
+    summary = serializers.CharField(max_length=600)
+    description = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+    context = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+    actions = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+    results = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+    lessons = serializers.CharField(required=False, allow_blank=True, max_length=MAX_TEXT)
+    start_year = serializers.IntegerField(
+        required=False, allow_null=True, min_value=FIRST_YEAR, max_value=LAST_YEAR
+    )
+    end_year = serializers.IntegerField(
+        required=False,
+        allow_null=True,
+        min_value=FIRST_YEAR,
+        max_value=LAST_YEAR,
+        help_text="Null while ongoing; not before start_year.",
+    )
+    phase = serializers.SlugField(
+        required=False, allow_null=True, max_length=60, help_text="A code of the phase vocabulary."
+    )
+    scale = serializers.SlugField(
+        required=False, allow_null=True, max_length=60, help_text="A code of the scale vocabulary."
+    )
+    contact_email = serializers.EmailField(required=False, allow_blank=True)
+    territories = TerritoryInputSerializer(
+        many=True, required=False, max_length=MAX_TERRITORIES, help_text="Replaces the list."
+    )
+    roster = RosterInputSerializer(
+        many=True, required=False, max_length=MAX_PARTNERS, help_text="Replaces the list."
+    )
+    tags = TagsInputSerializer(required=False)
+    sources = SourceInputSerializer(
+        many=True, required=False, max_length=20, help_text="Replaces the list."
+    )
+    version = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        help_text="The version you edited (from a GET): a 409 says someone saved meanwhile.",
+    )
+
+    def validate_phase(self, code):
+        return self.term_code("phase", code)
+
+    def validate_scale(self, code):
+        return self.term_code("scale", code)
+
+    def term_code(self, vocabulary, code):
+        if code and not active_terms(vocabulary).filter(code=code).exists():
+            raise serializers.ValidationError(_("Code inconnu : %(codes)s.") % {"codes": code})
+        return code or None
+
+    def validate_territories(self, places):
+        found, unknown = [], []
+        for place in places:
+            territory = Territory.objects.filter(kind=place["kind"], code=place["code"]).first()
+            if territory is None:
+                unknown.append(f"{place['kind']}:{place['code']}")
+            elif territory not in found:
+                found.append(territory)
+        if unknown:
+            raise serializers.ValidationError(
+                _("Territoire inconnu : %(token)s.") % {"token": ", ".join(unknown)}
+            )
+        return found
+
+    def validate_roster(self, entries):
+        roles = {t.code: t for t in active_terms("partner_role")}
+        seen, errors = set(), []
+        for entry in entries:
+            if entry["role"] not in roles:
+                errors.append(_("Rôle inconnu : %(codes)s.") % {"codes": entry["role"]})
+                continue
+            key = (entry["organization"].pk, entry["role"])
+            if key in seen:
+                errors.append(_("Un même partenaire figure deux fois avec le même rôle."))
+            seen.add(key)
+        if errors:
+            raise serializers.ValidationError(errors)
+        return entries
+
+    def validate(self, data):
+        current = self.instance
+        start = data.get("start_year", current.start_year if current else None)
+        end = data.get("end_year", current.end_year if current else None)
+        if start and end and end < start:
+            raise serializers.ValidationError(
+                {"end_year": [_("L'année de fin précède l'année de démarrage.")]}
+            )
+        for name in RICH_FIELDS:
+            if data.get(name):
+                data[name] = clean_html(data[name])
+        return data
+
+    def snapshot(self, base):
+        """`base` (a `Case.snapshot()`, or {} for a new case) with the validated
+        changes, ready for `Case.apply_snapshot`."""
+        data = dict(base)
+        values = self.validated_data
+        for name in SNAPSHOT_FIELDS:
+            if name in values:
+                data[name] = values[name] if values[name] is not None else None
+        for name in ("description", "context", "actions", "results", "lessons", "contact_email"):
+            data[name] = data.get(name) or ""
+        for name in ("phase", "scale"):
+            if name in values:
+                data[name] = values[name]
+        if "territories" in values:
+            data["territories"] = [[t.kind, t.code] for t in values["territories"]]
+        if "roster" in values:
+            data["roster"] = [
+                {
+                    "organization": entry["organization"].pk,
+                    "organization_name": entry["organization"].name,
+                    "role": entry["role"],
+                    "contribution": entry.get("contribution", ""),
+                }
+                for entry in values["roster"]
+            ]
+        if "sources" in values:
+            data["sources"] = [
+                {"title": s["title"], "url": s.get("url", "")} for s in values["sources"]
+            ]
+        if "tags" in values:
+            replaced = {TAG_COLUMNS[param] for param in values["tags"]}
+            kept = [pair for pair in data.get("terms", []) if pair[0] not in replaced]
+            chosen = [
+                [term.vocabulary.code, term.code]
+                for terms in values["tags"].values()
+                for term in terms
+            ]
+            data["terms"] = sorted(kept + chosen)
+        return data
+
+
+class TokenRefSerializer(serializers.Serializer):
+    name = serializers.CharField()
+    prefix = serializers.CharField(help_text="First characters of the token.")
+
+
+class MeSerializer(serializers.Serializer):
+    email = serializers.EmailField()
+    display_name = serializers.CharField()
+    is_staff = serializers.BooleanField()
+    token = TokenRefSerializer(allow_null=True, help_text="Null when authenticated by session.")

@@ -1,0 +1,552 @@
+"""The read API: published cases with the search page's filters, organisations,
+territories, vocabularies, themes and exports.
+
+Same rules as the site, from the same code: `CaseFilter` selects the cases,
+`Case.objects.visible_to` decides who sees what (an unpublished case is a 404
+for all but its owner and staff), `registry.exports` writes the downloads.
+"""
+
+import re
+
+from django.conf import settings
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import get_object_or_404
+from django.utils import translation
+from django.utils.translation import gettext as _
+from django.utils.translation.trans_real import parse_accept_lang_header
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import permissions
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.generics import GenericAPIView
+from rest_framework.response import Response
+
+from registry import exports
+from registry.api import serializers as s
+from registry.api.negotiation import Pagination
+from registry.api.schema import (
+    CODE_PATTERNS,
+    LANGUAGES,
+    PAGE_PARAMETERS,
+    ApiSchema,
+    fields_parameter,
+    responses,
+)
+from registry.api.throttling import ExportThrottle
+from registry.filters import CaseFilter, OrganizationFilter, TermIndex
+from registry.models import (
+    Case,
+    CasePartner,
+    CaseStatus,
+    CaseTerritory,
+    Organization,
+    Term,
+    TransitionNotAllowed,
+    Vocabulary,
+)
+from registry.views.pages import public_organizations
+from territories.models import Territory, TerritoryKind
+
+
+def request_language(request):
+    """`?lang=`, else the first supported language of Accept-Language, else French.
+
+    LocaleMiddleware cannot do it here: outside `i18n_patterns` it keeps the
+    default language for every unprefixed URL."""
+    asked = request.query_params.get("lang")
+    if asked is not None:
+        if asked in LANGUAGES:
+            return asked, None
+        return settings.LANGUAGE_CODE, _("Langue inconnue : choisissez fr ou en.")
+    for code, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
+        if code == "*":
+            break
+        if code.split("-")[0] in LANGUAGES:
+            return code.split("-")[0], None
+    return settings.LANGUAGE_CODE, None
+
+
+def requested_fields(request, serializer_class):
+    """The names in `?fields=`, checked against the serializer (None: every field)."""
+    value = request.query_params.get("fields")
+    if value is None:
+        return None
+    names = [name.strip() for name in value.split(",") if name.strip()]
+    known = list(serializer_class().fields)
+    unknown = [name for name in names if name not in known]
+    if unknown or not names:
+        raise ValidationError(
+            {
+                "fields": [
+                    _("Champs inconnus : %(unknown)s. Champs possibles : %(known)s.")
+                    % {"unknown": ", ".join(unknown) or "—", "known": ", ".join(known)}
+                ]
+            }
+        )
+    return names
+
+
+def form_errors(form):
+    return {
+        name: [e["message"] for e in errors] for name, errors in form.errors.get_json_data().items()
+    }
+
+
+def case_selection(request):
+    """The published cases `request` asks for, through the search page's FilterSet."""
+    filterset = CaseFilter(request.query_params, term_index=TermIndex())
+    if not filterset.is_valid():
+        raise ValidationError(form_errors(filterset.form))
+    return filterset.qs
+
+
+def parse_pk(value):
+    if not value.isdigit() or len(value) > 18:
+        raise NotFound(_("Aucune expérience ne porte l'identifiant « %(id)s ».") % {"id": value})
+    return int(value)
+
+
+def case_detail_queryset(queryset):
+    return queryset.select_related("phase", "scale").prefetch_related(
+        Prefetch(
+            "case_territories",
+            queryset=CaseTerritory.objects.select_related("territory", "territory__departement"),
+        ),
+        Prefetch("terms", queryset=Term.objects.select_related("vocabulary", "parent")),
+        Prefetch(
+            "roster",
+            queryset=CasePartner.objects.select_related(
+                "organization", "organization__actor_type", "role"
+            ),
+        ),
+        Prefetch("pioneer_criteria", queryset=Term.objects.select_related("vocabulary")),
+        "sources",
+    )
+
+
+class ApiView(GenericAPIView):
+    """Base of every endpoint: the language of the request, paginated lists."""
+
+    schema = ApiSchema()
+    pagination_class = Pagination
+    with_case_filters = False
+
+    def initial(self, request, *args, **kwargs):
+        language, error = request_language(request)
+        translation.activate(language)
+        request.LANGUAGE_CODE = language
+        super().initial(request, *args, **kwargs)
+        if error:
+            raise ValidationError({"lang": [error]})
+
+    def paginated(self, queryset, serializer_class, **kwargs):
+        page = self.paginate_queryset(queryset)
+        serializer = serializer_class(
+            page, many=True, context=self.get_serializer_context(), **kwargs
+        )
+        return self.get_paginated_response(serializer.data)
+
+
+# ---- Cases ------------------------------------------------------------------------
+
+
+class CaseList(ApiView):
+    queryset = Case.objects.none()  # for the schema: the views build their own
+    with_case_filters = True
+
+    @extend_schema(
+        operation_id="cases_list",
+        summary="Published cases, with the search page's filters",
+        description=(
+            "Every filter of the search page (/experiences/), with the same names and "
+            "meaning; several values of one filter mean any of them, different filters "
+            "all of them. An unknown code or a malformed value is a 400."
+        ),
+        parameters=[*PAGE_PARAMETERS, fields_parameter(s.CaseListSerializer)],
+        responses=responses(s.CaseListSerializer(many=True), 400, 404),
+        tags=["cases"],
+    )
+    def get(self, request):
+        fields = requested_fields(request, s.CaseListSerializer)
+        selection = case_selection(request).for_list()
+        return self.paginated(selection, s.CaseListSerializer, fields=fields)
+
+
+class CaseDetailBase(ApiView):
+    queryset = Case.objects.none()  # for the schema: the views build their own
+
+    def respond(self, request, **lookup):
+        queryset = case_detail_queryset(Case.objects.visible_to(request.user))
+        fields = requested_fields(request, s.CaseDetailSerializer)
+        case = queryset.filter(**lookup).first()
+        if case is None:
+            raise NotFound(_("Aucune expérience visible ne correspond."))
+        serializer = s.CaseDetailSerializer(
+            case, context=self.get_serializer_context(), fields=fields
+        )
+        return Response(serializer.data)
+
+
+class CaseDetail(CaseDetailBase):
+    @extend_schema(
+        operation_id="cases_retrieve",
+        summary="A case by id",
+        description="Published cases for everyone; its owner and staff also see it unpublished.",
+        parameters=[
+            OpenApiParameter("pk", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH),
+            fields_parameter(s.CaseDetailSerializer),
+        ],
+        responses=responses(s.CaseDetailSerializer, 400, 404),
+        tags=["cases"],
+    )
+    def get(self, request, pk):
+        return self.respond(request, pk=parse_pk(pk))
+
+
+class CaseBySlug(CaseDetailBase):
+    @extend_schema(
+        operation_id="cases_retrieve_by_slug",
+        summary="A case by its slug (the end of its page's address)",
+        parameters=[
+            OpenApiParameter("slug", str, OpenApiParameter.PATH),
+            fields_parameter(s.CaseDetailSerializer),
+        ],
+        responses=responses(s.CaseDetailSerializer, 400, 404),
+        tags=["cases"],
+    )
+    def get(self, request, slug):
+        return self.respond(request, slug=slug)
+
+
+class CasePublish(ApiView):
+    queryset = Case.objects.none()  # for the schema: the views build their own
+    permission_classes = [permissions.IsAdminUser]
+
+    @extend_schema(
+        operation_id="cases_publish",
+        summary="Publish a submitted case (staff only)",
+        request=None,
+        parameters=[
+            OpenApiParameter("pk", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
+        ],
+        responses=responses(s.CaseDetailSerializer, 400, 403, 404),
+        tags=["moderation"],
+    )
+    def post(self, request, pk):
+        case = get_object_or_404(Case.objects.all(), pk=parse_pk(pk))
+        try:
+            case.publish(by=request.user)
+        except TransitionNotAllowed as error:
+            raise ValidationError({"detail": error.messages}) from None
+        case = case_detail_queryset(Case.objects.all()).get(pk=case.pk)
+        return Response(s.CaseDetailSerializer(case, context=self.get_serializer_context()).data)
+
+
+class CaseExport(ApiView):
+    queryset = Case.objects.none()  # for the schema: the views build their own
+    """A download of the selected published cases (same filters as the list)."""
+
+    with_case_filters = True
+    throttle_classes = [*ApiView.throttle_classes, ExportThrottle]
+    format = "csv"
+
+    def get(self, request):
+        return exports.streaming_export(case_selection(request), self.format)
+
+
+def export_view(fmt, media_type, description):
+    class Export(CaseExport):
+        format = fmt
+
+        @extend_schema(
+            operation_id=f"exports_cases_{fmt}",
+            summary=f"Export of the selected cases as {fmt.upper()}",
+            description=description,
+            responses=responses(
+                {(200, media_type): OpenApiResponse(OpenApiTypes.STR, description=description)},
+                400,
+            ),
+            tags=["exports"],
+        )
+        def get(self, request):
+            return super().get(request)
+
+    Export.__name__ = f"CaseExport{fmt.capitalize()}"
+    return Export
+
+
+CaseExportCsv = export_view(
+    "csv",
+    "text/csv",
+    "CSV, UTF-8 with a byte-order mark, one row per case; multi-valued cells joined "
+    "by « | ». Columns: see /donnees/ and its Table Schema /donnees/schema-csv.json.",
+)
+CaseExportJson = export_view(
+    "json",
+    "application/json",
+    'JSON: {"licence", "attribution", "generated_at", "cases": [...]}, codes and labels.',
+)
+CaseExportGeojson = export_view(
+    "geojson",
+    "application/geo+json",
+    "GeoJSON FeatureCollection; each case at the representative point of its first "
+    "territory's département (or région).",
+)
+
+
+# ---- Territories --------------------------------------------------------------------
+
+
+class TerritoryList(ApiView):
+    queryset = Territory.objects.none()  # for the schema: the views build their own
+
+    @extend_schema(
+        operation_id="territories_list",
+        summary="Territories of the official geography (COG 2026)",
+        parameters=[
+            OpenApiParameter("kind", str, enum=list(TerritoryKind.values)),
+            OpenApiParameter(
+                "q",
+                {"type": "string", "maxLength": 100},
+                description="Name, accent- and case-insensitive.",
+            ),
+            OpenApiParameter("code", {"type": "string", "maxLength": 9}, description="Exact code."),
+            OpenApiParameter(
+                "siren",
+                {"type": "string", "pattern": r"^\d{9}$"},
+                description="SIREN of a commune or an EPCI.",
+            ),
+            *PAGE_PARAMETERS,
+        ],
+        responses=responses(s.TerritorySerializer(many=True), 400, 404),
+        tags=["territories"],
+    )
+    def get(self, request):
+        params = request.query_params
+        errors = {}
+        kind = params.get("kind")
+        if kind is not None and kind not in TerritoryKind.values:
+            errors["kind"] = [_("Niveau inconnu : %(kinds)s.") % {"kinds": kind}]
+        siren = params.get("siren")
+        if siren is not None and not (siren.isdigit() and len(siren) == 9):
+            errors["siren"] = [_("Un SIREN compte exactement 9 chiffres.")]
+        if len(params.get("q", "")) > 100 or len(params.get("code", "")) > 9:
+            errors["q" if len(params.get("q", "")) > 100 else "code"] = [_("Trop long.")]
+        if errors:
+            raise ValidationError(errors)
+        territories = Territory.objects.select_related("departement")
+        if params.get("q", "").strip():
+            territories = territories.search(params["q"])
+        else:
+            territories = territories.order_by("kind", "code")
+        if kind:
+            territories = territories.filter(kind=kind)
+        if params.get("code"):
+            territories = territories.filter(code=params["code"])
+        if siren:
+            territories = territories.filter(siren=siren)
+        return self.paginated(territories, s.TerritorySerializer)
+
+
+class TerritoryDetail(ApiView):
+    queryset = Territory.objects.none()  # for the schema: the views build their own
+
+    @extend_schema(
+        operation_id="territories_retrieve",
+        summary="A territory, with its parents and children",
+        description=(
+            "By kind and code: the INSEE COG code of a région, a département or a commune "
+            "(a commune also by its SIREN), the SIREN of an EPCI."
+        ),
+        parameters=[
+            OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(TerritoryKind.values)),
+            OpenApiParameter(
+                "code",
+                {"type": "string", "pattern": r"^(?:\d{2,3}|2[AB]|2[AB]\d{3}|\d{5}|\d{9})$"},
+                OpenApiParameter.PATH,
+            ),
+        ],
+        responses=responses(s.TerritoryDetailSerializer, 400, 404),
+        tags=["territories"],
+    )
+    def get(self, request, kind, code):
+        if kind not in TerritoryKind.values:
+            raise NotFound(_("Niveau inconnu : %(kinds)s.") % {"kinds": kind})
+        by_siren = kind == TerritoryKind.COMMUNE and re.fullmatch(r"\d{9}", code)
+        if not by_siren and not re.fullmatch(CODE_PATTERNS[kind], code):
+            raise ValidationError(
+                {"code": [_("Code mal formé pour ce niveau : %(code)s.") % {"code": code}]}
+            )
+        territories = Territory.objects.select_related("region", "departement", "epci")
+        lookup = {"siren": code} if by_siren else {"code": code}
+        territory = territories.filter(kind=kind, **lookup).first()
+        if territory is None:
+            raise NotFound(_("Aucun territoire de ce niveau ne porte ce code."))
+        territory.published_cases = Case.objects.published().located_in(territory).count()
+        return Response(
+            s.TerritoryDetailSerializer(territory, context=self.get_serializer_context()).data
+        )
+
+
+# ---- Organisations ----------------------------------------------------------------
+
+
+class OrganizationList(ApiView):
+    queryset = Organization.objects.none()  # for the schema: the views build their own
+
+    @extend_schema(
+        operation_id="organizations_list",
+        summary="Organisations taking part in published cases",
+        description="The filters of the organisation directory (/organisations/).",
+        parameters=[
+            OpenApiParameter(
+                "q", {"type": "string", "maxLength": 150}, description="Name, SIREN or RNA."
+            ),
+            OpenApiParameter(
+                "actor",
+                {"type": "array", "items": {"type": "string"}},
+                explode=True,
+                description="Actor type codes.",
+            ),
+            OpenApiParameter(
+                "region",
+                {"type": "array", "items": {"type": "string", "pattern": r"^\d{2}$"}},
+                explode=True,
+                description="Seat in these régions.",
+            ),
+            OpenApiParameter(
+                "departement",
+                {
+                    "type": "array",
+                    "items": {"type": "string", "pattern": r"^(?:\d{2}|2[AB]|97\d)$"},
+                },
+                explode=True,
+                description="Seat in these départements.",
+            ),
+            *PAGE_PARAMETERS,
+        ],
+        responses=responses(s.OrganizationSerializer(many=True), 400, 404),
+        tags=["organizations"],
+    )
+    def get(self, request):
+        filterset = OrganizationFilter(
+            request.query_params, queryset=public_organizations(), term_index=TermIndex()
+        )
+        if not filterset.is_valid():
+            raise ValidationError(form_errors(filterset.form))
+        organizations = (
+            filterset.qs.select_related("actor_type", "company_size", "seat", "seat__departement")
+            .annotate(
+                published_cases=Count(
+                    "roster_entries__case",
+                    filter=Q(roster_entries__case__status=CaseStatus.PUBLISHED),
+                    distinct=True,
+                )
+            )
+            .order_by("name_key", "pk")
+        )
+        return self.paginated(organizations, s.OrganizationSerializer)
+
+
+class OrganizationDetail(ApiView):
+    queryset = Organization.objects.none()  # for the schema: the views build their own
+
+    @extend_schema(
+        operation_id="organizations_retrieve",
+        summary="An organisation, with its published cases",
+        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)],
+        responses=responses(s.OrganizationDetailSerializer, 404),
+        tags=["organizations"],
+    )
+    def get(self, request, slug):
+        organization = (
+            Organization.objects.select_related(
+                "actor_type",
+                "company_size",
+                "seat",
+                "seat__departement",
+                "governed_territory",
+                "governed_territory__departement",
+            )
+            .filter(slug=slug)
+            .first()
+        )
+        visible = Case.objects.visible_to(request.user)
+        if organization is None or not visible.filter(roster__organization=organization).exists():
+            raise NotFound(_("Aucune organisation visible ne porte cet identifiant."))
+        cases = Case.objects.published().filter(roster__organization=organization).distinct()
+        organization.published_cases = cases.count()
+        context = self.get_serializer_context()
+        context["published_cases"] = cases.order_by("-published_at", "-id").only(
+            "id", "slug", "title"
+        )[:100]
+        return Response(s.OrganizationDetailSerializer(organization, context=context).data)
+
+
+# ---- Vocabularies and themes ----------------------------------------------------------
+
+
+def terms_by_vocabulary():
+    grouped = {}
+    for term in Term.objects.select_related("parent").order_by("position", "code"):
+        grouped.setdefault(term.vocabulary_id, []).append(term)
+    return grouped
+
+
+class VocabularyList(ApiView):
+    queryset = Vocabulary.objects.none()  # for the schema: the views build their own
+
+    @extend_schema(
+        operation_id="vocabularies_list",
+        summary="The référentiel vocabularies, with their terms",
+        responses=responses(s.VocabularySerializer(many=True)),
+        tags=["référentiel"],
+    )
+    def get(self, request):
+        context = {**self.get_serializer_context(), "terms_by_vocabulary": terms_by_vocabulary()}
+        vocabularies = Vocabulary.objects.all()
+        return Response(s.VocabularySerializer(vocabularies, many=True, context=context).data)
+
+
+class VocabularyDetail(ApiView):
+    queryset = Vocabulary.objects.none()  # for the schema: the views build their own
+
+    @extend_schema(
+        operation_id="vocabularies_retrieve",
+        summary="One vocabulary and its terms",
+        parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH)],
+        responses=responses(s.VocabularySerializer, 404),
+        tags=["référentiel"],
+    )
+    def get(self, request, code):
+        vocabulary = Vocabulary.objects.filter(code=code).first()
+        if vocabulary is None:
+            raise NotFound(_("Vocabulaire inconnu : %(code)s.") % {"code": code})
+        context = {**self.get_serializer_context(), "terms_by_vocabulary": terms_by_vocabulary()}
+        return Response(s.VocabularySerializer(vocabulary, context=context).data)
+
+
+class ThemeList(ApiView):
+    queryset = Term.objects.none()  # for the schema: the views build their own
+
+    @extend_schema(
+        operation_id="themes_list",
+        summary="Themes, with their number of published cases",
+        responses=responses(s.ThemeSerializer(many=True)),
+        tags=["référentiel"],
+    )
+    def get(self, request):
+        counts = dict(
+            Case.terms.through.objects.filter(
+                case__status=CaseStatus.PUBLISHED, term__vocabulary__code="theme"
+            )
+            .values_list("term_id")
+            .annotate(n=Count("case_id"))
+            .values_list("term_id", "n")
+        )
+        themes = list(Term.objects.of("theme").order_by("position", "code"))
+        for theme in themes:
+            theme.published_cases = counts.get(theme.pk, 0)
+        return Response(
+            s.ThemeSerializer(themes, many=True, context=self.get_serializer_context()).data
+        )

@@ -1,0 +1,694 @@
+"""Open data exports of a selection of cases: CSV, JSON and GeoJSON.
+
+Shared by the API, the search page's download links and `dump_registry`. Every
+writer streams: cases are read in batches of `BATCH_SIZE` (one query for the
+batch's rows, then one per kind of related row: tags, territories, partners,
+sources), turned into plain records and written out, so memory stays flat
+whatever the size of the selection. Reference rows (terms, territories) are
+cached for the whole export.
+
+The columns of the CSV are described once, in `COLUMNS`: the data dictionary
+page and the Table Schema are generated from that list.
+"""
+
+import codecs
+import csv
+import json
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from functools import cache
+from itertools import islice
+from pathlib import Path
+
+from django.conf import settings
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from registry.filters import TermIndex
+from registry.models import ALL_THREE_FAMILIES, CasePartner, CaseSource, CaseTerritory
+from registry.models.case import Case
+from territories.models import Territory, TerritoryKind, TerritoryLink
+
+BATCH_SIZE = 1000
+SEPARATOR = " | "
+LICENCE = "Licence Ouverte / Open Licence 2.0"
+LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
+GEOGRAPHY_ATTRIBUTION = (
+    "INSEE, Code officiel géographique 2026 ; DGCL, liste des EPCI à fiscalité propre 2026, "
+    "via @etalab/decoupage-administratif 6.0.0 (Licence Ouverte)"
+)
+POINTS_PATH = Path(__file__).resolve().parent / "data" / "territory_points.json"
+
+# CaseFilter parameter -> vocabulary code, in the order of the columns.
+TAG_COLUMNS = {
+    "theme": "theme",
+    "practice": "practice",
+    "partnership": "partnership_type",
+    "form": "coconstruction_form",
+    "objective": "objective",
+    "impact": "impact_axis",
+    "prism": "challenge_prism",
+}
+TEXT_FIELDS = ("description", "context", "actions", "results", "lessons")
+CASE_VALUES = (
+    "id",
+    "slug",
+    "title",
+    "summary",
+    "published_at",
+    "updated_at",
+    "start_year",
+    "end_year",
+    "is_pioneer",
+    "phase_id",
+    "scale_id",
+    "family_mask",
+)
+
+
+@dataclass(frozen=True)
+class Column:
+    """One column of the CSV export, as the data dictionary describes it."""
+
+    name: str
+    title: str
+    description: str
+    type: str = "string"  # Table Schema type: string, integer, boolean, datetime
+    vocabulary: str = ""  # codes allowed, when the column holds référentiel codes
+    multiple: bool = False  # several values joined by SEPARATOR
+    required: bool = False
+
+
+COLUMNS = [
+    Column(
+        "id",
+        _("Identifiant"),
+        _("Numéro de l'expérience dans le registre."),
+        "integer",
+        required=True,
+    ),
+    Column(
+        "slug", _("Identifiant d'URL"), _("Partie stable de l'adresse de la fiche."), required=True
+    ),
+    Column("url", _("Adresse"), _("Adresse de la fiche publique."), required=True),
+    Column("title", _("Titre"), _("Titre de l'expérience."), required=True),
+    Column("summary", _("Résumé"), _("Deux ou trois phrases : qui, quoi, où."), required=True),
+    Column(
+        "published_at",
+        _("Publiée le"),
+        _("Date de première publication (UTC, ISO 8601)."),
+        "datetime",
+    ),
+    Column(
+        "updated_at",
+        _("Modifiée le"),
+        _("Date de dernière modification (UTC, ISO 8601)."),
+        "datetime",
+    ),
+    Column("start_year", _("Année de démarrage"), _("Année où l'alliance a démarré."), "integer"),
+    Column("end_year", _("Année de fin"), _("Vide si l'expérience est en cours."), "integer"),
+    Column("ongoing", _("En cours"), _("true si l'expérience n'a pas d'année de fin."), "boolean"),
+    Column(
+        "pioneer",
+        _("Expérience pionnière"),
+        _("true si l'équipe du registre la met en avant comme pionnière."),
+        "boolean",
+    ),
+    Column("phase_code", _("Étape (code)"), _("Étape où en est l'alliance."), vocabulary="phase"),
+    Column("phase_label", _("Étape"), _("Libellé de l'étape.")),
+    Column(
+        "scale_code",
+        _("Échelle (code)"),
+        _("Échelle territoriale de l'alliance."),
+        vocabulary="scale",
+    ),
+    Column("scale_label", _("Échelle"), _("Libellé de l'échelle.")),
+    Column(
+        "territories",
+        _("Territoires (codes)"),
+        _(
+            "Territoires de l'expérience, « niveau:code » : région, département et commune "
+            "par leur code INSEE (COG 2026), intercommunalité par son SIREN."
+        ),
+        multiple=True,
+    ),
+    Column(
+        "territory_names",
+        _("Territoires"),
+        _("Noms des territoires, dans le même ordre."),
+        multiple=True,
+    ),
+    Column(
+        "region_codes",
+        _("Régions (codes INSEE)"),
+        _("Régions où se trouvent les territoires de l'expérience."),
+        multiple=True,
+    ),
+    Column("region_names", _("Régions"), _("Noms des régions, dans le même ordre."), multiple=True),
+    Column(
+        "departement_codes",
+        _("Départements (codes INSEE)"),
+        _("Départements où se trouvent les territoires de l'expérience."),
+        multiple=True,
+    ),
+    Column(
+        "departement_names",
+        _("Départements"),
+        _("Noms des départements, dans le même ordre."),
+        multiple=True,
+    ),
+    Column(
+        "theme_codes",
+        _("Thèmes (codes)"),
+        _("Thèmes de l'alliance."),
+        vocabulary="theme",
+        multiple=True,
+    ),
+    Column("theme_labels", _("Thèmes"), _("Libellés des thèmes."), multiple=True),
+    Column(
+        "practice_codes",
+        _("Pratiques (codes)"),
+        _("Pratiques de catalyse territoriale du référentiel (métiers et missions)."),
+        vocabulary="practice",
+        multiple=True,
+    ),
+    Column("practice_labels", _("Pratiques"), _("Libellés des pratiques."), multiple=True),
+    Column(
+        "partnership_codes",
+        _("Types de partenariat (codes)"),
+        _("Types de partenariat du référentiel."),
+        vocabulary="partnership_type",
+        multiple=True,
+    ),
+    Column(
+        "partnership_labels", _("Types de partenariat"), _("Libellés des types."), multiple=True
+    ),
+    Column(
+        "form_codes",
+        _("Formes de co-construction (codes)"),
+        _("Formes de co-construction du référentiel."),
+        vocabulary="coconstruction_form",
+        multiple=True,
+    ),
+    Column("form_labels", _("Formes de co-construction"), _("Libellés des formes."), multiple=True),
+    Column(
+        "objective_codes",
+        _("Objectifs (codes)"),
+        _("Objectifs des alliances."),
+        vocabulary="objective",
+        multiple=True,
+    ),
+    Column("objective_labels", _("Objectifs"), _("Libellés des objectifs."), multiple=True),
+    Column(
+        "impact_codes",
+        _("Axes d'impact (codes)"),
+        _("Axes d'impact des alliances."),
+        vocabulary="impact_axis",
+        multiple=True,
+    ),
+    Column("impact_labels", _("Axes d'impact"), _("Libellés des axes d'impact."), multiple=True),
+    Column(
+        "prism_codes",
+        _("Prismes des enjeux (codes)"),
+        _("Prismes des enjeux."),
+        vocabulary="challenge_prism",
+        multiple=True,
+    ),
+    Column("prism_labels", _("Prismes des enjeux"), _("Libellés des prismes."), multiple=True),
+    Column(
+        "partner_count",
+        _("Nombre de partenaires"),
+        _("Nombre d'organisations distinctes au tour de table."),
+        "integer",
+    ),
+    Column(
+        "partner_names", _("Partenaires"), _("Noms des organisations partenaires."), multiple=True
+    ),
+    Column(
+        "partner_sirens",
+        _("SIREN des partenaires"),
+        _("SIREN de chaque partenaire (vide s'il n'en a pas), dans l'ordre des noms."),
+        multiple=True,
+    ),
+    Column(
+        "partner_rnas",
+        _("RNA des partenaires"),
+        _("Numéro RNA de chaque association partenaire (vide sinon), dans l'ordre des noms."),
+        multiple=True,
+    ),
+    Column(
+        "partner_actor_types",
+        _("Types d'acteurs (codes)"),
+        _("Type d'acteur de chaque partenaire, dans l'ordre des noms."),
+        vocabulary="actor_type",
+        multiple=True,
+    ),
+    Column(
+        "partner_roles",
+        _("Rôles (codes)"),
+        _("Rôle de chaque partenaire dans l'alliance, dans l'ordre des noms."),
+        vocabulary="partner_role",
+        multiple=True,
+    ),
+    Column(
+        "all_three_families",
+        _("Trois familles d'acteurs"),
+        _(
+            "true si l'alliance réunit au moins une collectivité, une entreprise et une "
+            "association."
+        ),
+        "boolean",
+    ),
+    Column(
+        "longitude",
+        _("Longitude"),
+        _(
+            "Point représentatif (WGS 84) du département du premier territoire, ou de sa "
+            "région pour une expérience régionale : le registre ne situe pas plus "
+            "finement."
+        ),
+        "number",
+    ),
+    Column("latitude", _("Latitude"), _("Voir longitude."), "number"),
+    Column(
+        "source_urls",
+        _("Sources"),
+        _("Adresses des sources et liens documentant l'expérience."),
+        multiple=True,
+    ),
+]
+COLUMN_NAMES = [column.name for column in COLUMNS]
+MULTIPLE_NOTE = _("Plusieurs valeurs séparées par « %(separator)s ».")
+BY_VOCABULARY = {vocabulary: param for param, vocabulary in TAG_COLUMNS.items()}
+
+
+@cache
+def territory_points():
+    """{(kind, code): [lon, lat]} for régions and départements."""
+    data = json.loads(POINTS_PATH.read_text(encoding="utf-8"))
+    points = {(TerritoryKind.REGION, c): p for c, p in data["regions"].items()}
+    points.update({(TerritoryKind.DEPARTEMENT, c): p for c, p in data["departements"].items()})
+    return points
+
+
+def points_attribution():
+    return json.loads(POINTS_PATH.read_text(encoding="utf-8"))["attribution"]
+
+
+def term_ref(term):
+    return {"code": term.code, "label": term.label} if term else None
+
+
+class Lookups:
+    """Reference rows needed by an export, cached across batches.
+
+    Territories are read once each, with the régions and départements they lie
+    in (through the closure table, so an EPCI straddling two départements lists
+    both)."""
+
+    def __init__(self):
+        self.terms = {term.pk: term for term in TermIndex().terms}
+        self.territories = {}
+        self.case_url = case_url_pattern()
+
+    def load_territories(self, ids):
+        missing = [pk for pk in ids if pk not in self.territories]
+        if not missing:
+            return
+        rows = Territory.objects.filter(pk__in=missing).values_list("pk", "kind", "code", "name")
+        for pk, kind, code, name in rows:
+            self.territories[pk] = {
+                "kind": kind,
+                "code": code,
+                "name": name,
+                "regions": [],
+                "departements": [],
+            }
+        above = (
+            TerritoryLink.objects.filter(
+                descendant_id__in=missing,
+                ancestor__kind__in=[TerritoryKind.REGION, TerritoryKind.DEPARTEMENT],
+            )
+            .values_list("descendant_id", "ancestor__kind", "ancestor__code", "ancestor__name")
+            .order_by("ancestor__code")
+        )
+        for pk, kind, code, name in above:
+            key = "regions" if kind == TerritoryKind.REGION else "departements"
+            self.territories[pk][key].append({"code": code, "name": name})
+
+
+def case_url_pattern():
+    """The public address of a case, as a format string (reverse once, not per row)."""
+    path = reverse("case_detail", kwargs={"slug": "slug-placeholder"})
+    return settings.SITE_URL + path.replace("slug-placeholder", "{slug}")
+
+
+def batched(iterable, size):
+    iterator = iter(iterable)
+    while batch := list(islice(iterator, size)):
+        yield batch
+
+
+def case_records(selection, *, texts=False, batch_size=BATCH_SIZE):
+    """One plain dict per case of `selection`, in the selection's order.
+
+    `texts` adds the long texts (sanitised HTML) that the JSON exports carry."""
+    lookups = Lookups()
+    fields = CASE_VALUES + (TEXT_FIELDS if texts else ())
+    rows = selection.values(*fields).iterator(chunk_size=batch_size)
+    for batch in batched(rows, batch_size):
+        yield from records_of_batch(batch, lookups, texts=texts)
+
+
+def records_of_batch(rows, lookups, *, texts):
+    ids = [row["id"] for row in rows]
+    tags = {pk: [] for pk in ids}
+    for case_id, term_id in (
+        Case.terms.through.objects.filter(case_id__in=ids)
+        .order_by("term_id")
+        .values_list("case_id", "term_id")
+    ):
+        tags[case_id].append(lookups.terms[term_id])
+    places = {pk: [] for pk in ids}
+    for case_id, territory_id in (
+        CaseTerritory.objects.filter(case_id__in=ids)
+        .order_by("id")
+        .values_list("case_id", "territory_id")
+    ):
+        places[case_id].append(territory_id)
+    lookups.load_territories({t for found in places.values() for t in found})
+    roster = {pk: [] for pk in ids}
+    for entry in (
+        CasePartner.objects.filter(case_id__in=ids)
+        .order_by("case_id", "position", "id")
+        .values(
+            "case_id",
+            "role_id",
+            "contribution",
+            "organization_id",
+            "organization__name",
+            "organization__slug",
+            "organization__siren",
+            "organization__rna",
+            "organization__actor_type_id",
+        )
+    ):
+        roster[entry["case_id"]].append(entry)
+    sources = {pk: [] for pk in ids}
+    for case_id, title, url in (
+        CaseSource.objects.filter(case_id__in=ids)
+        .order_by("case_id", "position", "id")
+        .values_list("case_id", "title", "url")
+    ):
+        sources[case_id].append({"title": title, "url": url})
+
+    for row in rows:
+        pk = row["id"]
+        territories = [lookups.territories[t] for t in places[pk] if t in lookups.territories]
+        record = {
+            "id": pk,
+            "slug": row["slug"],
+            "url": lookups.case_url.format(slug=row["slug"]),
+            "title": row["title"],
+            "summary": row["summary"],
+            "published_at": iso(row["published_at"]),
+            "updated_at": iso(row["updated_at"]),
+            "start_year": row["start_year"],
+            "end_year": row["end_year"],
+            "ongoing": row["end_year"] is None,
+            "pioneer": row["is_pioneer"],
+            "phase": term_ref(lookups.terms.get(row["phase_id"])),
+            "scale": term_ref(lookups.terms.get(row["scale_id"])),
+            "territories": [
+                {"kind": t["kind"], "code": t["code"], "name": t["name"]} for t in territories
+            ],
+            "regions": unique_places(t["regions"] for t in territories),
+            "departements": unique_places(t["departements"] for t in territories),
+            "tags": {param: [] for param in TAG_COLUMNS},
+            "partners": [
+                {
+                    "organization": {
+                        "id": entry["organization_id"],
+                        "slug": entry["organization__slug"],
+                        "name": entry["organization__name"],
+                        "siren": entry["organization__siren"],
+                        "rna": entry["organization__rna"],
+                        "actor_type": term_ref(
+                            lookups.terms.get(entry["organization__actor_type_id"])
+                        ),
+                    },
+                    "role": term_ref(lookups.terms.get(entry["role_id"])),
+                    "contribution": entry["contribution"],
+                }
+                for entry in roster[pk]
+            ],
+            "all_three_families": row["family_mask"] & ALL_THREE_FAMILIES == ALL_THREE_FAMILIES,
+            "sources": sources[pk],
+            "point": representative_point(territories[0]) if territories else None,
+        }
+        for term in tags[pk]:
+            param = BY_VOCABULARY.get(term.vocabulary.code)
+            if param:
+                record["tags"][param].append(term_ref(term))
+        if texts:
+            record["texts"] = {name: row[name] for name in TEXT_FIELDS}
+        yield record
+
+
+def unique_places(groups):
+    seen = {}
+    for group in groups:
+        for place in group:
+            seen.setdefault(place["code"], place)
+    return list(seen.values())
+
+
+def iso(value):
+    """UTC, to the second: the Table Schema's default datetime format."""
+    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+
+
+def joined(values):
+    return SEPARATOR.join("" if value is None else str(value) for value in values)
+
+
+def csv_row(record):
+    """The CSV cells of a record, in `COLUMNS` order."""
+    partners = record["partners"]
+    row = [
+        record["id"],
+        record["slug"],
+        record["url"],
+        record["title"],
+        record["summary"],
+        record["published_at"] or "",
+        record["updated_at"] or "",
+        "" if record["start_year"] is None else record["start_year"],
+        "" if record["end_year"] is None else record["end_year"],
+        boolean(record["ongoing"]),
+        boolean(record["pioneer"]),
+        record["phase"]["code"] if record["phase"] else "",
+        record["phase"]["label"] if record["phase"] else "",
+        record["scale"]["code"] if record["scale"] else "",
+        record["scale"]["label"] if record["scale"] else "",
+        joined(f"{t['kind']}:{t['code']}" for t in record["territories"]),
+        joined(t["name"] for t in record["territories"]),
+        joined(r["code"] for r in record["regions"]),
+        joined(r["name"] for r in record["regions"]),
+        joined(d["code"] for d in record["departements"]),
+        joined(d["name"] for d in record["departements"]),
+    ]
+    for param in TAG_COLUMNS:
+        terms = record["tags"][param]
+        row.append(joined(t["code"] for t in terms))
+        row.append(joined(t["label"] for t in terms))
+    row += [
+        len({p["organization"]["id"] for p in partners}),
+        joined(p["organization"]["name"] for p in partners),
+        joined(p["organization"]["siren"] or "" for p in partners),
+        joined(p["organization"]["rna"] or "" for p in partners),
+        joined((p["organization"]["actor_type"] or {}).get("code", "") for p in partners),
+        joined((p["role"] or {}).get("code", "") for p in partners),
+        boolean(record["all_three_families"]),
+        record["point"]["coordinates"][0] if record["point"] else "",
+        record["point"]["coordinates"][1] if record["point"] else "",
+        joined(s["url"] for s in record["sources"] if s["url"]),
+    ]
+    return row
+
+
+def boolean(value):
+    return "true" if value else "false"
+
+
+class LineBuffer:
+    """A file-like object that hands back what csv.writer writes."""
+
+    def write(self, value):
+        return value
+
+
+def csv_chunks(selection, *, batch_size=BATCH_SIZE):
+    """The CSV document, UTF-8 with a byte-order mark (spreadsheets then read the
+    accents right), one chunk of text per batch of cases."""
+    writer = csv.writer(LineBuffer())
+    yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(
+        [str(column.name) for column in COLUMNS]
+    )
+    chunk = []
+    for record in case_records(selection, batch_size=batch_size):
+        chunk.append(writer.writerow(csv_row(record)))
+        if len(chunk) >= batch_size:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+def metadata():
+    return {
+        "licence": LICENCE,
+        "licence_url": LICENCE_URL,
+        "attribution": {
+            "registry": settings.SITE_URL,
+            "geography": GEOGRAPHY_ATTRIBUTION,
+        },
+        "language": (get_language() or settings.LANGUAGE_CODE)[:2],
+        "generated_at": iso(timezone.now()),
+    }
+
+
+def dumps(value):
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+
+
+def json_chunks(selection, *, batch_size=BATCH_SIZE):
+    """`{"licence": …, "cases": [ … ]}`, streamed one batch at a time."""
+    head = dumps(metadata())[:-1]
+    yield head + ',"cases":['
+    yield from joined_chunks(
+        (dumps(r) for r in case_records(selection, texts=True, batch_size=batch_size)),
+        batch_size,
+    )
+    yield "]}\n"
+
+
+def geojson_chunks(selection, *, batch_size=BATCH_SIZE):
+    """A GeoJSON FeatureCollection: each case at the representative point of its
+    first territory (see `representative_point`; the registry has no finer
+    geometry, and `properties.point.of` says which territory the point stands
+    for). A case without any territory has a null geometry, as GeoJSON allows."""
+    head = dumps({"type": "FeatureCollection", **metadata()})[:-1]
+    yield head + ',"features":['
+    features = (
+        dumps(feature(record))
+        for record in case_records(selection, texts=False, batch_size=batch_size)
+    )
+    yield from joined_chunks(features, batch_size)
+    yield "]}\n"
+
+
+def feature(record):
+    point = record["point"]
+    return {
+        "type": "Feature",
+        "id": record["id"],
+        "geometry": {"type": "Point", "coordinates": point["coordinates"]} if point else None,
+        "properties": record,
+    }
+
+
+def representative_point(territory):
+    """The point standing for a territory: its own for a région or a département,
+    its (first) département's for an EPCI or a commune."""
+    points = territory_points()
+    if territory["kind"] in (TerritoryKind.REGION, TerritoryKind.DEPARTEMENT):
+        keys = [(territory["kind"], territory["code"])]
+    else:
+        keys = [(TerritoryKind.DEPARTEMENT, d["code"]) for d in territory["departements"]]
+    keys += [(TerritoryKind.REGION, r["code"]) for r in territory["regions"]]
+    for kind, code in keys:
+        if (kind, code) in points:
+            return {"coordinates": points[(kind, code)], "of": {"kind": kind, "code": code}}
+    return None
+
+
+def joined_chunks(items, batch_size):
+    """Comma-separated `items`, one chunk per `batch_size` of them."""
+    first = True
+    chunk = []
+    for item in items:
+        chunk.append(item if first else "," + item)
+        first = False
+        if len(chunk) >= batch_size:
+            yield "".join(chunk)
+            chunk = []
+    if chunk:
+        yield "".join(chunk)
+
+
+FORMATS = {
+    "csv": (csv_chunks, "text/csv; charset=utf-8"),
+    "json": (json_chunks, "application/json"),
+    "geojson": (geojson_chunks, "application/geo+json"),
+}
+
+
+def export_filename(fmt, now=None):
+    now = now or datetime.now()
+    return f"alliances-territoriales-{now:%Y-%m-%d}.{fmt}"
+
+
+def streaming_export(selection, fmt):
+    """A download of `selection` in `fmt` (csv, json, geojson), streamed."""
+    chunks, content_type = FORMATS[fmt]
+    response = StreamingHttpResponse(
+        (chunk.encode("utf-8") for chunk in chunks(selection)), content_type=content_type
+    )
+    response["Content-Disposition"] = f'attachment; filename="{export_filename(fmt)}"'
+    response["X-Content-Type-Options"] = "nosniff"
+    return response
+
+
+def table_schema():
+    """Frictionless Table Schema of the CSV export, in the active language."""
+    index = TermIndex()
+    fields = []
+    for column in COLUMNS:
+        field = {
+            "name": column.name,
+            "title": str(column.title),
+            "description": str(column.description),
+            "type": column.type,
+        }
+        if column.type == "boolean":
+            field["trueValues"], field["falseValues"] = ["true"], ["false"]
+        constraints = {}
+        if column.required:
+            constraints["required"] = True
+        if column.name == "id":
+            constraints["unique"] = True
+        if column.vocabulary:
+            codes = [term.code for term in index.of(column.vocabulary)]
+            if column.multiple:
+                one = "(?:" + "|".join(codes) + ")"
+                constraints["pattern"] = f"{one}(?: \\| {one})*"
+            else:
+                constraints["enum"] = codes
+        if constraints:
+            field["constraints"] = constraints
+        if column.multiple:
+            field["description"] += " " + str(MULTIPLE_NOTE) % {"separator": SEPARATOR.strip()}
+        fields.append(field)
+    return {
+        "$schema": "https://specs.frictionlessdata.io/schemas/table-schema.json",
+        "name": "alliances-territoriales",
+        "title": str(_("Expériences du registre des alliances territoriales")),
+        "licenses": [{"name": "etalab-2.0", "title": LICENCE, "path": LICENCE_URL}],
+        "fields": fields,
+        "primaryKey": ["id"],
+        "missingValues": [""],
+    }
