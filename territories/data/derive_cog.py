@@ -24,6 +24,8 @@ def derive(source_dir):
     def read(name):
         return json.loads((source_dir / name).read_text(encoding="utf-8"))
 
+    # regions.json also lists the overseas collectivities as pseudo-régions
+    # with three-digit codes (975…989): only the 18 régions have two digits.
     regions = sorted([r["code"], r["nom"]] for r in read("regions.json") if len(r["code"]) == 2)
     region_codes = {code for code, _name in regions}
     departements = sorted(
@@ -31,13 +33,15 @@ def derive(source_dir):
         for d in read("departements.json")
         if d["region"] in region_codes
     )
-    departement_codes = {code for code, _n, _r in departements}
+    region_of = {code: region for code, _name, region in departements}
+    departement_codes = set(region_of)
 
     epci_of = {}
     epcis = []
     for epci in read("epci.json"):
         epcis.append([epci["code"], epci["nom"], epci["type"]])
         for member in epci["membres"]:
+            assert member["code"] not in epci_of, f"{member['code']} is in two EPCI"
             epci_of[member["code"]] = epci["code"]
     epcis.sort()
 
@@ -47,7 +51,10 @@ def derive(source_dir):
             continue
         if commune["departement"] not in departement_codes:
             assert commune["departement"] in OUTSIDE_DEPARTEMENTS, commune
+            assert commune["code"] not in epci_of, commune
             continue
+        # The région is not stored per commune: it is the département's.
+        assert commune["region"] == region_of[commune["departement"]], commune
         communes.append(
             [
                 commune["code"],
@@ -60,6 +67,9 @@ def derive(source_dir):
             ]
         )
     communes.sort()
+    kept = {commune[0] for commune in communes}
+    assert len(kept) == len(communes), "a commune code appears twice"
+    assert set(epci_of) <= kept, set(epci_of) - kept
     return {
         "source": (
             "INSEE, Code officiel géographique 2026 ; DGCL, liste des EPCI à fiscalité propre "

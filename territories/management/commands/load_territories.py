@@ -1,6 +1,9 @@
-import time
+"""`manage.py load_territories`: the official geography, from the committed data file."""
 
-from django.core.management.base import BaseCommand
+import time
+from pathlib import Path
+
+from django.core.management.base import BaseCommand, CommandError
 
 from territories.loader import DATA_PATH, load_territories
 
@@ -9,13 +12,20 @@ class Command(BaseCommand):
     help = "Load the official geography (INSEE COG 2026) from territories/data (idempotent)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--file", default=str(DATA_PATH), help="Derived COG data file.")
+        parser.add_argument(
+            "--file",
+            default=str(DATA_PATH),
+            help="Data file written by territories/data/derive_cog.py (default: the COG 2026 one).",
+        )
 
     def handle(self, *args, **options):
+        path = Path(options["file"])
+        if not path.is_file():
+            raise CommandError(f"No such data file: {path}")
         started = time.monotonic()
         verbose = options["verbosity"] >= 1
         report = load_territories(
-            options["file"],
+            path,
             progress=(lambda message: self.stdout.write("  " + message)) if verbose else None,
         )
         if not verbose:
