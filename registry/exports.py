@@ -24,7 +24,7 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language
+from django.utils.translation import get_language, override
 from django.utils.translation import gettext_lazy as _
 
 from registry.filters import TermIndex
@@ -352,15 +352,20 @@ def batched(iterable, size):
         yield batch
 
 
-def case_records(selection, *, texts=False, batch_size=BATCH_SIZE):
+def case_records(selection, *, texts=False, batch_size=BATCH_SIZE, progress=None):
     """One plain dict per case of `selection`, in the selection's order.
 
-    `texts` adds the long texts (sanitised HTML) that the JSON exports carry."""
+    `texts` adds the long texts (sanitised HTML) that the JSON exports carry;
+    `progress`, if given, is called with the number of cases done after each batch."""
     lookups = Lookups()
     fields = CASE_VALUES + (TEXT_FIELDS if texts else ())
     rows = selection.values(*fields).iterator(chunk_size=batch_size)
+    done = 0
     for batch in batched(rows, batch_size):
         yield from records_of_batch(batch, lookups, texts=texts)
+        done += len(batch)
+        if progress is not None:
+            progress(done)
 
 
 def records_of_batch(rows, lookups, *, texts):
@@ -531,7 +536,7 @@ class LineBuffer:
         return value
 
 
-def csv_chunks(selection, *, batch_size=BATCH_SIZE):
+def csv_chunks(selection, *, batch_size=BATCH_SIZE, progress=None):
     """The CSV document, UTF-8 with a byte-order mark (spreadsheets then read the
     accents right), one chunk of text per batch of cases."""
     writer = csv.writer(LineBuffer())
@@ -539,7 +544,7 @@ def csv_chunks(selection, *, batch_size=BATCH_SIZE):
         [str(column.name) for column in COLUMNS]
     )
     chunk = []
-    for record in case_records(selection, batch_size=batch_size):
+    for record in case_records(selection, batch_size=batch_size, progress=progress):
         chunk.append(writer.writerow(csv_row(record)))
         if len(chunk) >= batch_size:
             yield "".join(chunk)
@@ -565,18 +570,21 @@ def dumps(value):
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def json_chunks(selection, *, batch_size=BATCH_SIZE):
+def json_chunks(selection, *, batch_size=BATCH_SIZE, progress=None):
     """`{"licence": …, "cases": [ … ]}`, streamed one batch at a time."""
     head = dumps(metadata())[:-1]
     yield head + ',"cases":['
     yield from joined_chunks(
-        (dumps(r) for r in case_records(selection, texts=True, batch_size=batch_size)),
+        (
+            dumps(r)
+            for r in case_records(selection, texts=True, batch_size=batch_size, progress=progress)
+        ),
         batch_size,
     )
     yield "]}\n"
 
 
-def geojson_chunks(selection, *, batch_size=BATCH_SIZE):
+def geojson_chunks(selection, *, batch_size=BATCH_SIZE, progress=None):
     """A GeoJSON FeatureCollection: each case at the representative point of its
     first territory (see `representative_point`; the registry has no finer
     geometry, and `properties.point.of` says which territory the point stands
@@ -585,7 +593,7 @@ def geojson_chunks(selection, *, batch_size=BATCH_SIZE):
     yield head + ',"features":['
     features = (
         dumps(feature(record))
-        for record in case_records(selection, texts=False, batch_size=batch_size)
+        for record in case_records(selection, texts=False, batch_size=batch_size, progress=progress)
     )
     yield from joined_chunks(features, batch_size)
     yield "]}\n"
@@ -645,9 +653,15 @@ def export_filename(fmt, now=None):
 def streaming_export(selection, fmt):
     """A download of `selection` in `fmt` (csv, json, geojson), streamed."""
     chunks, content_type = FORMATS[fmt]
-    response = StreamingHttpResponse(
-        (chunk.encode("utf-8") for chunk in chunks(selection)), content_type=content_type
-    )
+    # The body is written after the view returns: keep the request's language for the labels.
+    language = get_language()
+
+    def body():
+        with override(language):
+            for chunk in chunks(selection):
+                yield chunk.encode("utf-8")
+
+    response = StreamingHttpResponse(body(), content_type=content_type)
     response["Content-Disposition"] = f'attachment; filename="{export_filename(fmt)}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response

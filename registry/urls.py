@@ -1,6 +1,7 @@
 from django.urls import path
 
-from registry.views import discovery, editor, moderation, pages, reports
+from registry.feeds import LatestCasesAtomFeed, LatestCasesRssFeed
+from registry.views import discovery, editor, moderation, opendata, pages, reports
 
 urlpatterns = [
     path("", discovery.home, name="home"),
@@ -49,4 +50,19 @@ urlpatterns += [
         reports.report_resolve,
         name="report_resolve",
     ),
+]
+
+urlpatterns += [
+    path("experiences/export.csv", opendata.case_export, {"fmt": "csv"}, name="case_export_csv"),
+    path("experiences/export.json", opendata.case_export, {"fmt": "json"}, name="case_export_json"),
+    path(
+        "experiences/export.geojson",
+        opendata.case_export,
+        {"fmt": "geojson"},
+        name="case_export_geojson",
+    ),
+    path("flux/atom/", LatestCasesAtomFeed(), name="feed_atom"),
+    path("flux/rss/", LatestCasesRssFeed(), name="feed_rss"),
+    path("donnees/", opendata.data_dictionary, name="data_dictionary"),
+    path("donnees/schema-csv.json", opendata.csv_table_schema, name="data_schema_csv"),
 ]

@@ -1,0 +1,58 @@
+"""Open data on the site: downloads of the current search selection, the data
+dictionary of the exports and the Table Schema of the CSV."""
+
+from django.http import HttpResponseBadRequest, JsonResponse
+from django.shortcuts import render
+from django.utils.translation import gettext as _
+
+from accounts.ratelimit import ratelimit
+from registry import exports
+from registry.filters import CaseFilter, TermIndex
+from registry.models import Case, Vocabulary
+
+EXPORTS_PER_HOUR = 60
+
+
+@ratelimit("export", limit=EXPORTS_PER_HOUR, period=3600, key="ip", methods=("GET",))
+def case_export(request, fmt):
+    """The search page's selection (same query string) as CSV, JSON or GeoJSON."""
+    filterset = CaseFilter(request.GET, term_index=TermIndex())
+    if not filterset.is_valid():
+        lines = [_("Certains filtres ne sont pas valides :")] + [
+            f"{filterset.form.fields[name].label} : {error}"
+            for name, errors in filterset.form.errors.items()
+            for error in errors
+        ]
+        return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
+    return exports.streaming_export(filterset.qs, fmt)
+
+
+def data_dictionary(request):
+    index = TermIndex()
+    vocabularies = {v.code: v for v in Vocabulary.objects.all()}
+    columns = []
+    for column in exports.COLUMNS:
+        columns.append(
+            {
+                "column": column,
+                "vocabulary": vocabularies.get(column.vocabulary),
+                "terms": index.of(column.vocabulary) if column.vocabulary else [],
+            }
+        )
+    context = {
+        "columns": columns,
+        "separator": exports.SEPARATOR.strip(),
+        "licence": exports.LICENCE,
+        "licence_url": exports.LICENCE_URL,
+        "geography_attribution": exports.GEOGRAPHY_ATTRIBUTION,
+        "points_attribution": exports.points_attribution(),
+        "published": Case.objects.published().count(),
+        "breadcrumbs": [(_("Données ouvertes"), None)],
+    }
+    return render(request, "registry/data_dictionary.html", context)
+
+
+def csv_table_schema(request):
+    return JsonResponse(
+        exports.table_schema(), json_dumps_params={"ensure_ascii": False, "indent": 1}
+    )
