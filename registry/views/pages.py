@@ -204,7 +204,7 @@ def term_detail(request, vocabulary, code):
     elif vocabulary == "pioneer_criterion":
         cases = cases.filter(pioneer_criteria=term)
     else:
-        cases = cases.tagged([term])
+        cases = cases.tagged([term, *children])
     page, page_range = paginate(request, cases.for_list().order_by("-published_at", "-id"))
     parameter = SEARCH_PARAMETER.get(vocabulary)
     context = {
