@@ -26,6 +26,7 @@ urlpatterns = [
 
 urlpatterns += i18n_patterns(
     path("admin/", admin.site.urls),
+    path("compte/jetons/", include("accounts.urls_tokens")),
     path("compte/", include("accounts.urls")),
     path("", include("registry.urls")),
     prefix_default_language=False,

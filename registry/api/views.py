@@ -110,7 +110,9 @@ def case_detail_queryset(queryset):
     return queryset.select_related("phase", "scale").prefetch_related(
         Prefetch(
             "case_territories",
-            queryset=CaseTerritory.objects.select_related("territory", "territory__departement"),
+            queryset=CaseTerritory.objects.select_related(
+                "territory", "territory__departement"
+            ).order_by("id"),
         ),
         Prefetch("terms", queryset=Term.objects.select_related("vocabulary", "parent")),
         Prefetch(
