@@ -650,6 +650,12 @@ def export_filename(fmt, now=None):
     return f"alliances-territoriales-{now:%Y-%m-%d}.{fmt}"
 
 
+def has_null_characters(query):
+    """True when a query string holds a NUL character, which PostgreSQL refuses in
+    any text: callers answer 400 before a filter reaches the database."""
+    return any("\x00" in value for _name, values in query.lists() for value in values)
+
+
 def streaming_export(selection, fmt):
     """A download of `selection` in `fmt` (csv, json, geojson), streamed."""
     chunks, content_type = FORMATS[fmt]

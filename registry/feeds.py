@@ -11,6 +11,7 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 
+from registry.exports import has_null_characters
 from registry.filters import CaseFilter, TermIndex
 
 FEED_ITEMS = 50
@@ -20,6 +21,8 @@ class LatestCasesRssFeed(Feed):
     feed_type = Rss201rev2Feed
 
     def __call__(self, request, *args, **kwargs):
+        if has_null_characters(request.GET):
+            return HttpResponseBadRequest(_("Caractère nul interdit."))
         filterset = CaseFilter(request.GET, term_index=TermIndex())
         if not filterset.is_valid():
             lines = [

@@ -26,7 +26,7 @@ from registry.models.organization import unique_slug
 from registry.search import refresh_case_index
 
 EDITABLE_STATUSES = {CaseStatus.DRAFT, CaseStatus.CHANGES_REQUESTED}
-PK_PARAMETER = OpenApiParameter("pk", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
+PK_PARAMETER = OpenApiParameter("id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
 
 
 class Conflict(APIException):
@@ -127,6 +127,7 @@ class OwnCaseList(OwnCaseMixin, ApiView):
 
 
 class OwnCaseDetail(OwnCaseMixin, ApiView):
+    pagination_class = None
     @extend_schema(
         operation_id="me_cases_retrieve",
         summary="One of your cases",
@@ -177,6 +178,7 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
 
 
 class OwnCaseTransition(OwnCaseMixin, ApiView):
+    pagination_class = None
     action = None
 
     def post(self, request, pk):
@@ -231,6 +233,7 @@ class OwnCaseWithdraw(OwnCaseTransition):
 
 
 class Me(ApiView):
+    pagination_class = None
     permission_classes = [permissions.IsAuthenticated]
 
     @extend_schema(

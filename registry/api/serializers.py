@@ -402,7 +402,7 @@ class OrganizationKeyField(serializers.Field):
     }
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | str):
+        if isinstance(data, bool) or not isinstance(data, int | str) or "\x00" in str(data):
             self.fail("invalid")
         if isinstance(data, int) or (isinstance(data, str) and data.isdigit() and len(data) < 9):
             organization = Organization.objects.filter(pk=int(data)).first()

@@ -14,7 +14,6 @@ from django.shortcuts import get_object_or_404
 from django.utils import translation
 from django.utils.translation import gettext as _
 from django.utils.translation.trans_real import parse_accept_lang_header
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.exceptions import NotFound, ValidationError
@@ -46,6 +45,8 @@ from registry.models import (
 )
 from registry.views.pages import public_organizations
 from territories.models import Territory, TerritoryKind
+
+SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$", "maxLength": 220}
 
 
 def request_language(request):
@@ -100,6 +101,20 @@ def case_selection(request):
     return filterset.qs
 
 
+def reject_null_characters(query):
+    """A NUL character can reach no database column (PostgreSQL refuses it): a 400."""
+    bad = sorted({name for name, values in query.lists() if any("\x00" in v for v in values)})
+    if bad:
+        raise ValidationError({name: [_("Caractère nul interdit.")] for name in bad})
+
+
+def path_key(value, message):
+    """A slug or a code from the URL, or a 404 when it cannot be one."""
+    if "\x00" in value or len(value) > 255:
+        raise NotFound(message)
+    return value
+
+
 def parse_pk(value):
     if not value.isdigit() or len(value) > 18:
         raise NotFound(_("Aucune expérience ne porte l'identifiant « %(id)s ».") % {"id": value})
@@ -140,6 +155,7 @@ class ApiView(GenericAPIView):
         super().initial(request, *args, **kwargs)
         if error:
             raise ValidationError({"lang": [error]})
+        reject_null_characters(request.query_params)
 
     def paginated(self, queryset, serializer_class, **kwargs):
         page = self.paginate_queryset(queryset)
@@ -175,6 +191,7 @@ class CaseList(ApiView):
 
 
 class CaseDetailBase(ApiView):
+    pagination_class = None
     queryset = Case.objects.none()  # for the schema: the views build their own
 
     def respond(self, request, **lookup):
@@ -195,7 +212,7 @@ class CaseDetail(CaseDetailBase):
         summary="A case by id",
         description="Published cases for everyone; its owner and staff also see it unpublished.",
         parameters=[
-            OpenApiParameter("pk", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH),
+            OpenApiParameter("id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH),
             fields_parameter(s.CaseDetailSerializer),
         ],
         responses=responses(s.CaseDetailSerializer, 400, 404),
@@ -210,17 +227,20 @@ class CaseBySlug(CaseDetailBase):
         operation_id="cases_retrieve_by_slug",
         summary="A case by its slug (the end of its page's address)",
         parameters=[
-            OpenApiParameter("slug", str, OpenApiParameter.PATH),
+            OpenApiParameter("slug", SLUG, OpenApiParameter.PATH),
             fields_parameter(s.CaseDetailSerializer),
         ],
         responses=responses(s.CaseDetailSerializer, 400, 404),
         tags=["cases"],
     )
     def get(self, request, slug):
-        return self.respond(request, slug=slug)
+        return self.respond(
+            request, slug=path_key(slug, _("Aucune expérience visible ne correspond."))
+        )
 
 
 class CasePublish(ApiView):
+    pagination_class = None
     queryset = Case.objects.none()  # for the schema: the views build their own
     permission_classes = [permissions.IsAdminUser]
 
@@ -229,7 +249,7 @@ class CasePublish(ApiView):
         summary="Publish a submitted case (staff only)",
         request=None,
         parameters=[
-            OpenApiParameter("pk", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
+            OpenApiParameter("id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
         ],
         responses=responses(s.CaseDetailSerializer, 400, 403, 404),
         tags=["moderation"],
@@ -245,6 +265,7 @@ class CasePublish(ApiView):
 
 
 class CaseExport(ApiView):
+    pagination_class = None
     queryset = Case.objects.none()  # for the schema: the views build their own
     """A download of the selected published cases (same filters as the list)."""
 
@@ -256,6 +277,62 @@ class CaseExport(ApiView):
         return exports.streaming_export(case_selection(request), self.format)
 
 
+EXPORT_METADATA = {
+    "licence": {"type": "string"},
+    "licence_url": {"type": "string", "format": "uri"},
+    "attribution": {"type": "object", "additionalProperties": {"type": "string"}},
+    "language": {"type": "string", "enum": list(LANGUAGES)},
+    "generated_at": {"type": "string", "format": "date-time"},
+}
+EXPORT_SCHEMAS = {
+    "csv": {"type": "string"},
+    "json": {
+        "type": "object",
+        "properties": {
+            **EXPORT_METADATA,
+            "cases": {
+                "type": "array",
+                "items": {"type": "object", "description": "A case, codes and labels."},
+            },
+        },
+        "required": ["licence", "cases"],
+    },
+    "geojson": {
+        "type": "object",
+        "properties": {
+            "type": {"type": "string", "enum": ["FeatureCollection"]},
+            **EXPORT_METADATA,
+            "features": {
+                "type": "array",
+                "items": {
+                    "type": "object",
+                    "properties": {
+                        "type": {"type": "string", "enum": ["Feature"]},
+                        "id": {"type": "integer"},
+                        "geometry": {
+                            "type": "object",
+                            "nullable": True,
+                            "properties": {
+                                "type": {"type": "string", "enum": ["Point"]},
+                                "coordinates": {
+                                    "type": "array",
+                                    "items": {"type": "number"},
+                                    "minItems": 2,
+                                    "maxItems": 2,
+                                },
+                            },
+                        },
+                        "properties": {"type": "object"},
+                    },
+                    "required": ["type", "geometry", "properties"],
+                },
+            },
+        },
+        "required": ["type", "features"],
+    },
+}
+
+
 def export_view(fmt, media_type, description):
     class Export(CaseExport):
         format = fmt
@@ -265,7 +342,7 @@ def export_view(fmt, media_type, description):
             summary=f"Export of the selected cases as {fmt.upper()}",
             description=description,
             responses=responses(
-                {(200, media_type): OpenApiResponse(OpenApiTypes.STR, description=description)},
+                {(200, media_type): OpenApiResponse(EXPORT_SCHEMAS[fmt], description=description)},
                 400,
             ),
             tags=["exports"],
@@ -351,6 +428,7 @@ class TerritoryList(ApiView):
 
 
 class TerritoryDetail(ApiView):
+    pagination_class = None
     queryset = Territory.objects.none()  # for the schema: the views build their own
 
     @extend_schema(
@@ -451,12 +529,13 @@ class OrganizationList(ApiView):
 
 
 class OrganizationDetail(ApiView):
+    pagination_class = None
     queryset = Organization.objects.none()  # for the schema: the views build their own
 
     @extend_schema(
         operation_id="organizations_retrieve",
         summary="An organisation, with its published cases",
-        parameters=[OpenApiParameter("slug", str, OpenApiParameter.PATH)],
+        parameters=[OpenApiParameter("slug", SLUG, OpenApiParameter.PATH)],
         responses=responses(s.OrganizationDetailSerializer, 404),
         tags=["organizations"],
     )
@@ -470,7 +549,7 @@ class OrganizationDetail(ApiView):
                 "governed_territory",
                 "governed_territory__departement",
             )
-            .filter(slug=slug)
+            .filter(slug=path_key(slug, _("Aucune organisation visible ne porte cet identifiant.")))
             .first()
         )
         visible = Case.objects.visible_to(request.user)
@@ -496,6 +575,7 @@ def terms_by_vocabulary():
 
 
 class VocabularyList(ApiView):
+    pagination_class = None
     queryset = Vocabulary.objects.none()  # for the schema: the views build their own
 
     @extend_schema(
@@ -511,17 +591,18 @@ class VocabularyList(ApiView):
 
 
 class VocabularyDetail(ApiView):
+    pagination_class = None
     queryset = Vocabulary.objects.none()  # for the schema: the views build their own
 
     @extend_schema(
         operation_id="vocabularies_retrieve",
         summary="One vocabulary and its terms",
-        parameters=[OpenApiParameter("code", str, OpenApiParameter.PATH)],
+        parameters=[OpenApiParameter("code", SLUG, OpenApiParameter.PATH)],
         responses=responses(s.VocabularySerializer, 404),
         tags=["référentiel"],
     )
     def get(self, request, code):
-        vocabulary = Vocabulary.objects.filter(code=code).first()
+        vocabulary = Vocabulary.objects.filter(code=path_key(code, "")).first()
         if vocabulary is None:
             raise NotFound(_("Vocabulaire inconnu : %(code)s.") % {"code": code})
         context = {**self.get_serializer_context(), "terms_by_vocabulary": terms_by_vocabulary()}
@@ -529,6 +610,7 @@ class VocabularyDetail(ApiView):
 
 
 class ThemeList(ApiView):
+    pagination_class = None
     queryset = Term.objects.none()  # for the schema: the views build their own
 
     @extend_schema(

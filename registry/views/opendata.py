@@ -16,6 +16,8 @@ EXPORTS_PER_HOUR = 60
 @ratelimit("export", limit=EXPORTS_PER_HOUR, period=3600, key="ip", methods=("GET",))
 def case_export(request, fmt):
     """The search page's selection (same query string) as CSV, JSON or GeoJSON."""
+    if exports.has_null_characters(request.GET):
+        return HttpResponseBadRequest(_("Caractère nul interdit."))
     filterset = CaseFilter(request.GET, term_index=TermIndex())
     if not filterset.is_valid():
         lines = [_("Certains filtres ne sont pas valides :")] + [
