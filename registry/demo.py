@@ -1,14 +1,33 @@
-"""Demonstration data: realistic, plainly fictional cases built from the vocabularies.
+"""Demonstration data: realistic, plainly fictional alliances built from the vocabularies.
 
-`seed_demo(cases=N, seed=S)` is deterministic for a given seed and existing
-data, marks everything it creates as demo (`is_demo`, `@demo.invalid`
-addresses), and writes with bulk inserts so that 100 000 cases take about a
-minute on PostgreSQL.
+`seed_demo(cases=N, seed=S)` invents N cases spread over every région (overseas
+included), each with a place, a partner roster, référentiel tags and French texts
+assembled from the sentences below, varied by theme, place and partners.
+
+Plainly fictional: every summary says the case is an example; invented
+organisations (companies, associations, foundations…) say so in their description
+and carry generated identifiers (valid, unique); collectivités are named after the
+real territory they govern (« Commune de Lille », « Département du Nord ») and
+carry no SIREN; users and contact addresses end in `@demo.invalid`; cases and
+organisations have `is_demo` set, which is what `clear_demo` removes.
+
+Deterministic: the same seed on the same database gives the same titles, slugs,
+partners and dates (dates count back from `REFERENCE_TIME`, not from the clock).
+A later run without clearing draws from another stream of the seed, so that the
+cases it adds do not repeat the first ones, and reuses the demo collectivités.
+
+Fast: rows are written by batches as plain tuples (COPY on PostgreSQL, where the
+search vector is computed on the way in), with case ids reserved beforehand so
+that link rows need no round trip.
 """
 
 import bisect
+import functools
 import itertools
+import queue
 import random
+import threading
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
@@ -28,81 +47,1107 @@ from registry.models import (
     Organization,
     Term,
 )
-from registry.search import PG_VECTOR_EXPRESSION, TEXT_FIELDS
+from registry.search import PG_VECTOR_EXPRESSION, TEXT_FIELDS, fold_search_text, unique_names
 from territories.models import Territory, normalize
 
 BATCH = 2000
 DEMO_DOMAIN = "demo.invalid"
+REFERENCE_TIME = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
+FIRST_YEAR, LAST_YEAR = 2008, 2026
+DEMO_NOTE = "Organisation fictive, créée pour les données de démonstration du registre."
+REAL_BODY_NOTE = (
+    "Fiche de démonstration : les expériences rattachées à cette organisation sont fictives."
+)
 
-THEME_WORDS = {
-    "emploi_insertion": ("l'insertion professionnelle", "demandeurs d'emploi", "emplois"),
-    "developpement_economique": ("l'économie locale", "entreprises du territoire", "activités"),
-    "pouvoir_achat": ("le pouvoir d'achat", "ménages modestes", "foyers aidés"),
-    "pauvrete_exclusion": ("la lutte contre l'exclusion", "personnes précaires", "personnes"),
-    "lien_social": ("le lien social", "habitants isolés", "habitants"),
-    "vieillissement": ("le bien-vieillir", "personnes âgées", "seniors"),
-    "handicap": ("l'inclusion des personnes handicapées", "personnes handicapées", "personnes"),
-    "education_jeunesse": ("la réussite des jeunes", "jeunes du territoire", "jeunes"),
-    "sante": ("l'accès aux soins", "patients éloignés des soins", "patients"),
-    "environnement": ("la transition écologique", "habitants et entreprises", "tonnes de CO2"),
-    "securite": ("la prévention", "jeunes exposés", "situations"),
-    "culture_sport": ("la culture et le sport pour tous", "habitants des quartiers", "adhérents"),
-    "alimentation": ("une alimentation durable", "familles", "repas"),
-    "numerique_inclusif": (
-        "l'inclusion numérique",
-        "personnes éloignées du numérique",
-        "personnes",
-    ),
-    "logement": ("le logement digne", "ménages mal logés", "logements"),
-    "mobilite": ("la mobilité solidaire", "personnes sans solution de transport", "trajets"),
+# French wording ------------------------------------------------------------------
+
+VOWELS = set("AEIOUYÂÀÉÈÊËÎÏÔÖÛÙÜaeiouyâàéèêëîïôöûùü")
+NUMBER_WORDS = {2: "deux", 3: "trois", 4: "quatre", 5: "cinq", 6: "six"}
+
+
+def capfirst(text):
+    return text[:1].upper() + text[1:]
+
+
+def lowfirst(text):
+    return text[:1].lower() + text[1:]
+
+
+def de(phrase):
+    """« de » before a name or a noun phrase: de Lille, d'Amiens, du Havre, des
+    Abymes, de La Trinité, de la santé, de l'emploi, d'une alimentation."""
+    for article, contracted in (("le ", "du "), ("les ", "des "), ("Le ", "du "), ("Les ", "des ")):
+        if phrase.startswith(article):
+            return contracted + phrase[len(article) :]
+    if phrase[:1] in VOWELS:
+        return "d'" + phrase
+    return "de " + phrase
+
+
+def at(commune_name):
+    """« à » before a commune: à Lille, au Havre, aux Abymes, à La Trinité."""
+    if commune_name.startswith("Le "):
+        return "au " + commune_name[3:]
+    if commune_name.startswith("Les "):
+        return "aux " + commune_name[4:]
+    return "à " + commune_name
+
+
+def join_fr(items):
+    items = list(items)
+    if len(items) <= 1:
+        return "".join(items)
+    return ", ".join(items[:-1]) + " et " + items[-1]
+
+
+def figure(number):
+    """1250 → « 1 250 », French style (narrow no-break space)."""
+    return f"{number:,}".replace(",", "\u202f")
+
+
+MASCULINE_DEPARTEMENTS = {
+    "Bas-Rhin",
+    "Calvados",
+    "Cantal",
+    "Cher",
+    "Doubs",
+    "Finistère",
+    "Gard",
+    "Gers",
+    "Haut-Rhin",
+    "Jura",
+    "Loir-et-Cher",
+    "Loiret",
+    "Lot",
+    "Lot-et-Garonne",
+    "Maine-et-Loire",
+    "Morbihan",
+    "Nord",
+    "Pas-de-Calais",
+    "Puy-de-Dôme",
+    "Rhône",
+    "Tarn",
+    "Tarn-et-Garonne",
+    "Territoire de Belfort",
+    "Val-d'Oise",
+    "Val-de-Marne",
+    "Var",
+    "Vaucluse",
 }
-# Titles read well whatever the level of the place (commune, EPCI, département, région).
-TITLE_PATTERNS = [
-    "Alliance pour {topic} ({place})",
-    "{Device} pour {topic} — {place}",
-    "Coopération territoriale pour {topic} — {place}",
-    "{place} : un {device} au service de {topic}",
-    "Ensemble pour {topic} — territoire {place}",
-]
-DEVICES = [
-    "plateforme",
-    "laboratoire d'innovation",
-    "collectif",
-    "tiers-lieu",
-    "programme",
-    "réseau",
-    "pôle",
-    "fonds territorial",
-    "guichet partagé",
-    "chantier",
-]
-CONTEXTS = [
-    "Le diagnostic partagé a montré que {public} restaient sans réponse adaptée.",
-    "Les acteurs du territoire « {place} » constataient des besoins croissants : {topic}.",
-    "Aucune structure ne pouvait seule répondre aux attentes des {public}.",
-    "Les élus et les associations avaient identifié {topic} comme une priorité du territoire.",
-]
-ACTIONS = [
-    "Des ateliers réguliers réunissent les partenaires et les {public}.",
-    "Un comité de pilotage commun se réunit chaque trimestre.",
-    "Les entreprises mettent à disposition des salariés en mécénat de compétences.",
+PLURAL_DEPARTEMENTS = (
+    "Alpes",
+    "Ardennes",
+    "Bouches-",
+    "Côtes-",
+    "Deux-",
+    "Hautes-",
+    "Hauts-",
+    "Landes",
+    "Pyrénées",
+    "Vosges",
+    "Yvelines",
+)
+
+
+def de_departement(name):
+    """du Nord, de la Somme, de l'Ain, des Landes, de Paris, de La Réunion."""
+    if name in {"Paris", "Mayotte"} or name.startswith("La "):
+        return de(name)
+    if name.startswith(PLURAL_DEPARTEMENTS):
+        return "des " + name
+    if name[:1] in VOWELS or name == "Hérault":
+        return "de l'" + name
+    if name in MASCULINE_DEPARTEMENTS:
+        return "du " + name
+    return "de la " + name
+
+
+EPCI_PREFIXES = {
+    "CC": "Communauté de communes",
+    "CA": "Communauté d'agglomération",
+    "CU": "Communauté urbaine",
+}
+
+
+def epci_full_name(name):
+    """« CC du Pays de Fayence » → « Communauté de communes du Pays de Fayence »;
+    « CA Concarneau Cornouaille Agglomération » → « Concarneau Cornouaille Agglomération »."""
+    head, _space, rest = name.partition(" ")
+    if head not in EPCI_PREFIXES or not rest:
+        return name
+    named = any(word in rest for word in ("Agglo", "Communauté", "Métropole"))
+    if named and not rest.startswith(("de ", "du ", "des ", "d'")):
+        return rest
+    return f"{EPCI_PREFIXES[head]} {rest}"
+
+
+def de_epci(full_name):
+    if full_name.startswith(("Communauté", "Métropole")):
+        return "de la " + full_name
+    if full_name.startswith("Eurométropole"):
+        return "de l'" + full_name
+    return de(full_name)
+
+
+# Organisation names that take an article in a sentence (« portée par la Commune de
+# Lille »), by their first word.
+ARTICLES = {
+    "Agence": "l'",
+    "Association": "l'",
+    "Atelier": "l'",
+    "Banque": "la ",
+    "Chaire": "la ",
+    "Club": "le ",
+    "Collectif": "le ",
+    "Collectivité": "la ",
+    "Commune": "la ",
+    "Communauté": "la ",
+    "Conseil": "le ",
+    "Coopérative": "la ",
+    "Département": "le ",
+    "Direction": "la ",
+    "Eurométropole": "l'",
+    "Épicerie": "l'",
+    "Fondation": "la ",
+    "Fonds": "le ",
+    "Groupe": "le ",
+    "Groupement": "le ",
+    "Incubateur": "l'",
+    "Laboratoire": "le ",
+    "Maison": "la ",
+    "Métropole": "la ",
+    "Mutuelle": "la ",
+    "Pôle": "le ",
+    "Préfecture": "la ",
+    "Région": "la ",
+    "Régie": "la ",
+    "Réseau": "le ",
+    "SCIC": "la ",
+    "Ville": "la ",
+}
+
+
+def with_article(name):
+    first, _space, rest = name.partition(" ")
+    if first == "Les":
+        return "les " + rest
+    return ARTICLES.get(first, "") + name
+
+
+# What each actor type is called when a summary counts the partners.
+ACTOR_NOUNS = {
+    "collectivite": ("une collectivité", "collectivités"),
+    "entreprise": ("une entreprise", "entreprises"),
+    "association": ("une association", "associations"),
+    "fondation": ("une fondation", "fondations"),
+    "structure_ess": ("une structure de l'ESS", "structures de l'ESS"),
+    "etat": ("les services de l'État", "services de l'État"),
+    "etablissement_public": ("un établissement public", "établissements publics"),
+    "acteur_academique": ("un laboratoire universitaire", "laboratoires universitaires"),
+    "accompagnateur": ("un acteur de l'accompagnement", "acteurs de l'accompagnement"),
+    "reseau_professionnel": ("un réseau professionnel", "réseaux professionnels"),
+    "media": ("un média local", "médias locaux"),
+    "citoyens": ("un collectif d'habitants", "collectifs d'habitants"),
+}
+
+
+def mix_phrase(families):
+    """« une collectivité, deux entreprises et une association »."""
+    parts = []
+    counts = Counter(families)
+    for family in sorted(counts, key=list(ACTOR_NOUNS).index):
+        count = counts[family]
+        one, many = ACTOR_NOUNS[family]
+        parts.append(one if count == 1 else f"{NUMBER_WORDS[count]} {many}")
+    return join_fr(parts)
+
+
+# Texts by theme -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ThemeText:
+    """What a theme's cases say. `heads` start a title (« Garage solidaire » de
+    Lille); sentences may use {in_place}, {de_place}, {public}, {topic},
+    {start_year} and the figures of `Generator.figures`."""
+
+    topic: str
+    public: str
+    objective: str
+    heads: tuple
+    associations: tuple
+    contexts: tuple
+    actions: tuple
+    results: tuple
+    lessons: tuple
+
+
+THEMES = {
+    "emploi_insertion": ThemeText(
+        topic="l'insertion professionnelle",
+        public="demandeurs d'emploi de longue durée",
+        objective="reduire_fragilites",
+        heads=(
+            "Coopérative d'insertion des jeunes",
+            "Chantier d'insertion partagé",
+            "Groupement d'employeurs pour l'insertion",
+            "Parcours vers le premier emploi",
+            "Club d'entreprises inclusives",
+            "Plateforme emploi-compétences",
+            "Ressourcerie d'insertion",
+            "Job dating solidaire",
+        ),
+        associations=("Passerelle Emploi {place}", "Association Tremplin {place}"),
+        contexts=(
+            "Le chômage de longue durée {in_place} dépassait nettement la moyenne régionale, "
+            "alors que des offres restaient sans candidat dans le bâtiment, la logistique "
+            "et l'aide à domicile.",
+            "Les entreprises du territoire peinaient à recruter pendant que de nombreux "
+            "{public} restaient sans solution.",
+            "Les structures d'insertion travaillaient chacune de leur côté, sans lien suivi "
+            "avec les employeurs locaux.",
+        ),
+        actions=(
+            "Des salariés volontaires parrainent chaque participant pendant six mois.",
+            "Les entreprises partenaires proposent des immersions de deux semaines et "
+            "s'engagent sur des recrutements.",
+            "Un chantier d'insertion rénove le petit patrimoine communal et forme aux métiers "
+            "du bâtiment.",
+            "Un conseiller unique suit chaque personne, de l'accueil jusqu'au premier contrat.",
+        ),
+        results=(
+            "{n} personnes accompagnées, dont {pct} % en emploi ou en formation six mois après "
+            "leur sortie.",
+            "{n2} contrats signés avec {k} entreprises du territoire.",
+            "Le délai moyen de retour à l'emploi est passé de {a} à {b} mois.",
+        ),
+        lessons=(
+            "Les employeurs se sont engagés quand on leur a présenté un besoin précis plutôt "
+            "qu'une demande de soutien de principe.",
+            "Le parrainage par des salariés a davantage compté que la formation elle-même.",
+        ),
+    ),
+    "developpement_economique": ThemeText(
+        topic="le développement économique local",
+        public="créateurs d'entreprise",
+        objective="moteurs_croissance_emploi",
+        heads=(
+            "Pépinière d'entreprises partagée",
+            "Fonds de revitalisation du commerce",
+            "Réseau des entrepreneurs",
+            "Tiers-lieu productif",
+            "Plan de reconquête du centre-bourg",
+            "Boutique à l'essai",
+            "Filière bois locale",
+            "Coopérative d'achats des artisans",
+        ),
+        associations=("Entreprendre Ensemble {place}", "Initiatives Locales {place}"),
+        contexts=(
+            "La fermeture de plusieurs commerces et d'un site industriel avait fragilisé "
+            "l'économie {de_place}.",
+            "Les {public} manquaient de locaux abordables et d'un réseau pour se lancer.",
+            "Les donneurs d'ordre du territoire achetaient peu localement, faute de connaître "
+            "l'offre des artisans.",
+        ),
+        actions=(
+            "Des locaux vacants sont loués à prix réduit aux porteurs de projet pendant un an.",
+            "Les grandes entreprises ouvrent leurs achats aux artisans locaux lors de "
+            "rencontres trimestrielles.",
+            "Un prêt d'honneur complète l'accompagnement des créateurs par des chefs "
+            "d'entreprise bénévoles.",
+            "Une marque territoriale valorise les produits fabriqués localement.",
+        ),
+        results=(
+            "{n2} entreprises créées ou reprises, et {n} emplois maintenus ou créés.",
+            "Le taux de vacance commerciale du centre a baissé de {pct_small} %.",
+            "{k} marchés attribués à des entreprises locales, pour {m} k€.",
+        ),
+        lessons=(
+            "Réunir acheteurs et fournisseurs autour d'une même table a suffi à lever bien "
+            "des préjugés.",
+            "Le soutien des chefs d'entreprise bénévoles a rassuré les banques.",
+        ),
+    ),
+    "pouvoir_achat": ThemeText(
+        topic="le pouvoir d'achat des ménages",
+        public="ménages modestes",
+        objective="reduire_fragilites",
+        heads=(
+            "Épicerie solidaire",
+            "Groupement d'achat citoyen",
+            "Maison des budgets",
+            "Point conseil budget partagé",
+            "Plateforme contre le non-recours aux droits",
+            "Bourse aux équipements",
+            "Mutuelle communale",
+            "Fonds d'avance remboursable",
+        ),
+        associations=("Budget Malin {place}", "Les Paniers {de_place}"),
+        contexts=(
+            "La hausse des prix de l'énergie et de l'alimentation pesait lourdement sur les "
+            "{public} du territoire.",
+            "Beaucoup d'habitants ne demandaient pas les aides auxquelles ils avaient droit.",
+            "Les impayés de loyer et d'énergie augmentaient, signe de budgets à bout de souffle.",
+        ),
+        actions=(
+            "Des permanences d'accès aux droits se tiennent chaque semaine dans les mairies et "
+            "les centres sociaux.",
+            "Les achats groupés de fioul, de fournitures scolaires et de produits frais sont "
+            "négociés avec des fournisseurs locaux.",
+            "Des bénévoles formés aident à établir un budget et à renégocier les contrats "
+            "d'énergie.",
+            "Un fonds d'avance remboursable finance les petites dépenses imprévues.",
+        ),
+        results=(
+            "{n} foyers accompagnés, pour un gain moyen estimé à {eur} € par an.",
+            "{n2} droits ouverts ou rétablis : aides au logement, tarifs sociaux, "
+            "complémentaire santé.",
+            "Les impayés signalés par les bailleurs partenaires ont reculé de {pct_small} %.",
+        ),
+        lessons=(
+            "Aller vers les habitants, sur les marchés et à la sortie des écoles, a touché "
+            "un public que les guichets ne voyaient jamais.",
+            "La confidentialité a été la première condition de la confiance.",
+        ),
+    ),
+    "pauvrete_exclusion": ThemeText(
+        topic="la lutte contre la grande précarité",
+        public="personnes sans domicile stable",
+        objective="reduire_fragilites",
+        heads=(
+            "Pension de famille partagée",
+            "Accueil de jour solidaire",
+            "Bagagerie solidaire",
+            "Maraude coordonnée",
+            "Laverie sociale",
+            "Réseau d'entraide",
+            "Parcours du toit à l'emploi",
+            "Domiciliation partagée",
+        ),
+        associations=("Accueil Fraternel {place}", "Solidarités {place}"),
+        contexts=(
+            "Le nombre de {public} {in_place} avait doublé en quelques années.",
+            "Les maraudes de plusieurs associations se croisaient sans se coordonner, "
+            "laissant des secteurs sans passage.",
+            "Les personnes les plus isolées renonçaient aux démarches faute d'adresse, de "
+            "téléphone ou d'accompagnement.",
+        ),
+        actions=(
+            "Un planning partagé coordonne les maraudes des associations et du centre "
+            "communal d'action sociale.",
+            "Un accueil de jour propose douches, bagagerie et domiciliation.",
+            "Les entreprises partenaires offrent des missions courtes rémunérées, premières "
+            "marches vers l'emploi.",
+            "Un travailleur social référent suit chaque personne jusqu'à un logement stable.",
+        ),
+        results=(
+            "{n} personnes accueillies chaque année, dont {n3} relogées durablement.",
+            "Les nuits sans solution signalées au 115 ont diminué de {pct_small} %.",
+            "{n2} missions rémunérées proposées par les entreprises partenaires.",
+        ),
+        lessons=(
+            "Rémunérer les premières heures de travail dès le premier jour a changé le "
+            "rapport à l'emploi.",
+            "La coordination a demandé un temps d'animation dédié, qu'il a fallu financer.",
+        ),
+    ),
+    "lien_social": ThemeText(
+        topic="le lien social",
+        public="habitants isolés",
+        objective="reduire_fragilites",
+        heads=(
+            "Café des habitants",
+            "Réseau de voisins solidaires",
+            "Jardin partagé intergénérationnel",
+            "Maison du quartier partagée",
+            "Conciergerie solidaire",
+            "Tiers-lieu de quartier",
+            "Plateforme d'entraide entre voisins",
+            "Fête des solidarités",
+        ),
+        associations=("Voisins Solidaires {place}", "Collectif Ensemble {place}"),
+        contexts=(
+            "Une enquête auprès des habitants avait révélé un fort sentiment d'isolement, en "
+            "particulier chez les personnes vivant seules.",
+            "La fermeture du dernier café et du bureau de poste avait privé le bourg de ses "
+            "lieux de rencontre.",
+            "Les nouveaux arrivants et les habitants de longue date se croisaient sans se "
+            "connaître.",
+        ),
+        actions=(
+            "Un lieu convivial ouvre cinq jours par semaine, animé par un salarié et des "
+            "bénévoles.",
+            "Des voisins volontaires rendent visite chaque semaine aux {public} repérés par "
+            "la mairie.",
+            "Les entreprises du secteur ouvrent leurs portes lors de journées de découverte.",
+            "Un programme d'activités est construit chaque trimestre avec les habitants.",
+        ),
+        results=(
+            "{n} habitants ont participé au moins une fois aux activités, dont {pct} % de "
+            "personnes vivant seules.",
+            "{n2} binômes de voisinage constitués.",
+            "{pct} % des participants disent connaître davantage de voisins qu'avant.",
+        ),
+        lessons=(
+            "Le lieu n'a pris vie que lorsque les habitants en ont défini eux-mêmes les usages.",
+            "Des rendez-vous réguliers ont davantage compté que les grands événements.",
+        ),
+    ),
+    "vieillissement": ThemeText(
+        topic="le bien-vieillir à domicile",
+        public="personnes âgées vivant seules",
+        objective="reduire_fragilites",
+        heads=(
+            "Plateforme de répit des aidants",
+            "Habitat inclusif pour seniors",
+            "Réseau de visites à domicile",
+            "Transport solidaire des aînés",
+            "Maison des aidants",
+            "Programme de prévention des chutes",
+            "Résidence intergénérationnelle",
+            "Colocation solidaire seniors-étudiants",
+        ),
+        associations=("Les Aînés {de_place}", "Présence Seniors {place}"),
+        contexts=(
+            "La part des plus de 75 ans {in_place} progressait rapidement, alors que les "
+            "services d'aide à domicile peinaient à recruter.",
+            "Les aidants familiaux, épuisés, ne connaissaient pas les solutions de répit "
+            "existantes.",
+            "Le maintien à domicile butait sur l'isolement et sur des logements inadaptés.",
+        ),
+        actions=(
+            "Des artisans partenaires adaptent les logements (douches, rampes, éclairage) à "
+            "tarif solidaire.",
+            "Des étudiants logés chez des seniors offrent présence et petits services.",
+            "Un numéro unique oriente les aidants vers les solutions de répit.",
+            "Des ateliers de prévention des chutes et de mémoire se tiennent dans les salles "
+            "communales.",
+        ),
+        results=(
+            "{n} personnes âgées accompagnées, dont {pct} % vivent toujours chez elles deux "
+            "ans plus tard.",
+            "{n2} logements adaptés grâce aux artisans partenaires.",
+            "{n3} aidants ont bénéficié d'un temps de répit.",
+        ),
+        lessons=(
+            "Les aidants se sont saisis des solutions quand leur médecin ou leur pharmacien "
+            "les leur a présentées.",
+            "Adapter les logements et rompre l'isolement ensemble a mieux réussi que chacun "
+            "séparément.",
+        ),
+    ),
+    "handicap": ThemeText(
+        topic="l'inclusion des personnes en situation de handicap",
+        public="personnes en situation de handicap",
+        objective="reduire_fragilites",
+        heads=(
+            "Entreprise adaptée partagée",
+            "Plateforme emploi et handicap",
+            "Café inclusif",
+            "Club de sport adapté",
+            "Habitat inclusif",
+            "Parcours d'emploi accompagné",
+            "Réseau des employeurs handi-accueillants",
+            "Tourisme accessible",
+        ),
+        associations=("Handi'Cap {place}", "Autonomie Partagée {place}"),
+        contexts=(
+            "Le taux d'emploi des {public} restait très inférieur à la moyenne du territoire.",
+            "Les familles manquaient de solutions entre l'établissement spécialisé et la vie "
+            "autonome.",
+            "Les employeurs se disaient prêts à recruter mais craignaient de ne pas savoir "
+            "accompagner.",
+        ),
+        actions=(
+            "Un job coach accompagne salariés et employeurs dans la durée.",
+            "Les entreprises partenaires aménagent des postes et forment leurs managers.",
+            "Les équipements sportifs et culturels sont rendus accessibles avec l'aide "
+            "d'associations spécialisées.",
+            "Un habitat partagé permet à des adultes de vivre chez eux avec un "
+            "accompagnement mutualisé.",
+        ),
+        results=(
+            "{n2} personnes en emploi durable, dont {pct} % en milieu ordinaire.",
+            "{k} employeurs engagés dans la charte du réseau.",
+            "{n3} adultes logés en habitat inclusif.",
+        ),
+        lessons=(
+            "Former les managers a davantage compté que l'aménagement des postes.",
+            "Associées dès la conception, les personnes concernées ont évité plusieurs "
+            "fausses bonnes idées.",
+        ),
+    ),
+    "education_jeunesse": ThemeText(
+        topic="la réussite éducative des jeunes",
+        public="jeunes sans diplôme",
+        objective="reduire_fragilites",
+        heads=(
+            "Parrainage collégiens-entreprises",
+            "Fabrique à projets jeunes",
+            "Campus des métiers partagé",
+            "Réseau de tutorat",
+            "Stages de troisième pour tous",
+            "Maison des lycéens et des apprentis",
+            "Programme d'orientation des collégiens",
+            "Coopérative jeunesse de services",
+        ),
+        associations=("Réussir Ensemble {place}", "Jeunesse en Mouvement {place}"),
+        contexts=(
+            "Dans les quartiers prioritaires, de nombreux élèves de troisième ne trouvaient "
+            "pas de stage faute de réseau.",
+            "Le décrochage scolaire {in_place} restait supérieur à la moyenne nationale.",
+            "Les jeunes connaissaient mal les métiers et les entreprises de leur propre "
+            "territoire.",
+        ),
+        actions=(
+            "Les entreprises partenaires proposent des stages de troisième et des visites de "
+            "sites.",
+            "Des étudiants bénévoles assurent un tutorat hebdomadaire.",
+            "Des salariés présentent leur métier dans les collèges lors de forums trimestriels.",
+            "Les jeunes conçoivent et mènent eux-mêmes des projets financés par un fonds dédié.",
+        ),
+        results=(
+            "{n} jeunes accompagnés, dont {pct} % poursuivent une formation qualifiante.",
+            "{n2} stages de troisième trouvés dans {k} entreprises.",
+            "Le nombre de jeunes sans solution à la rentrée a baissé de {pct_small} %.",
+        ),
+        lessons=(
+            "Les jeunes se sont engagés quand ils ont eu la main sur une partie du budget.",
+            "Les enseignants ont été les meilleurs relais, à condition d'être associés dès "
+            "la rentrée.",
+        ),
+    ),
+    "sante": ThemeText(
+        topic="l'accès aux soins",
+        public="patients sans médecin traitant",
+        objective="reduire_fragilites",
+        heads=(
+            "Maison de santé pluriprofessionnelle",
+            "Centre de santé partagé",
+            "Bus de prévention santé",
+            "Réseau de télésoin",
+            "Parcours santé des jeunes",
+            "Accueil des internes en médecine",
+            "Programme sport-santé",
+            "Médiation en santé",
+        ),
+        associations=("Santé Partagée {place}", "Prévention Santé {place}"),
+        contexts=(
+            "Le départ en retraite de plusieurs médecins généralistes avait laissé de "
+            "nombreux {public}.",
+            "Les dépistages y étaient moins fréquents qu'ailleurs, surtout chez les personnes "
+            "éloignées des soins.",
+            "Les jeunes médecins hésitaient à s'installer, faute de logement et d'exercice "
+            "collectif.",
+        ),
+        actions=(
+            "Un bus itinérant propose dépistages et consultations de prévention dans les villages.",
+            "La collectivité met à disposition des locaux et des logements pour les internes.",
+            "Des médiateurs en santé accompagnent les patients dans leurs démarches.",
+            "Les entreprises financent des ateliers sport-santé ouverts à leurs salariés et "
+            "aux habitants.",
+        ),
+        results=(
+            "{n2} patients ont retrouvé un médecin traitant.",
+            "{n} personnes dépistées lors des tournées du bus santé.",
+            "{k} professionnels de santé installés depuis le lancement.",
+        ),
+        lessons=(
+            "Le logement des internes a été l'argument décisif des installations.",
+            "La prévention a mieux fonctionné portée par des pairs que par des campagnes "
+            "d'affichage.",
+        ),
+    ),
+    "environnement": ThemeText(
+        topic="la transition écologique",
+        public="ménages aux factures d'énergie élevées",
+        objective="moteurs_croissance_emploi",
+        heads=(
+            "Ressourcerie",
+            "Écologie industrielle territoriale",
+            "Plan de rénovation énergétique",
+            "Centrale solaire citoyenne",
+            "Réseau de réparation",
+            "Plateforme de compostage partagé",
+            "Défi zéro déchet",
+            "Programme de plantation de haies",
+        ),
+        associations=("Les Jardins {de_place}", "Atelier Réparer {place}"),
+        contexts=(
+            "Les déchets des entreprises et des ménages {de_place} étaient peu valorisés, "
+            "faute de filière locale.",
+            "Les factures d'énergie pesaient sur les {public} comme sur les petites entreprises.",
+            "Les épisodes de sécheresse avaient rendu visible la fragilité des ressources en eau.",
+        ),
+        actions=(
+            "Les entreprises échangent matières, chaleur et équipements grâce à une "
+            "cartographie commune des flux.",
+            "Une société citoyenne finance des panneaux solaires sur les toits publics.",
+            "Des ateliers de réparation se tiennent chaque mois avec des bénévoles et des "
+            "artisans.",
+            "Agriculteurs, chasseurs et écoles replantent des haies le long des parcelles.",
+        ),
+        results=(
+            "{t} tonnes de déchets détournées de l'enfouissement chaque année.",
+            "{k} entreprises engagées dans des synergies, pour {t2} tonnes de CO2 évitées.",
+            "{km} kilomètres de haies replantés.",
+        ),
+        lessons=(
+            "Les synergies entre entreprises sont nées de la confiance, bien avant les "
+            "questions techniques.",
+            "L'investissement citoyen a fait des habitants des propriétaires, pas seulement "
+            "des spectateurs.",
+        ),
+    ),
+    "securite": ThemeText(
+        topic="la prévention de la délinquance",
+        public="jeunes exposés aux risques",
+        objective="reduire_fragilites",
+        heads=(
+            "Conseil local de prévention partagé",
+            "Chantiers éducatifs",
+            "Médiation sociale de nuit",
+            "Programme de prévention routière",
+            "Réseau de vigilance des commerçants",
+            "Tranquillité dans les transports",
+            "Prévention des violences intrafamiliales",
+            "Animation de rue estivale",
+        ),
+        associations=("Médiation Citoyenne {place}", "Prévention Jeunesse {place}"),
+        contexts=(
+            "Les incivilités dans les transports et autour des commerces du centre "
+            "inquiétaient habitants et commerçants.",
+            "Les éducateurs de rue constataient l'entrée précoce de certains jeunes dans les "
+            "trafics.",
+            "Les victimes de violences intrafamiliales tardaient à trouver de l'aide.",
+        ),
+        actions=(
+            "Des médiateurs sont présents en soirée dans les transports et sur les places "
+            "publiques.",
+            "Des chantiers éducatifs rémunérés sont proposés aux {public} repérés par les "
+            "éducateurs.",
+            "Les commerçants sont formés pour orienter les victimes vers les bons interlocuteurs.",
+            "Des animations sportives occupent l'espace public pendant l'été.",
+        ),
+        results=(
+            "{n2} jeunes ont participé aux chantiers éducatifs, dont {pct} % ont repris une "
+            "formation.",
+            "Les incidents signalés dans les transports ont reculé de {pct_small} %.",
+            "{n3} victimes orientées et accompagnées.",
+        ),
+        lessons=(
+            "La présence humaine en soirée a davantage rassuré que les équipements.",
+            "Le partage d'informations a exigé des règles claires, écrites ensemble dès le départ.",
+        ),
+    ),
+    "culture_sport": ThemeText(
+        topic="l'accès à la culture et au sport",
+        public="habitants des quartiers prioritaires",
+        objective="reduire_fragilites",
+        heads=(
+            "Festival participatif",
+            "Résidence d'artistes",
+            "École de musique partagée",
+            "Club sportif solidaire",
+            "Médiathèque hors les murs",
+            "Pass culture et sport local",
+            "Fabrique artistique",
+            "Tournoi des quartiers",
+        ),
+        associations=("Scènes Ouvertes {place}", "Sport Pour Tous {place}"),
+        contexts=(
+            "Une partie des habitants ne franchissait jamais la porte des équipements "
+            "culturels et sportifs.",
+            "Les clubs sportifs manquaient de bénévoles et d'encadrants, et refusaient des "
+            "inscriptions.",
+            "Les artistes du territoire cherchaient des lieux pour créer et rencontrer le public.",
+        ),
+        actions=(
+            "Les entreprises partenaires prennent en charge une partie des licences sportives.",
+            "Des artistes en résidence animent des ateliers dans les écoles et les maisons de "
+            "retraite.",
+            "Une médiathèque mobile se rend dans les quartiers et les hameaux.",
+            "Des salariés bénévoles encadrent des entraînements le week-end.",
+        ),
+        results=(
+            "{n} participants aux ateliers et aux spectacles, dont {pct} % pour la première fois.",
+            "{n2} licences sportives financées.",
+            "Le nombre d'adhérents des clubs partenaires a progressé de {pct_small} %.",
+        ),
+        lessons=(
+            "La gratuité n'a pas suffi : il a fallu aller chercher le public là où il vit.",
+            "Les artistes ont trouvé leur place quand leur présence s'est inscrite dans la durée.",
+        ),
+    ),
+    "alimentation": ThemeText(
+        topic="une alimentation durable et accessible",
+        public="familles modestes",
+        objective="moteurs_croissance_emploi",
+        heads=(
+            "Légumerie solidaire",
+            "Cuisine centrale en circuit court",
+            "Paniers solidaires",
+            "Ferme urbaine",
+            "Magasin de producteurs",
+            "Plateforme de dons alimentaires",
+            "Jardin maraîcher d'insertion",
+            "Projet alimentaire partagé",
+        ),
+        associations=("Épicerie Solidaire {de_place}", "Les Jardins {de_place}"),
+        contexts=(
+            "Les cantines s'approvisionnaient très peu auprès des producteurs locaux.",
+            "De nombreuses {public} renonçaient aux fruits et légumes frais, jugés trop chers.",
+            "Les invendus des commerces alimentaires étaient jetés faute de logistique de "
+            "collecte.",
+        ),
+        actions=(
+            "Une légumerie prépare les légumes des producteurs locaux pour les cantines.",
+            "Des paniers de produits frais sont proposés à prix solidaire, financés en partie "
+            "par les entreprises partenaires.",
+            "Une tournée de collecte récupère les invendus des supermarchés pour les "
+            "associations d'aide alimentaire.",
+            "Des ateliers de cuisine réunissent familles, producteurs et diététiciens.",
+        ),
+        results=(
+            "{n} repas servis chaque jour avec {pct} % de produits locaux.",
+            "{t} tonnes d'invendus collectées et redistribuées chaque année.",
+            "{n2} familles bénéficient de paniers solidaires.",
+        ),
+        lessons=(
+            "Les producteurs se sont engagés quand volumes et prix ont été garantis sur "
+            "plusieurs années.",
+            "Mêler les publics dans les ateliers a évité de stigmatiser les familles aidées.",
+        ),
+    ),
+    "numerique_inclusif": ThemeText(
+        topic="l'inclusion numérique",
+        public="personnes éloignées du numérique",
+        objective="reduire_fragilites",
+        heads=(
+            "Réseau de médiation numérique",
+            "Atelier de reconditionnement d'ordinateurs",
+            "Fabrique numérique de territoire",
+            "Bus numérique itinérant",
+            "Permanences numériques partagées",
+            "Café numérique intergénérationnel",
+            "Formation aux compétences numériques",
+            "Hub d'inclusion numérique",
+        ),
+        associations=("Clic Solidaire {place}", "Connexions {place}"),
+        contexts=(
+            "Avec la dématérialisation des démarches, de nombreux habitants se retrouvaient "
+            "sans accès à leurs droits.",
+            "Un foyer sur cinq ne disposait pas d'un ordinateur en état de marche.",
+            "Les lieux de médiation numérique étaient concentrés dans la ville-centre.",
+        ),
+        actions=(
+            "Les entreprises partenaires donnent leurs ordinateurs réformés, reconditionnés "
+            "par une structure d'insertion.",
+            "Des conseillers numériques tiennent des permanences dans les mairies et les "
+            "bibliothèques.",
+            "Des collégiens forment des seniors lors d'ateliers intergénérationnels.",
+            "Un bus équipé sillonne chaque semaine les communes rurales.",
+        ),
+        results=(
+            "{n2} ordinateurs reconditionnés et remis à des foyers modestes.",
+            "{n} personnes accompagnées dans leurs démarches en ligne.",
+            "{pct} % des participants se disent autonomes après dix séances.",
+        ),
+        lessons=(
+            "L'équipement sans accompagnement ne sert à rien ; l'accompagnement sans "
+            "équipement non plus.",
+            "Les aidants numériques ont eu besoin d'un réseau pour ne pas s'épuiser.",
+        ),
+    ),
+    "logement": ThemeText(
+        topic="l'accès à un logement digne",
+        public="ménages mal logés",
+        objective="reduire_fragilites",
+        heads=(
+            "Foncière solidaire",
+            "Plateforme de lutte contre l'habitat indigne",
+            "Intermédiation locative",
+            "Chantier participatif de rénovation",
+            "Logement des saisonniers",
+            "Résidence pour jeunes actifs",
+            "Bail à réhabilitation",
+            "Colocation solidaire",
+        ),
+        associations=("Toit Partagé {place}", "Habitat Solidaire {place}"),
+        contexts=(
+            "Des logements vacants côtoyaient des {public} en attente d'un logement social "
+            "depuis plusieurs années.",
+            "Les saisonniers et les jeunes actifs ne trouvaient pas à se loger près de leur "
+            "emploi.",
+            "Les signalements d'habitat indigne restaient souvent sans suite faute de moyens "
+            "pour les travaux.",
+        ),
+        actions=(
+            "Une foncière solidaire achète et rénove des logements vacants pour les louer à "
+            "loyer modéré.",
+            "Des propriétaires confient leur bien à une association qui leur garantit les loyers.",
+            "Les entreprises du bâtiment interviennent en chantiers écoles avec des jeunes en "
+            "formation.",
+            "Les employeurs réservent des logements pour leurs salariés saisonniers.",
+        ),
+        results=(
+            "{n3} logements remis sur le marché à loyer modéré.",
+            "{n2} ménages relogés, dont {pct} % sortaient d'un hébergement précaire.",
+            "{k} logements indignes rénovés avec l'aide des artisans partenaires.",
+        ),
+        lessons=(
+            "Garantir les loyers aux propriétaires a levé l'essentiel de leurs réticences.",
+            "Les chantiers écoles ont permis de rénover à moindre coût tout en formant.",
+        ),
+    ),
+    "mobilite": ThemeText(
+        topic="la mobilité solidaire",
+        public="personnes sans solution de transport",
+        objective="reduire_fragilites",
+        heads=(
+            "Plateforme mobilité solidaire",
+            "Garage solidaire",
+            "Auto-école sociale",
+            "Covoiturage domicile-travail",
+            "Location solidaire de scooters",
+            "Transport à la demande partagé",
+            "Vélo-école",
+            "Navettes inter-entreprises",
+        ),
+        associations=("Roues Solidaires {place}", "Mobilité Pour Tous {place}"),
+        contexts=(
+            "Sans voiture, de nombreux habitants renonçaient à un emploi ou à une formation "
+            "situés à quelques kilomètres.",
+            "Les zones d'activité n'étaient desservies par aucun transport en commun aux "
+            "horaires de travail.",
+            "Le coût du permis de conduire restait hors de portée des jeunes en insertion.",
+        ),
+        actions=(
+            "Un garage solidaire répare les véhicules à prix coûtant et loue des voitures pour "
+            "quelques euros par jour.",
+            "Les entreprises d'une même zone financent des navettes adaptées aux horaires des "
+            "équipes.",
+            "Une auto-école sociale accompagne les apprenants jusqu'au permis.",
+            "Un conseiller mobilité construit avec chaque personne une solution adaptée.",
+        ),
+        results=(
+            "{n} personnes accompagnées, dont {pct} % ont accédé à un emploi ou une formation.",
+            "{n2} trajets effectués chaque mois en transport à la demande.",
+            "{n3} permis de conduire obtenus.",
+        ),
+        lessons=(
+            "Le conseil en mobilité a compté autant que les moyens de transport eux-mêmes.",
+            "Mutualiser les navettes entre entreprises en a divisé le coût par trois.",
+        ),
+    ),
+}
+
+# Sentences any theme may use ------------------------------------------------------
+
+NICKNAMES = (
+    "Passerelle",
+    "Tremplin",
+    "Boussole",
+    "Trait d'union",
+    "Cap Avenir",
+    "Ricochet",
+    "Escale",
+    "Cordée",
+    "Horizons",
+    "Racines",
+    "Fil rouge",
+    "Relais",
+    "Élan",
+    "Sésame",
+    "Archipel",
+    "Essor",
+    "Ancrage",
+    "Lucioles",
+    "Estran",
+    "Mosaïque",
+    "Rebond",
+    "Déclic",
+    "Envol",
+    "Levain",
+    "Sillon",
+    "Alizé",
+)
+TAGLINES = (
+    "une alliance pour {topic}",
+    "agir ensemble pour {topic}",
+    "coopérer pour {topic}",
+    "s'allier pour {topic}",
+)
+SUMMARIES = (
+    "Exemple fictif de démonstration. {In_place}, {mix} agissent ensemble pour {topic}.",
+    "Exemple fictif : lancé en {start_year} {in_place}, le projet « {head} » réunit {mix} "
+    "autour {de_topic}.",
+    "Cette alliance fictive, imaginée pour la démonstration du registre, associe {mix} "
+    "{in_place} pour répondre aux besoins des {public}.",
+    "Exemple fictif de démonstration. Face aux difficultés des {public}, {porteur} a fédéré "
+    "{others_mix} {in_place}.",
+    "Exemple fictif. {Porteur} et ses partenaires ({others_mix}) {ran} une réponse commune "
+    "pour {topic} {in_place}.",
+)
+DESCRIPTIONS = (
+    "« {head} » est une alliance fictive, imaginée pour illustrer le registre. Elle est portée "
+    "par {porteur}, avec {others}.",
+    "Porté par {porteur}, le projet « {head} » rassemble {others}. Ses contenus sont fictifs "
+    "et servent de démonstration.",
+    "Ce projet de démonstration, « {head} », n'existe pas : il illustre comment {porteur} "
+    "pourrait s'allier avec {others}.",
+)
+CONTEXT_OPENERS = (
+    "Le diagnostic partagé mené en {diag_year} avec les acteurs du territoire a fait "
+    "{de_topic} une priorité.",
+    "L'initiative est née d'une rencontre entre élus, chefs d'entreprise et responsables "
+    "associatifs lors d'un forum territorial.",
+    "Plusieurs acteurs du territoire faisaient le même constat sans jamais l'avoir partagé.",
+    "Le projet de territoire adopté en {diag_year} appelait à coopérer davantage avec les "
+    "entreprises et les associations.",
+    "Une étude conduite avec un laboratoire universitaire avait mis en évidence des besoins "
+    "mal couverts.",
+    "Les habitants eux-mêmes avaient alerté les élus lors d'une réunion publique.",
+)
+CONTEXT_CLOSERS = (
+    "Aucun acteur ne pouvait répondre seul à ces besoins.",
+    "Il fallait sortir d'une logique de guichets pour construire une réponse commune.",
+    "Les partenaires ont choisi d'expérimenter avant de généraliser.",
+    "",
+)
+GOVERNANCE = (
+    "Un comité de pilotage réunit les partenaires chaque trimestre et fixe les priorités de "
+    "l'année.",
+    "Une convention pluriannuelle fixe les engagements de chacun, revus chaque année.",
+    "Un poste de coordination, financé à parts égales par les partenaires, anime la démarche.",
+    "Les bénéficiaires sont représentés au comité de suivi.",
+    "Un tableau de bord partagé suit une dizaine d'indicateurs.",
+    "Un catalyseur territorial organise des temps d'interconnaissance entre les acteurs.",
+    "Les salariés des entreprises partenaires s'engagent en mécénat de compétences.",
     "Un lieu partagé accueille les permanences des différentes structures.",
-    "Un parcours d'accompagnement individualisé a été construit ensemble.",
-    "Une charte d'engagement a été signée par chaque partenaire.",
-]
-RESULTS = [
-    "{number} {unit} ont été concernés depuis le lancement.",
-    "{percent} % des participants déclarent une situation améliorée après un an.",
-    "Le dispositif a été étendu à {extra} communes voisines.",
-    "{number} {unit} accompagnés et {extra} partenaires mobilisés.",
-]
-LESSONS = [
+)
+GENERIC_RESULTS = (
+    "La démarche a été étendue à {extra} communes voisines.",
+    "{k2} nouveaux partenaires ont rejoint l'alliance depuis son lancement.",
+    "Une évaluation externe conduite en {eval_year} a confirmé l'utilité du dispositif.",
+    "Le budget annuel, de {budget} k€, est couvert à {pct_private} % par des financements privés.",
+)
+ENDINGS = (
+    "ses actions ont été reprises par les partenaires.",
+    "un nouveau programme en a pris le relais.",
+    "ses enseignements nourrissent d'autres projets du territoire.",
+)
+LESSONS = (
     "La confiance s'est construite dans la durée, grâce à une animation neutre.",
     "Partager les données dès le départ a évité des doublons d'action.",
     "Le rôle du catalyseur territorial a été décisif pour tenir le calendrier.",
     "Associer les bénéficiaires à la gouvernance a changé la nature des solutions.",
-]
-SURNAMES = [
+    "Il a fallu près d'un an pour que chaque partenaire comprenne les contraintes des autres.",
+    "Un engagement écrit, même simple, a clarifié les rôles et évité les malentendus.",
+    "Des résultats rapides, même modestes, ont entretenu la mobilisation des premiers mois.",
+    "Le projet a survécu aux changements d'équipes parce qu'il reposait sur plusieurs partenaires.",
+    "Quelques indicateurs bien choisis ont davantage servi que de longs rapports.",
+    "Les entreprises sont restées quand elles y ont trouvé un intérêt pour leurs salariés, "
+    "au-delà du mécénat.",
+    "Les associations ont eu besoin d'un financement du temps de coordination, rarement prévu.",
+    "Essaimer a demandé d'adapter la méthode au contexte plutôt que de la copier.",
+)
+PIONEER_REASONS = {
+    "trois_familles": "réunit collectivité, entreprises et associations autour d'une même table",
+    "besoin_territoire": "répond à une fragilité précisément identifiée du territoire",
+    "gouvernance_partagee": "repose sur une gouvernance réellement partagée",
+    "resultats_mesures": "mesure ses résultats et les publie chaque année",
+    "duree": "s'inscrit dans la durée depuis {start_year}",
+    "essaimage": "a été reprise sur d'autres territoires",
+}
+SOURCES = (
+    ("Rapport d'activité {year} (exemple fictif)", "rapport-{year}.pdf"),
+    ("Convention de partenariat (exemple fictif)", "convention.pdf"),
+    ("Article de la presse locale (exemple fictif)", "presse.html"),
+    ("Délibération {de_porteur} (exemple fictif)", "deliberation.pdf"),
+    ("Évaluation à mi-parcours (exemple fictif)", "evaluation.pdf"),
+    ("Présentation du projet (exemple fictif)", "presentation.html"),
+)
+
+# Partners -------------------------------------------------------------------------
+
+# Which families sit at the table, with weights: about 40 % of cases gather all three.
+MIXES = (
+    (("collectivite", "entreprise", "association"), 40),
+    (("collectivite", "association"), 22),
+    (("collectivite", "entreprise"), 13),
+    (("entreprise", "association"), 10),
+    (("collectivite",), 8),
+    (("association",), 7),
+)
+OTHER_ACTORS = (
+    ("fondation", 20),
+    ("structure_ess", 18),
+    ("etat", 12),
+    ("etablissement_public", 12),
+    ("accompagnateur", 12),
+    ("reseau_professionnel", 10),
+    ("acteur_academique", 8),
+    ("citoyens", 5),
+    ("media", 3),
+)
+# How likely each family is to carry the case (role « porteur »); others weigh 0.5.
+PORTEUR_WEIGHTS = {"collectivite": 10, "association": 5, "structure_ess": 3, "entreprise": 2}
+ROLE_WEIGHTS = {
+    "collectivite": (("financeur", 5), ("partenaire", 5)),
+    "entreprise": (("financeur", 45), ("partenaire", 40), ("expert", 15)),
+    "association": (("partenaire", 70), ("catalyseur", 20), ("beneficiaire", 10)),
+    "fondation": (("financeur", 9), ("expert", 1)),
+    "structure_ess": (("partenaire", 6), ("catalyseur", 4)),
+    "etat": (("financeur", 8), ("partenaire", 2)),
+    "etablissement_public": (("financeur", 4), ("partenaire", 4), ("expert", 2)),
+    "accompagnateur": (("catalyseur", 7), ("expert", 3)),
+    "reseau_professionnel": (("partenaire", 5), ("catalyseur", 5)),
+    "acteur_academique": (("expert", 1),),
+    "citoyens": (("beneficiaire", 1), ("partenaire", 1)),
+    "media": (("partenaire", 1),),
+}
+CONTRIBUTIONS = {
+    ("porteur", None): (
+        "Pilotage du projet et coordination des partenaires",
+        "Portage administratif et animation du comité de pilotage",
+        "Coordination d'ensemble et recherche de financements",
+    ),
+    ("financeur", "collectivite"): (
+        "Subvention de fonctionnement sur trois ans",
+        "Financement du poste de coordination",
+        "Mise à disposition de locaux",
+    ),
+    ("financeur", "entreprise"): (
+        "Mécénat financier",
+        "Don de matériel (mécénat en nature)",
+        "Mécénat de compétences : salariés volontaires",
+        "Prise en charge de la logistique",
+    ),
+    ("financeur", None): (
+        "Subvention d'amorçage",
+        "Cofinancement de l'ingénierie du projet",
+        "Financement de l'évaluation",
+    ),
+    ("partenaire", "entreprise"): (
+        "Accueil de stagiaires et recrutements",
+        "Achats auprès des structures partenaires",
+        "Expertise métier et tutorat",
+    ),
+    ("partenaire", None): (
+        "Accompagnement des bénéficiaires",
+        "Animation des ateliers",
+        "Mobilisation des bénévoles",
+        "Relais auprès des habitants",
+    ),
+    ("catalyseur", None): (
+        "Animation de la démarche et mise en relation des acteurs",
+        "Organisation des temps d'interconnaissance",
+    ),
+    ("expert", None): ("Évaluation d'impact", "Appui méthodologique", "Diagnostic territorial"),
+    ("beneficiaire", None): ("Participation à la conception et au suivi",),
+}
+SURNAMES = (
     "Martin",
     "Bernard",
     "Durand",
@@ -113,384 +1158,994 @@ SURNAMES = [
     "Faure",
     "Rousseau",
     "Blanc",
-    "Guerin",
+    "Guérin",
     "Muller",
-    "Henry",
-    "Roussel",
-    "Nicolas",
     "Perrin",
     "Morel",
-    "Mathieu",
-    "Clement",
+    "Clément",
     "Gauthier",
-    "Dumont",
-    "Lopez",
     "Fontaine",
     "Chevalier",
-]
-TRADES = [
-    "Logistique",
-    "Bâtiment",
-    "Industries",
-    "Énergies",
-    "Services",
-    "Conseil",
-    "Transports",
-    "Numérique",
-    "Agroalimentaire",
-    "Distribution",
-    "Mutuelle",
-    "Banque coopérative",
-]
-ASSOCIATION_PATTERNS = [
+    "Masson",
+    "Boyer",
+    "Lemaire",
+    "Duval",
+    "Joly",
+    "Roche",
+    "Noël",
+    "Meyer",
+    "Le Gall",
+    "Kerjean",
+    "Etcheverry",
+    "Pujol",
+    "Marchal",
+    "Vidal",
+    "Caron",
+    "Picard",
+    "Hoarau",
+    "Payet",
+    "Charlery",
+)
+COMPANY_PATTERNS = (
+    "{surname} Industries",
+    "{surname} & Fils",
+    "Transports {surname}",
+    "{surname} Bâtiment",
+    "Groupe {surname}",
+    "Boulangeries {surname}",
+    "{surname} Logistique",
+    "Imprimerie {surname}",
+    "{surname} Énergies",
+    "Laboratoires {surname}",
+    "Atelier {surname}",
+    "{surname} Conseil",
+    "{surname} Numérique",
+    "Menuiserie {surname}",
+    "Mutuelle {surname}",
+    "Banque coopérative {surname}",
+    "{surname} Distribution",
+    "Fromagerie {surname}",
+    "{surname} Paysage",
+    "Garage {surname}",
+)
+GENERIC_ASSOCIATIONS = (
     "Association Tremplin {place}",
-    "Les Jardins de {place}",
-    "Solidarités {place}",
-    "Maison des associations de {place}",
     "Réseau Entraide {place}",
-    "Collectif Ensemble {place}",
-]
-OTHER_ACTORS = {
-    "fondation": "Fondation {surname} pour {topic}",
-    "structure_ess": "SCIC {trade} solidaire de {place}",
-    "etat": "Préfecture — services de l'État ({place})",
-    "etablissement_public": "Agence territoriale de {place}",
-    "acteur_academique": "Université de {place} — laboratoire {surname}",
-    "accompagnateur": "Incubateur {surname} & associés",
-    "reseau_professionnel": "Chambre des métiers de {place}",
+    "Maison des associations {de_place}",
+    "Agir Ensemble {place}",
+)
+OTHER_PATTERNS = {
+    "fondation": (
+        "Fondation {surname} pour {topic}",
+        "Fonds de dotation {surname} Solidarités",
+        "Fondation {nickname}",
+    ),
+    "structure_ess": (
+        "SCIC {nickname} {de_departement}",
+        "Régie de quartier {de_commune}",
+        "Coopérative {nickname} {de_commune}",
+    ),
+    "etat": (
+        "Préfecture {de_departement}",
+        "Direction départementale de l'emploi, du travail et des solidarités {de_departement}",
+    ),
+    "etablissement_public": (
+        "Agence de développement {de_departement}",
+        "Agence territoriale de l'énergie {de_departement}",
+    ),
+    "accompagnateur": (
+        "Incubateur {surname} & associés",
+        "Pôle territorial de coopération {de_departement}",
+        "Agence d'ingénierie sociale {nickname}",
+    ),
+    "reseau_professionnel": (
+        "Club des entreprises {de_commune}",
+        "Groupement des artisans {de_departement}",
+    ),
+    "acteur_academique": (
+        "Laboratoire d'études territoriales {surname}",
+        "Chaire « Territoires et coopérations » {surname}",
+    ),
+    "citoyens": ("Collectif des habitants {de_commune}", "Conseil citoyen {de_commune}"),
+    "media": ("Radio {nickname}", "{commune} Info"),
+}
+# Organisations shared by the cases of a département (the others: of a town or an EPCI).
+DEPARTEMENT_ACTORS = {
+    "fondation",
+    "structure_ess",
+    "etat",
+    "etablissement_public",
+    "accompagnateur",
+    "acteur_academique",
+    "media",
+}
+LOCAL_COMPANIES, DEPARTEMENT_COMPANIES = 4, 12
+# Below this population a commune's associations work at the scale of its EPCI.
+TOWN_POPULATION = 10_000
+LOCAL_COMPANY_SIZES = (("micro", 35), ("pme", 55), ("eti", 10))
+COMPANY_SIZES = (("pme", 30), ("eti", 40), ("ge", 30))
+
+# Collectivités whose status is particular: (kind, code) of a place → the name of
+# the collectivité and the (kind, code) of the territory it is recorded as governing.
+SPECIAL_AUTHORITIES = {
+    ("region", "94"): ("Collectivité de Corse", ("region", "94")),
+    ("departement", "2A"): ("Collectivité de Corse", ("region", "94")),
+    ("departement", "2B"): ("Collectivité de Corse", ("region", "94")),
+    ("region", "02"): ("Collectivité territoriale de Martinique", ("region", "02")),
+    ("departement", "972"): ("Collectivité territoriale de Martinique", ("region", "02")),
+    ("region", "03"): ("Collectivité territoriale de Guyane", ("region", "03")),
+    ("departement", "973"): ("Collectivité territoriale de Guyane", ("region", "03")),
+    ("region", "06"): ("Département de Mayotte", ("departement", "976")),
+    ("departement", "976"): ("Département de Mayotte", ("departement", "976")),
+    ("commune", "75056"): ("Ville de Paris", ("commune", "75056")),
+    ("departement", "75"): ("Ville de Paris", ("commune", "75056")),
+    ("departement", "67"): ("Collectivité européenne d'Alsace", ("departement", "67")),
+    ("departement", "68"): ("Collectivité européenne d'Alsace", ("departement", "67")),
+}
+# Where a council sits when it is not in the most populated commune.
+COUNCIL_SEATS = {
+    ("departement", "02"): "Laon",
+    ("departement", "03"): "Moulins",
+    ("departement", "04"): "Digne-les-Bains",
+    ("departement", "07"): "Privas",
+    ("departement", "09"): "Foix",
+    ("departement", "11"): "Carcassonne",
+    ("departement", "19"): "Tulle",
+    ("departement", "29"): "Quimper",
+    ("departement", "39"): "Lons-le-Saunier",
+    ("departement", "50"): "Saint-Lô",
+    ("departement", "51"): "Châlons-en-Champagne",
+    ("departement", "52"): "Chaumont",
+    ("departement", "55"): "Bar-le-Duc",
+    ("departement", "56"): "Vannes",
+    ("departement", "62"): "Arras",
+    ("departement", "71"): "Mâcon",
+    ("departement", "76"): "Rouen",
+    ("departement", "77"): "Melun",
+    ("departement", "92"): "Nanterre",
+    ("departement", "93"): "Bobigny",
+    ("departement", "94"): "Créteil",
+    ("departement", "95"): "Cergy",
+    ("departement", "971"): "Basse-Terre",
+    ("region", "01"): "Basse-Terre",
+    ("region", "11"): "Saint-Ouen-sur-Seine",
+    ("region", "24"): "Orléans",
+    ("region", "28"): "Caen",
 }
 
+# Cases ----------------------------------------------------------------------------
 
-@dataclass
-class Vocab:
-    terms: dict = field(default_factory=dict)
-
-    def of(self, vocabulary):
-        return self.terms[vocabulary]
-
-
-def load_vocab():
-    vocab = Vocab()
-    for term in Term.objects.select_related("vocabulary", "parent").filter(is_active=True):
-        vocab.terms.setdefault(term.vocabulary.code, []).append(term)
-    return vocab
+LEVELS = (("commune", 50), ("epci", 25), ("departement", 15), ("region", 10))
+LEVEL_SCALE = {"commune": 1, "epci": 2, "departement": 4, "region": 8}
+SCALES = {
+    "commune": (("local", 85), ("regional", 10), ("national", 5)),
+    "epci": (("local", 85), ("regional", 10), ("national", 5)),
+    "departement": (("local", 50), ("regional", 45), ("national", 5)),
+    "region": (("regional", 80), ("national", 15), ("international", 5)),
+}
+STATUSES = (
+    (CaseStatus.PUBLISHED, 920),
+    (CaseStatus.DRAFT, 25),
+    (CaseStatus.SUBMITTED, 20),
+    (CaseStatus.ARCHIVED, 15),
+    (CaseStatus.CHANGES_REQUESTED, 10),
+    (CaseStatus.REJECTED, 10),
+)
+# Figures quoted by results sentences: (lowest, highest), multiplied by the
+# LEVEL_SCALE of the place for the scaled ones.
+SCALED_FIGURES = {
+    "n": (40, 900),
+    "n2": (15, 300),
+    "n3": (4, 60),
+    "m": (60, 1500),
+    "t": (5, 240),
+    "t2": (40, 1800),
+    "km": (2, 35),
+    "budget": (40, 400),
+}
+PLAIN_FIGURES = {
+    "pct": (48, 91),
+    "pct_small": (8, 42),
+    "pct_private": (20, 70),
+    "a": (9, 18),
+}
+FAMILY_BITS = {
+    "collectivite": Family.COLLECTIVITE,
+    "entreprise": Family.ENTREPRISE,
+    "association": Family.ASSOCIATION,
+}
+DEPARTEMENT_FLOOR = 150_000
+SECOND_PLACE_SHARE = 0.1
+PIONEER_SHARE = 0.03
+ONGOING_SHARE = 0.6
 
 
 class WeightedPicker:
     """Pick items with probability proportional to a weight, in O(log n)."""
 
     def __init__(self, items, weights):
-        self.items = list(items)
+        self.items = tuple(items)
         self.cumulative = list(itertools.accumulate(weights))
 
     def pick(self, rng):
-        return self.items[bisect.bisect_left(self.cumulative, rng.random() * self.cumulative[-1])]
+        return self.items[bisect.bisect_right(self.cumulative, rng.random() * self.cumulative[-1])]
+
+
+@functools.cache
+def picker(pairs):
+    return WeightedPicker(*zip(*pairs, strict=True))
+
+
+def weighted(rng, pairs):
+    """One item of `pairs` ((item, weight), …), drawn by weight."""
+    return picker(pairs).pick(rng)
+
+
+@dataclass(eq=False, slots=True)
+class Place:
+    """A territory as the generator needs it, with its names in a sentence."""
+
+    pk: int
+    kind: str
+    code: str
+    name: str
+    population: int
+    category: str
+    is_overseas: bool
+    departement: "Place | None" = None
+    region: "Place | None" = None
+    epci: "Place | None" = None
+    label: str = ""  # as named in a text: « Communauté de communes du Pays de Fayence »
+    of: str = ""  # « de Lille », « du Nord », « de la région Bretagne »
+    inside: str = ""  # « à Lille », « dans le département du Nord », « en région Bretagne »
+
+
+def describe(place):
+    if place.kind == "commune":
+        place.label, place.of, place.inside = place.name, de(place.name), at(place.name)
+    elif place.kind == "epci":
+        place.label = epci_full_name(place.name)
+        place.of = de_epci(place.label)
+        place.inside = "sur le territoire " + place.of
+    elif place.kind == "departement":
+        place.label, place.of = place.name, de_departement(place.name)
+        place.inside = "dans le département " + place.of
+    elif place.is_overseas:
+        place.label, place.of = place.name, de(place.name)
+        inside = "à " if place.name.startswith("La ") or place.name == "Mayotte" else "en "
+        place.inside = inside + place.name
+    else:
+        place.label = place.name
+        place.of, place.inside = f"de la région {place.name}", f"en région {place.name}"
 
 
 def luhn_siren(rng, used):
+    """A new SIREN passing the Luhn check. Invented ones start with 3 to 9 (public
+    bodies' start with 1 or 2)."""
     while True:
-        body = f"{rng.randrange(10**7, 10**8):08d}"
-        for check in range(10):
-            siren = body + str(check)
-            if luhn_valid(siren) and siren not in used:
-                used.add(siren)
-                return siren
+        body = str(rng.randrange(30_000_000, 100_000_000))
+        siren = next(body + str(key) for key in range(10) if luhn_valid(body + str(key)))
+        if siren not in used:
+            used.add(siren)
+            return siren
+
+
+def base36(number):
+    digits = "0123456789abcdefghijklmnopqrstuvwxyz"
+    text = ""
+    while True:
+        number, rest = divmod(number, 36)
+        text = digits[rest] + text
+        if not number:
+            return text
+
+
+class Words(dict):
+    """What template sentences may say about a case. Figures are drawn the first
+    time a sentence asks for one (most cases quote three or four)."""
+
+    def __init__(self, rng, scale, first_year, last_year, **words):
+        super().__init__(**words)
+        self.rng, self.scale = rng, scale
+        self.first_year, self.last_year = first_year, last_year
+
+    def __missing__(self, key):
+        rng = self.rng
+        if key in SCALED_FIGURES:
+            value = figure(int(rng.randint(*SCALED_FIGURES[key]) * self.scale))
+        elif key in PLAIN_FIGURES:
+            value = rng.randint(*PLAIN_FIGURES[key])
+        elif key == "b":  # the « after » of a duration that went down from {a}
+            value = self["a"] - rng.randint(3, 7)
+        elif key == "k":
+            value = figure(max(3, int(rng.randint(3, 25) * self.scale**0.5)))
+        elif key == "eur":
+            value = rng.randrange(150, 900, 10)
+        elif key == "extra":
+            number = rng.randint(2, 12)
+            value = NUMBER_WORDS.get(number, number)
+        elif key == "k2":
+            number = rng.randint(2, 9)
+            value = capfirst(str(NUMBER_WORDS.get(number, number)))
+        elif key == "diag_year":
+            value = self.first_year - rng.randint(0, 2)
+        elif key == "eval_year":
+            value = rng.randint(min(self.first_year + 1, self.last_year), self.last_year)
+        else:
+            raise KeyError(key)
+        self[key] = value
+        return value
+
+
+@dataclass(eq=False, slots=True)
+class NewOrganization:
+    """An organisation this run invents, written with the first batch naming it
+    (lighter than a model instance, of which a large seed makes tens of thousands)."""
+
+    name: str
+    family: str
+    values: dict
+    pk: int | None = None
+
+
+@dataclass
+class PlannedCase:
+    """One case before it is written: its row and the rows linked to it."""
+
+    values: dict
+    places: list
+    roster: list  # (Organization, role Term, contribution)
+    terms: list
+    criteria: list
+    sources: list  # (title, url)
+
+
+@dataclass
+class Batch:
+    """Cases to write together, with the organisations first named in them."""
+
+    cases: list = field(default_factory=list)
+    organizations: list = field(default_factory=list)
 
 
 class Generator:
-    def __init__(self, seed, progress):
-        self.rng = random.Random(seed)
-        self.seed = seed
-        self.progress = progress
-        self.vocab = load_vocab()
-        self.themes = self.vocab.of("theme")
-        self.missions = [t for t in self.vocab.of("practice") if t.parent_id]
-        self.actor = {t.code: t for t in self.vocab.of("actor_type")}
-        self.roles = {t.code: t for t in self.vocab.of("partner_role")}
-        self.sizes = self.vocab.of("company_size")
-        communes = list(
-            Territory.objects.filter(kind="commune")
-            .select_related("departement", "region", "epci")
-            .order_by("code")
-        )
-        # Weighted by population, with a floor so that small communes and every
-        # région (overseas included) get cases.
-        weights = [max(c.population or 0, 800) ** 0.8 for c in communes]
-        self.commune_picker = WeightedPicker(communes, weights)
-        # The first cases of a run go round the régions, so that even a small
-        # demo covers all 18, overseas included.
-        by_region = {}
-        for commune, weight in zip(communes, weights, strict=True):
-            by_region.setdefault(commune.region.code, ([], []))
-            by_region[commune.region.code][0].append(commune)
-            by_region[commune.region.code][1].append(weight)
-        self.region_pickers = [WeightedPicker(*by_region[code]) for code in sorted(by_region)]
-        self.placed = 0
-        self.departements = list(Territory.objects.filter(kind="departement").order_by("code"))
+    """Draws cases one after another from one random stream."""
+
+    def __init__(self, *, seed, offset=0):
+        # A later run on a database that already has demo cases draws from another
+        # stream, so that its cases do not repeat the first run's.
+        self.rng = random.Random(seed if offset == 0 else f"{seed}+{offset}")
+        self.counter = offset
+        self.load_terms()
+        self.load_places()
+        self.organizations = {}
+        self.new_organizations = []
+        self.used_names = set()
+        reused = Organization.objects.filter(is_demo=True, governed_territory__isnull=False)
+        for pk, name, actor, governed in reused.order_by("pk").values_list(
+            "pk", "name", "actor_type__code", "governed_territory_id"
+        ):
+            self.organizations.setdefault(
+                ("authority", governed),
+                NewOrganization(name, self.actor_family[actor], {}, pk=pk),
+            )
         self.used_sirens = set(
             Organization.objects.exclude(siren=None).values_list("siren", flat=True)
         )
         self.used_rnas = set(Organization.objects.exclude(rna=None).values_list("rna", flat=True))
-        self.used_slugs = set(Organization.objects.values_list("slug", flat=True))
-        self.organizations = {}  # key -> Organization (unsaved until flushed)
+        self.used_org_slugs = set(Organization.objects.values_list("slug", flat=True))
+        self.used_case_slugs = set(Case.objects.values_list("slug", flat=True))
 
-    # Organisations ---------------------------------------------------------------
+    # Reference data ------------------------------------------------------------------
 
-    def organization(self, key, build):
-        if key not in self.organizations:
-            self.organizations[key] = build()
-        return self.organizations[key]
+    def load_terms(self):
+        self.terms = {}
+        self.actor_family = {}
+        self.vocabulary_of = {}
+        for term in Term.objects.select_related("vocabulary", "parent").filter(is_active=True):
+            self.terms.setdefault(term.vocabulary.code, {})[term.code] = term
+            self.vocabulary_of[term.pk] = term.vocabulary.code
+            if term.vocabulary.code == "actor_type":
+                self.actor_family[term.code] = term.parent.code if term.parent_id else term.code
+        self.themes = [t for t in self.terms["theme"].values() if t.code in THEMES]
+        practices = self.terms["practice"].values()
+        self.missions = {}
+        for mission in practices:
+            if mission.parent_id:
+                self.missions.setdefault(mission.parent_id, []).append(mission)
+        self.metiers = [t for t in practices if t.pk in self.missions]
+        kinds = self.terms["partnership_type"].values()
+        self.mecenat_kinds = [t for t in kinds if t.parent_id and t.parent.code == "mecenat"]
 
-    def new_organization(self, name, actor, **fields):
-        slug = base = slugify(name)[:100] or "organisation"
+    def load_places(self):
+        rows = Territory.objects.order_by("kind", "code").values_list(
+            "pk",
+            "kind",
+            "code",
+            "name",
+            "population",
+            "epci_category",
+            "is_overseas",
+            "departement_id",
+            "region_id",
+            "epci_id",
+        )
+        places, links = {}, []
+        for pk, kind, code, name, population, category, overseas, *above in rows:
+            places[pk] = Place(pk, kind, code, name, population or 0, category, overseas)
+            links.append((places[pk], above))
+        for place, (departement, region, epci) in links:
+            place.departement = places.get(departement)
+            place.region = places.get(region)
+            place.epci = places.get(epci)
+            describe(place)
+        self.places = {(p.kind, p.code): p for p in places.values()}
+        communes = [p for p in places.values() if p.kind == "commune" and p.departement]
+        for commune in communes:
+            commune.region = commune.region or commune.departement.region
+        # Where cases happen: a département in proportion to its population (with a
+        # floor, so that the least populated still get cases), then one of its
+        # communes, the small ones damped rather than drowned.
+        communes_of = {}
+        for commune in communes:
+            communes_of.setdefault(commune.departement, []).append(commune)
+        self.commune_pickers = {
+            departement.pk: WeightedPicker(items, [max(c.population, 500) ** 0.85 for c in items])
+            for departement, items in communes_of.items()
+        }
+        weights = {
+            departement: max(sum(c.population for c in items), DEPARTEMENT_FLOOR)
+            for departement, items in communes_of.items()
+        }
+        self.departement_picker = WeightedPicker(weights, weights.values())
+        by_region = {}
+        for departement, weight in weights.items():
+            items, region_weights = by_region.setdefault(departement.region.code, ([], []))
+            items.append(departement)
+            region_weights.append(weight)
+        # The first cases of a run go round the régions, so that even a small demo
+        # covers all of them, overseas included.
+        self.region_pickers = [WeightedPicker(*by_region[code]) for code in sorted(by_region)]
+        self.placed = 0
+        self.members = {}  # EPCI → its communes
+        self.epcis_of = {}  # département → EPCI with communes in it
+        self.departements_of = {}  # région → its départements
+        largest = {}
+        for commune in communes:
+            if commune.epci:
+                self.members.setdefault(commune.epci.pk, []).append(commune)
+                epcis = self.epcis_of.setdefault(commune.departement.pk, [])
+                if commune.epci not in epcis:
+                    epcis.append(commune.epci)
+            for area in (commune.epci, commune.departement, commune.region):
+                if area and (area.pk not in largest or commune.population > largest[area.pk][0]):
+                    largest[area.pk] = (commune.population, commune)
+        for place in places.values():
+            if place.kind == "departement" and place.region:
+                self.departements_of.setdefault(place.region.pk, []).append(place)
+        self.seats = {pk: commune for pk, (_population, commune) in largest.items()}
+        by_name = {}
+        for commune in communes:
+            by_name.setdefault(commune.name, []).append(commune)
+        for key, name in COUNCIL_SEATS.items():
+            area = self.places.get(key)
+            for commune in by_name.get(name, []):
+                if area in (commune.departement, commune.region):
+                    self.seats[area.pk] = commune
+
+    # Organisations -------------------------------------------------------------------
+
+    def add_organization(self, key, name, actor, **fields):
+        slug = base = slugify(name)[:100].strip("-") or "organisation"
         for number in itertools.count(2):
-            if slug not in self.used_slugs:
+            if slug not in self.used_org_slugs:
                 break
             slug = f"{base}-{number}"
-        self.used_slugs.add(slug)
-        return Organization(
-            name=name,
-            name_key=normalize(name),
-            slug=slug,
-            actor_type=self.actor[actor],
-            is_demo=True,
+        self.used_org_slugs.add(slug)
+        values = {
+            "name": name,
+            "name_key": normalize(name),
+            "slug": slug,
+            "actor_type_id": self.terms["actor_type"][actor].pk,
+            "is_demo": True,
             **fields,
-        )
-
-    def collectivite(self, territory):
-        kind = territory.kind
-        names = {
-            "commune": f"Ville de {territory.name}",
-            "epci": territory.name,
-            "departement": f"Conseil départemental — {territory.name}",
-            "region": f"Région {territory.name}",
         }
-        return self.organization(
-            ("collectivite", territory.pk),
-            lambda: self.new_organization(
-                names[kind],
-                kind,
-                governed_territory=territory,
-                seat=territory if kind == "commune" else None,
-            ),
+        organization = NewOrganization(name, self.actor_family[actor], values)
+        self.organizations[key] = organization
+        self.new_organizations.append(organization)
+        return organization
+
+    def unique_name(self, scope, patterns, **words):
+        """A name from `patterns` not yet used within `scope` (a commune or a département)."""
+        rng = self.rng
+        for _attempt in range(12):
+            name = rng.choice(patterns).format(
+                surname=rng.choice(SURNAMES), nickname=rng.choice(NICKNAMES), **words
+            )
+            if (scope, name) not in self.used_names:
+                break
+        else:
+            name = f"{name} {rng.choice(NICKNAMES)}"
+        self.used_names.add((scope, name))
+        return name
+
+    def authority(self, place):
+        """The collectivité governing `place`, shared by every case there."""
+        special = SPECIAL_AUTHORITIES.get((place.kind, place.code))
+        if special:
+            name, governed_key = special
+            governed, actor = self.places[governed_key], "statut_particulier"
+        elif place.kind == "epci" and place.category == "MET69":
+            name, governed, actor = place.name, place, "statut_particulier"
+        else:
+            governed, actor = place, place.kind
+            name = {
+                "commune": f"Commune {place.of}",
+                "epci": place.label,
+                "departement": f"Département {place.of}",
+                "region": f"Région {place.name.removeprefix('La ')}",
+            }[place.kind]
+        key = ("authority", governed.pk)
+        if key in self.organizations:
+            return self.organizations[key]
+        seat = governed if governed.kind == "commune" else self.seats.get(governed.pk)
+        return self.add_organization(
+            key,
+            name,
+            actor,
+            governed_territory_id=governed.pk,
+            seat_id=seat.pk if seat else None,
+            description=REAL_BODY_NOTE,
         )
 
     def company(self, commune):
+        """A local firm of the town or EPCI, or a larger one of the département."""
         rng = self.rng
-        index = rng.randrange(12)
-        key = ("entreprise", commune.departement_id, index)
+        departement = commune.departement
+        if rng.random() < 0.7:
+            sizes, scope = LOCAL_COMPANY_SIZES, self.local_area(commune)
+            key = ("entreprise", scope.pk, rng.randrange(LOCAL_COMPANIES))
+        else:
+            sizes, scope = COMPANY_SIZES, departement
+            key = ("entreprise", scope.pk, rng.randrange(DEPARTEMENT_COMPANIES))
+        if key in self.organizations:
+            return self.organizations[key]
+        name = self.unique_name(departement.pk, COMPANY_PATTERNS)
+        size = weighted(rng, sizes)
+        if name.startswith("Groupe "):
+            size = rng.choice(("eti", "ge"))
+        return self.add_organization(
+            key,
+            name,
+            "entreprise",
+            company_size_id=self.terms["company_size"][size].pk,
+            siren=luhn_siren(rng, self.used_sirens),
+            seat_id=commune.pk,
+            description=DEMO_NOTE,
+        )
 
-        def build():
-            name = f"{rng.choice(SURNAMES)} {rng.choice(TRADES)}"
-            return self.new_organization(
-                name,
-                "entreprise",
-                company_size=rng.choice(self.sizes),
-                siren=luhn_siren(rng, self.used_sirens),
-                seat=commune,
-            )
+    def local_area(self, commune):
+        """Where a local organisation works: its town, or the EPCI of a small commune."""
+        if commune.population >= TOWN_POPULATION or commune.epci is None:
+            return commune
+        return commune.epci
 
-        return self.organization(key, build)
-
-    def association(self, commune):
+    def association(self, commune, theme):
+        """An association of the town or EPCI: one working on the theme, or one of
+        two general-purpose ones."""
         rng = self.rng
-        key = ("association", commune.pk, rng.randrange(3))
+        area = self.local_area(commune)
+        if rng.random() < 0.6:
+            patterns, key = THEMES[theme].associations, ("association", area.pk, theme)
+        else:
+            patterns, key = GENERIC_ASSOCIATIONS, ("association", area.pk, rng.randrange(2))
+        if key in self.organizations:
+            return self.organizations[key]
+        name = self.unique_name(commune.pk, patterns, place=commune.name, de_place=commune.of)
+        # RNA numbers start with the département's code (Corsica's 2A/2B as 20).
+        prefix = commune.departement.code.replace("A", "0").replace("B", "0").ljust(3, "0")
+        while True:
+            rna = f"W{prefix}{rng.randrange(10**6):06d}"
+            if rna not in self.used_rnas:
+                self.used_rnas.add(rna)
+                break
+        return self.add_organization(
+            key, name, "association", rna=rna, seat_id=commune.pk, description=DEMO_NOTE
+        )
 
-        def build():
-            name = rng.choice(ASSOCIATION_PATTERNS).format(place=commune.name)
-            while True:
-                rna = (
-                    f"W{commune.departement_code[:2].replace('A', '0').replace('B', '0')}"
-                    f"{rng.randrange(10**6, 10**7):07d}"
-                )
-                if rna not in self.used_rnas:
-                    self.used_rnas.add(rna)
-                    break
-            return self.new_organization(name, "association", rna=rna, seat=commune)
-
-        return self.organization(key, build)
-
-    def other_actor(self, commune, theme_words):
+    def other_actor(self, actor, commune, theme):
         rng = self.rng
-        actor = rng.choice(list(OTHER_ACTORS))
-        key = (actor, commune.departement_id)
+        departement = commune.departement
+        scope = (departement if actor in DEPARTEMENT_ACTORS else self.local_area(commune)).pk
+        key = (actor, scope, rng.randrange(2))
+        if key in self.organizations:
+            return self.organizations[key]
+        name = self.unique_name(
+            scope,
+            OTHER_PATTERNS[actor],
+            topic=THEMES[theme].topic,
+            commune=commune.name,
+            de_commune=commune.of,
+            de_departement=departement.of,
+        )
+        fields = {"description": DEMO_NOTE, "seat_id": commune.pk}
+        if actor == "structure_ess":
+            fields["siren"] = luhn_siren(rng, self.used_sirens)
+        if actor == "etat":
+            fields = {"seat_id": self.seats[departement.pk].pk, "description": REAL_BODY_NOTE}
+        return self.add_organization(key, name, actor, **fields)
 
-        def build():
-            name = OTHER_ACTORS[actor].format(
-                place=commune.departement.name,
-                surname=rng.choice(SURNAMES),
-                trade=rng.choice(TRADES).lower(),
-                topic=theme_words[0],
-            )
-            return self.new_organization(name, actor, seat=commune)
-
-        return self.organization(key, build)
-
-    # Cases -------------------------------------------------------------------------
+    # Cases ---------------------------------------------------------------------------
 
     def place(self):
-        """Where a case happens: a commune, its EPCI, département or région."""
+        """Where a case happens: a commune, its EPCI, département or région (and
+        now and then a neighbour of the same level)."""
         rng = self.rng
-        if self.placed < 2 * len(self.region_pickers):
-            commune = self.region_pickers[self.placed % len(self.region_pickers)].pick(rng)
+        if self.placed < len(self.region_pickers):
+            departement = self.region_pickers[self.placed].pick(rng)
         else:
-            commune = self.commune_picker.pick(rng)
+            departement = self.departement_picker.pick(rng)
+        commune = self.commune_pickers[departement.pk].pick(rng)
         self.placed += 1
-        level = rng.random()
-        if level < 0.5 or (level < 0.75 and commune.epci is None):
-            places = [commune]
-        elif level < 0.75:
-            places = [commune.epci]
-        elif level < 0.9:
-            places = [commune.departement]
-        else:
-            places = [commune.region]
-        if rng.random() < 0.08:
-            neighbour = rng.choice(self.departements)
-            if neighbour not in places:
-                places.append(neighbour)
-        return commune, places
+        level = weighted(rng, LEVELS)
+        if level == "epci" and commune.epci is None:
+            level = "commune"
+        main = {
+            "commune": commune,
+            "epci": commune.epci,
+            "departement": commune.departement,
+            "region": commune.region,
+        }[level]
+        places = [main]
+        if rng.random() < SECOND_PLACE_SHARE:
+            neighbours = {
+                "commune": self.members.get(commune.epci.pk, []) if commune.epci else [],
+                "epci": self.epcis_of.get(commune.departement.pk, []),
+                "departement": self.departements_of.get(commune.region.pk, []),
+                "region": [],
+            }[level]
+            neighbours = [p for p in neighbours if p is not main]
+            if neighbours:
+                places.append(rng.choice(neighbours))
+        return commune, level, places
 
-    def case(self, number, now):
+    def roster(self, commune, places, theme):
+        """2 to 6 partners as (organisation, role, contribution), the porteur first."""
         rng = self.rng
-        commune, places = self.place()
-        themes = rng.sample(self.themes, rng.choice((1, 1, 2, 2, 3)))
-        words = THEME_WORDS.get(themes[0].code, ("l'intérêt général", "habitants", "personnes"))
-        place_name = places[0].name
-        device = rng.choice(DEVICES)
-        title = rng.choice(TITLE_PATTERNS).format(
-            topic=words[0], place=place_name, device=device, Device=device.capitalize()
-        )[:200]
-        fill = {
-            "topic": words[0],
-            "public": words[1],
-            "unit": words[2],
-            "place": place_name,
-            "number": rng.randrange(20, 2500),
-            "percent": rng.randrange(40, 92),
-            "extra": rng.randrange(2, 14),
-        }
-        start = rng.randrange(2008, 2027)
-        ended = rng.random() < 0.4 and start < 2025
-        partners = self.partners(commune, places, words)
-        status = self.status()
-        published_at = None
-        if status in {CaseStatus.PUBLISHED, CaseStatus.ARCHIVED}:
-            published_at = now - timedelta(days=rng.randrange(0, 5 * 365), minutes=number % 1440)
-        case = Case(
-            title=title,
-            summary=(
-                f"Exemple fictif de démonstration. Sur le territoire « {place_name} », "
-                f"{len(partners)} partenaires agissent ensemble pour {words[0]}."
-            ),
-            description=" ".join(rng.sample(ACTIONS, 2)).format(**fill),
-            context=rng.choice(CONTEXTS).format(**fill),
-            actions=" ".join(rng.sample(ACTIONS, 3)).format(**fill),
-            results=rng.choice(RESULTS).format(**fill),
-            lessons=rng.choice(LESSONS),
-            start_year=start,
-            end_year=rng.randrange(start, 2027) if ended else None,
-            phase=rng.choice(self.vocab.of("phase")),
-            scale=rng.choices(self.vocab.of("scale"), weights=(60, 25, 12, 3))[0],
-            contact_email=f"contact{number}@{DEMO_DOMAIN}",
-            status=status,
-            published_at=published_at,
-            submitted_at=now - timedelta(days=rng.randrange(1, 60))
-            if status == CaseStatus.SUBMITTED
-            else None,
-            last_verified_on=(now - timedelta(days=rng.randrange(0, 700))).date()
-            if rng.random() < 0.85
-            else None,
-            is_demo=True,
-        )
+        families = weighted(rng, MIXES)
+        members = []
+        if "collectivite" in families:
+            members.append(self.authority(places[0]))
+            if rng.random() < 0.22:
+                above = [p for p in (commune.epci, commune.departement, commune.region) if p]
+                above = [p for p in above if p.kind != places[0].kind]
+                if above:
+                    members.append(self.authority(rng.choice(above)))
+        if "entreprise" in families:
+            members += [self.company(commune) for _ in range(1 + (rng.random() < 0.2))]
+        if "association" in families:
+            members += [self.association(commune, theme) for _ in range(1 + (rng.random() < 0.25))]
+        others = rng.choice((0, 0, 1, 1, 1, 2))
+        if len(families) == 1:
+            others = max(others, 1)
+        for _ in range(min(others, 6 - len(members))):
+            members.append(self.other_actor(weighted(rng, OTHER_ACTORS), commune, theme))
+        members = list(dict.fromkeys(members))
+        families_of = [m.family for m in members]
+        porteur_weights = [PORTEUR_WEIGHTS.get(f, 0.5) for f in families_of]
+        first = rng.choices(range(len(members)), weights=porteur_weights)[0]
+        order = [first] + [i for i in range(len(members)) if i != first]
+        roster = []
+        for position, index in enumerate(order):
+            family = families_of[index]
+            if position == 0 or (position == 1 and rng.random() < 0.08):
+                role = "porteur"
+            else:
+                role = weighted(rng, ROLE_WEIGHTS[family])
+            choices = CONTRIBUTIONS.get((role, family)) or CONTRIBUTIONS[(role, None)]
+            contribution = rng.choice(choices) if rng.random() < 0.85 else ""
+            roster.append((members[index], self.terms["partner_role"][role], contribution))
+        return roster
+
+    def tags(self, themes, roster, level, start, ongoing):
+        """Référentiel terms (themes first), phase and scale of a case."""
+        rng = self.rng
+        terms = self.terms
         tags = list(themes)
-        tags += rng.sample(self.missions, rng.randrange(1, 5))
-        partnership = rng.sample(self.vocab.of("partnership_type"), rng.choice((1, 1, 2)))
-        tags += partnership
-        tags.append(rng.choice(self.vocab.of("coconstruction_form")))
-        tags += rng.sample(self.vocab.of("objective"), rng.choice((1, 2)))
-        tags += rng.sample(self.vocab.of("impact_axis"), rng.randrange(1, 4))
-        tags += rng.sample(self.vocab.of("challenge_prism"), rng.randrange(0, 3))
-        pioneer = status == CaseStatus.PUBLISHED and rng.random() < 0.03
-        criteria = (
-            rng.sample(self.vocab.of("pioneer_criterion"), rng.randrange(2, 5)) if pioneer else []
+        metiers = rng.sample(self.metiers, rng.choice((1, 1, 2)))
+        missions = [m for metier in metiers for m in self.missions[metier.pk]]
+        tags += rng.sample(missions, min(len(missions), rng.choice((1, 2, 2, 3, 4))))
+        roles = {organization.family: role.code for organization, role, _c in roster}
+        kinds = terms["partnership_type"]
+        types = []
+        if roles.get("entreprise") == "financeur" and self.mecenat_kinds:
+            types.append(rng.choice(self.mecenat_kinds))
+        elif "entreprise" in roles and rng.random() < 0.5:
+            types.append(kinds["cooperation_economique"])
+        if not types or rng.random() < 0.4:
+            other = weighted(rng, (("innovation_societale", 3), ("pratiques_responsables", 1)))
+            types.append(kinds[other])
+        tags += types
+        tags.append(rng.choice(list(terms["coconstruction_form"].values())))
+        objective = terms["objective"][THEMES[themes[0].code].objective]
+        tags += list(terms["objective"].values()) if rng.random() < 0.3 else [objective]
+        tags += rng.sample(list(terms["impact_axis"].values()), rng.choice((1, 1, 2, 2, 3)))
+        tags += rng.sample(list(terms["challenge_prism"].values()), rng.choice((0, 0, 1, 1, 2)))
+        age = LAST_YEAR - start
+        phase = weighted(
+            rng,
+            (
+                ("emergence", 4 if age <= 1 and ongoing else 0.2),
+                ("experimentation", 4 if age <= 4 else 1),
+                ("preuve_concept", 3 if 2 <= age <= 8 else 1),
+                ("essaimage", 3 if age >= 5 else 0.3),
+            ),
         )
-        if pioneer:
-            case.is_pioneer = True
-            case.pioneer_reason = (
-                "Une alliance exemplaire par la diversité de ses partenaires et la mesure de "
-                "ses résultats."
-            )
-            case.pioneer_at = published_at + timedelta(days=30)
-            case.pioneer_review_on = (published_at + timedelta(days=400)).date()
-        case.slug = f"{slugify(title)[:170]}-{self.seed}-{number}"
-        family_mask = 0
-        for organization, _role in partners:
-            family = (
-                organization.actor_type.parent.code
-                if organization.actor_type.parent_id
-                else organization.actor_type.code
-            )
-            family_mask |= {
-                "collectivite": Family.COLLECTIVITE,
-                "entreprise": Family.ENTREPRISE,
-                "association": Family.ASSOCIATION,
-            }.get(family, Family.OTHER)
-        case.family_mask = family_mask
-        names = [o.name for o, _r in partners] + [p.name for p in places]
-        case.search_names = " ".join(names)
-        case.search_text = normalize(
-            " ".join([*(getattr(case, f) or "" for f in TEXT_FIELDS), *names])
-        )
-        sources = [("Rapport d'activité (exemple)", f"https://example.org/demo/{number}")]
-        return case, places, partners, tags, criteria, sources
+        scale = weighted(rng, SCALES[level])
+        return list(dict.fromkeys(tags)), terms["phase"][phase], terms["scale"][scale]
 
-    def partners(self, commune, places, words):
+    def slug(self, title):
+        base = slugify(title)[:80].strip("-") or "experience"
+        while True:
+            self.counter += 1
+            slug = f"{base}-{base36(self.counter)}"
+            if slug not in self.used_case_slugs:
+                self.used_case_slugs.add(slug)
+                return slug
+
+    def title(self, head, places, theme):
         rng = self.rng
-        roster = [
-            (self.collectivite(places[0] if places[0].kind != "commune" else commune), "porteur")
-        ]
-        mix = rng.random()
-        if mix < 0.42:
-            roster.append((self.company(commune), "financeur"))
-            roster.append((self.association(commune), "partenaire"))
-        elif mix < 0.72:
-            roster.append((self.association(commune), "partenaire"))
+        where = places[0].of
+        if len(places) > 1 and rng.random() < 0.5:
+            where = f"{where} et {places[1].of}"
+        draw = rng.random()
+        if draw < 0.6:
+            title = f"{head} {where}"
+        elif draw < 0.85:
+            title = f"« {rng.choice(NICKNAMES)} » : {lowfirst(head)} {where}"
         else:
-            roster.append((self.company(commune), "partenaire"))
-        for _ in range(rng.randrange(0, 3)):
-            roster.append(
+            tagline = rng.choice(TAGLINES).format(topic=theme.topic)
+            title = f"{head} {where} : {tagline}"
+        return title if len(title) <= 200 else f"{head} {places[0].of}"[:200]
+
+    def dates(self, status, start):
+        """published_at, submitted_at, created_at, updated_at, last_verified_on."""
+        rng = self.rng
+
+        def between(first, last):
+            span = max(int((last - first).total_seconds()), 3600)
+            return first + timedelta(seconds=rng.randrange(span))
+
+        # Published over the last six years, never before the project began.
+        floor = max(
+            REFERENCE_TIME - timedelta(days=6 * 365),
+            datetime(start, 1, 1, tzinfo=UTC) + timedelta(days=60),
+        )
+        floor = min(floor, REFERENCE_TIME - timedelta(days=20))
+        published = submitted = verified = None
+        if status in (CaseStatus.PUBLISHED, CaseStatus.ARCHIVED):
+            published = between(floor, REFERENCE_TIME - timedelta(hours=1))
+            submitted = published - timedelta(days=rng.randint(1, 20), minutes=rng.randrange(600))
+            created = submitted - timedelta(days=rng.randint(0, 40), minutes=rng.randrange(600))
+            updated = between(published, REFERENCE_TIME)
+            if rng.random() < 0.85:
+                verified = between(published, REFERENCE_TIME).date()
+        else:
+            created = between(floor, REFERENCE_TIME - timedelta(days=2))
+            updated = between(created, REFERENCE_TIME)
+            if status != CaseStatus.DRAFT:
+                submitted = between(created, updated)
+        return {
+            "published_at": published,
+            "submitted_at": submitted,
+            "created_at": created,
+            "updated_at": updated,
+            "last_verified_on": verified,
+        }
+
+    def case(self, owners):
+        """Plan one case: place, partners, tags, texts, dates and search documents."""
+        rng = self.rng
+        commune, level, places = self.place()
+        themes = rng.sample(self.themes, weighted(rng, ((1, 50), (2, 35), (3, 15))))
+        theme = THEMES[themes[0].code]
+        roster = self.roster(commune, places, themes[0].code)
+        start = rng.randint(FIRST_YEAR, LAST_YEAR)
+        ongoing = start == LAST_YEAR or rng.random() < ONGOING_SHARE
+        end = None if ongoing else rng.randint(start, min(start + 8, LAST_YEAR))
+        status = weighted(rng, STATUSES)
+        tags, phase, scale = self.tags(themes, roster, level, start, ongoing)
+
+        head = rng.choice(theme.heads)
+        title = self.title(head, places, theme)
+        slug = self.slug(title)
+        porteur = with_article(roster[0][0].name)
+        families = [organization.family for organization, _r, _c in roster]
+        if ongoing:
+            ran = f"construisent depuis {start}"
+        elif end == start:
+            ran = f"ont construit en {start}"
+        else:
+            ran = f"ont construit de {start} à {end}"
+        words = Words(
+            rng,
+            LEVEL_SCALE[level],
+            start,
+            end or LAST_YEAR,
+            head=head,
+            topic=theme.topic,
+            de_topic=de(theme.topic),
+            public=theme.public,
+            in_place=places[0].inside,
+            In_place=capfirst(places[0].inside),
+            de_place=places[0].of,
+            mix=mix_phrase(families),
+            others_mix=mix_phrase(families[1:]),
+            porteur=porteur,
+            Porteur=capfirst(porteur),
+            others=join_fr(with_article(o.name) for o, _r, _c in roster[1:]),
+            ran=ran,
+            start_year=start,
+        )
+
+        def sentences(pool, count):
+            return [s.format_map(words) for s in rng.sample(pool, count)]
+
+        practices = [t for t in tags if self.vocabulary_of[t.pk] == "practice"]
+        form = next(t for t in tags if self.vocabulary_of[t.pk] == "coconstruction_form")
+        description = (
+            f"{rng.choice(DESCRIPTIONS).format_map(words)} Co-construction : "
+            f"{lowfirst(form.label_fr)} ; "
+            f"{'pratique' if len(practices) == 1 else 'pratiques'} du référentiel : "
+            f"{join_fr(lowfirst(t.label_fr) for t in practices)}."
+        )
+        context = sentences(theme.contexts, 1)
+        if rng.random() < 0.5:
+            context.insert(0, rng.choice(CONTEXT_OPENERS).format_map(words))
+        else:
+            context.append(rng.choice(CONTEXT_CLOSERS))
+        actions = sentences(theme.actions, rng.choice((1, 2, 2)))
+        if rng.random() < 0.6:
+            actions += sentences(GOVERNANCE, 1)
+        results = sentences(theme.results, rng.choice((1, 1, 2)))
+        if rng.random() < 0.3:
+            results += sentences(GENERIC_RESULTS, 1)
+        if end:
+            results.append(f"Le projet s'est achevé en {end} ; {rng.choice(ENDINGS)}")
+        lessons = sentences(LESSONS, 1)
+        if rng.random() < 0.4:
+            lessons += sentences(theme.lessons, 1)
+        mailbox = rng.choice(("contact", "coordination", "projet", "partenariats"))
+        values = {
+            "title": title,
+            "slug": slug,
+            "summary": rng.choice(SUMMARIES).format_map(words),
+            "description": description,
+            "context": " ".join(s for s in context if s),
+            "actions": " ".join(actions),
+            "results": " ".join(results),
+            "lessons": " ".join(lessons),
+            "start_year": start,
+            "end_year": end,
+            "phase_id": phase.pk,
+            "scale_id": scale.pk,
+            "contact_email": (
+                f"{mailbox}@{slugify(roster[0][0].name)[:40].strip('-')}.{DEMO_DOMAIN}"
+            ),
+            "owner_id": rng.choice(owners).pk,
+            "status": status,
+            "is_demo": True,
+            **self.dates(status, start),
+        }
+        for organization, _role, _contribution in roster:
+            # Organisations appear with the first case that names them.
+            if "created_at" not in organization.values:
+                organization.values["created_at"] = values["created_at"]
+        criteria = []
+        if status == CaseStatus.PUBLISHED and rng.random() < PIONEER_SHARE:
+            criteria = self.pioneer(values, families, start, phase)
+        mask = 0
+        for family in families:
+            mask |= FAMILY_BITS.get(family, Family.OTHER)
+        values["family_mask"] = mask
+        # The same documents `refresh_search_documents` would build from the rows.
+        names = unique_names([o.name for o, _r, _c in roster] + [p.name for p in places])
+        values["search_names"] = " ".join(names)
+        values["search_text"] = fold_search_text((values[f] for f in TEXT_FIELDS), names)
+        sources = []
+        for title_pattern, path in rng.sample(SOURCES, rng.choice((1, 1, 2, 3))):
+            year = rng.randint(start, end or LAST_YEAR)
+            sources.append(
                 (
-                    self.other_actor(commune, words),
-                    rng.choice(["catalyseur", "expert", "partenaire", "financeur", "beneficiaire"]),
+                    title_pattern.format(year=year, de_porteur=de(porteur)),
+                    f"https://example.org/demo/{slug}/{path.format(year=year)}",
                 )
             )
-        seen, unique = set(), []
-        for organization, role in roster:
-            if id(organization) not in seen:
-                seen.add(id(organization))
-                unique.append((organization, self.roles[role]))
-        return unique
+        return PlannedCase(values, places, roster, tags, criteria, sources)
 
-    def status(self):
-        draw = self.rng.random()
-        if draw < 0.92:
-            return CaseStatus.PUBLISHED
-        return self.rng.choice(
-            [
-                CaseStatus.DRAFT,
-                CaseStatus.SUBMITTED,
-                CaseStatus.CHANGES_REQUESTED,
-                CaseStatus.REJECTED,
-                CaseStatus.ARCHIVED,
-            ]
+    def batch(self, owners, size):
+        cases = [self.case(owners) for _ in range(size)]
+        organizations, self.new_organizations = self.new_organizations, []
+        return Batch(cases, organizations)
+
+    def pioneer(self, values, families, start, phase):
+        """Feature the case as a pioneer: criteria it plausibly meets, a reason, dates."""
+        rng = self.rng
+        eligible = ["besoin_territoire", "gouvernance_partagee", "resultats_mesures"]
+        if {"collectivite", "entreprise", "association"} <= set(families):
+            eligible.append("trois_familles")
+        if start <= LAST_YEAR - 4:
+            eligible.append("duree")
+        if phase.code == "essaimage":
+            eligible.append("essaimage")
+        available = self.terms["pioneer_criterion"]
+        eligible = [code for code in eligible if code in available]
+        chosen = sorted(
+            rng.sample(eligible, min(len(eligible), rng.randint(2, 4))),
+            key=lambda code: available[code].position,
         )
+        reasons = [PIONEER_REASONS[code].format(start_year=start) for code in chosen]
+        values["is_pioneer"] = True
+        values["pioneer_reason"] = f"Expérience mise en avant parce qu'elle {join_fr(reasons)}."
+        published = values["published_at"]
+        latest = max(published + timedelta(hours=2), REFERENCE_TIME - timedelta(days=1))
+        values["pioneer_at"] = min(
+            published + timedelta(days=rng.randint(7, 240), hours=rng.randint(0, 9)), latest
+        )
+        values["pioneer_review_on"] = (
+            values["pioneer_at"] + timedelta(days=rng.randint(365, 730))
+        ).date()
+        return [available[code] for code in chosen]
+
+
+# Writing --------------------------------------------------------------------------
+
+
+def writable_fields(model, skip=()):
+    return [f for f in model._meta.concrete_fields if f.attname not in {"id", *skip}]
+
+
+CASE_FIELDS = writable_fields(Case, skip={"search_vector"})
+ORGANIZATION_FIELDS = writable_fields(Organization)
+
+
+def rows_of(fields, ids, records):
+    """Row tuples (id first) for `records` (dicts by attribute name), with the
+    fields' defaults for what a record leaves out, ready for COPY or executemany."""
+    defaults = {f.attname: f.get_default() for f in fields}
+    rows = [
+        [pk, *(values.get(f.attname, defaults[f.attname]) for f in fields)]
+        for pk, values in zip(ids, records, strict=True)
+    ]
+    if connection.vendor != "postgresql":
+        rows = [
+            [pk, *(f.get_db_prep_save(v, connection) for f, v in zip(fields, row, strict=True))]
+            for pk, *row in rows
+        ]
+    return rows
+
+
+def reserve_ids(model, count):
+    """`count` new primary keys for `model`, taken before the rows are written so
+    that their link rows can be built at once."""
+    table = model._meta.db_table
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            cursor.execute(
+                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+                [table, count],
+            )
+            return [row[0] for row in cursor.fetchall()]
+        # SQLite: the transaction that writes them is the only writer.
+        cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
+        first = cursor.fetchone()[0] + 1
+    return list(range(first, first + count))
 
 
 def insert_rows(model, columns, rows):
     """Insert plain tuples into `model`'s table: COPY on PostgreSQL, executemany
-    elsewhere. Link rows need no model instances, and building 300 000 of them
-    dominated the time of a large seed."""
+    elsewhere. Link rows need no model instances, and building a million of them
+    would dominate the time of a large seed."""
     if not rows:
         return
     table = connection.ops.quote_name(model._meta.db_table)
@@ -505,108 +2160,201 @@ def insert_rows(model, columns, rows):
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
-CASE_COLUMNS = [
-    field.column
-    for field in Case._meta.concrete_fields
-    if field.column not in {"id", "search_vector"}
-]
-
-
-def insert_cases(cases):
-    """Insert cases and set their ids. On PostgreSQL the rows go through a COPY
-    into a staging table and one INSERT … SELECT that computes the tsvector on
-    the way, so each row is written once, already searchable."""
+def insert_cases(planned, ids):
+    """Write the case rows with their reserved ids. On PostgreSQL they go through a
+    COPY into a staging table and one INSERT … SELECT that computes the search
+    vector on the way, so each row is written once, already searchable."""
+    columns = ["id", *(f.column for f in CASE_FIELDS)]
+    rows = rows_of(CASE_FIELDS, ids, [plan.values for plan in planned])
     if connection.vendor != "postgresql":
-        Case.objects.bulk_create(cases, batch_size=BATCH)
+        insert_rows(Case, columns, rows)
         return
-    now = datetime.now(tz=UTC)
-    for case in cases:
-        case.created_at = case.updated_at = now
-    attnames = [
-        next(f.attname for f in Case._meta.concrete_fields if f.column == column)
-        for column in CASE_COLUMNS
-    ]
-    names = ", ".join(CASE_COLUMNS)
+    names = ", ".join(connection.ops.quote_name(column) for column in columns)
     with connection.cursor() as cursor:
         cursor.execute(
             f"CREATE TEMP TABLE demo_case_stage AS SELECT {names} FROM registry_case WITH NO DATA"
         )
         with cursor.cursor.copy(f"COPY demo_case_stage ({names}) FROM STDIN") as copy:
-            for case in cases:
-                copy.write_row([getattr(case, attname) for attname in attnames])
+            for row in rows:
+                copy.write_row(row)
         cursor.execute(
             f"INSERT INTO registry_case ({names}, search_vector) "
-            f"SELECT {names}, {PG_VECTOR_EXPRESSION} FROM demo_case_stage RETURNING slug, id"
+            f"SELECT {names}, {PG_VECTOR_EXPRESSION} FROM demo_case_stage"
         )
-        ids = dict(cursor.fetchall())
         cursor.execute("DROP TABLE demo_case_stage")
-    for case in cases:
-        case.pk = ids[case.slug]
 
 
-def demo_owners(count=5):
+def save_organizations(batch):
+    """Insert the organisations a batch names for the first time."""
+    new = batch.organizations
+    if not new:
+        return
+    ids = reserve_ids(Organization, len(new))
+    for organization, pk in zip(new, ids, strict=True):
+        organization.pk = pk
+        organization.values.setdefault("created_at", REFERENCE_TIME)
+        organization.values.setdefault("updated_at", organization.values["created_at"])
+    columns = ["id", *(f.column for f in ORGANIZATION_FIELDS)]
+    insert_rows(Organization, columns, rows_of(ORGANIZATION_FIELDS, ids, [o.values for o in new]))
+
+
+def write_batch(batch):
+    """Write one batch: its new organisations, its cases and every row linked to them."""
+    save_organizations(batch)
+    planned = batch.cases
+    ids = reserve_ids(Case, len(planned))
+    insert_cases(planned, ids)
+    territories, partners, terms, criteria, sources = [], [], [], [], []
+    for pk, plan in zip(ids, planned, strict=True):
+        territories += [(pk, place.pk) for place in plan.places]
+        partners += [
+            (pk, organization.pk, role.pk, contribution, position)
+            for position, (organization, role, contribution) in enumerate(plan.roster)
+        ]
+        terms += [(pk, term.pk) for term in plan.terms]
+        criteria += [(pk, term.pk) for term in plan.criteria]
+        sources += [(pk, title, url, i) for i, (title, url) in enumerate(plan.sources)]
+    insert_rows(CaseTerritory, ["case_id", "territory_id"], territories)
+    insert_rows(
+        CasePartner, ["case_id", "organization_id", "role_id", "contribution", "position"], partners
+    )
+    insert_rows(Case.terms.through, ["case_id", "term_id"], terms)
+    insert_rows(Case.pioneer_criteria.through, ["case_id", "term_id"], criteria)
+    insert_rows(CaseSource, ["case_id", "title", "url", "position"], sources)
+    return ids
+
+
+def write_in_background(batches, *, on_written):
+    """Write `batches` from a second thread while this one generates the next.
+
+    PostgreSQL spends about as long storing a batch (French search vectors, link
+    tables, their indexes and foreign keys) as Python spends inventing it. The
+    writer thread waits on its own connection without holding the GIL, so both
+    cores work. Each batch is its own transaction, written in order: the
+    organisations a batch names first are saved before any later batch uses them.
+
+    One writer only: two would lock the same vocabulary, organisation and
+    territory rows for their foreign keys at once, which costs PostgreSQL more
+    than the second writer gains."""
+    pending = queue.Queue(maxsize=2)
+    failures = []
+
+    def writer():
+        try:
+            while (batch := pending.get()) is not None:
+                if not failures:
+                    with transaction.atomic():
+                        on_written(write_batch(batch))
+        except BaseException as error:  # handed to the generating thread
+            failures.append(error)
+            while pending.get() is not None:  # let the producer finish
+                pass
+        finally:
+            connection.close()
+
+    thread = threading.Thread(target=writer, name="seed_demo writer")
+    thread.start()
+    try:
+        for batch in batches:
+            if failures:
+                break
+            pending.put(batch)
+    finally:
+        pending.put(None)
+        thread.join()
+    if failures:
+        raise failures[0]
+
+
+# Entry points ---------------------------------------------------------------------
+
+OWNERS = (
+    ("camille.demo", "Camille (démo)"),
+    ("dominique.demo", "Dominique (démo)"),
+    ("sacha.demo", "Sacha (démo)"),
+    ("yanis.demo", "Yanis (démo)"),
+    ("maud.demo", "Maud (démo)"),
+    ("lea.demo", "Léa (démo)"),
+)
+
+
+def demo_owners():
+    """The contributors demo cases belong to: `@demo.invalid`, no usable password."""
     User = get_user_model()
     owners = []
-    for number in range(1, count + 1):
-        email = f"contributeur{number}@{DEMO_DOMAIN}"
-        user, created = User.objects.get_or_create(
-            email=email, defaults={"username": email, "display_name": f"Contributeur démo {number}"}
-        )
-        if created:
+    for local, display_name in OWNERS:
+        email = f"{local}@{DEMO_DOMAIN}"
+        user = User.objects.filter(email=email).first()
+        if user is None:
+            user = User(email=email, username=email, display_name=display_name)
             user.set_unusable_password()
-            user.save(update_fields=["password"])
+            user.save()
         owners.append(user)
     return owners
 
 
-def clear_demo(progress=print):
-    with transaction.atomic():
-        deleted, _ = Case.objects.filter(is_demo=True).delete()
-        organizations = Organization.objects.filter(is_demo=True, roster_entries__isnull=True)
-        organizations.filter(members__isnull=True).delete()
-        get_user_model().objects.filter(
-            email__endswith=f"@{DEMO_DOMAIN}", cases__isnull=True
-        ).delete()
-    progress(f"Demo data cleared ({deleted} rows).")
+def has_demo_data():
+    return Case.objects.filter(is_demo=True).exists()
+
+
+def thousands(number):
+    return f"{number:,}".replace(",", " ")
 
 
 def seed_demo(*, cases, seed, progress=print):
-    """Create `cases` demo cases (and their organisations), in batches."""
-    generator = Generator(seed, progress)
-    owners = demo_owners()
+    """Create `cases` demo cases (with their organisations) and return their ids.
+
+    Inside a transaction (tests) or on SQLite, everything is written in one
+    transaction. Otherwise, on PostgreSQL, a second thread writes each batch
+    while the next one is generated, each batch committed on its own: a run
+    interrupted half-way leaves its first batches, which `clear_demo` removes."""
     offset = Case.objects.filter(is_demo=True).count()
-    now = datetime(2026, 11, 1, 12, 0, tzinfo=UTC)
-    created_ids = []
-    for start in range(0, cases, BATCH):
-        size = min(BATCH, cases - start)
+    generator = Generator(seed=seed, offset=offset)
+    owners = demo_owners()
+    sizes = [min(BATCH, cases - start) for start in range(0, cases, BATCH)]
+    batches = (generator.batch(owners, size) for size in sizes)
+    created = []
+
+    def on_written(ids):
+        created.extend(ids)
+        progress(f"{thousands(len(created))}/{thousands(cases)} cases…")
+
+    if connection.vendor == "postgresql" and not connection.in_atomic_block:
+        write_in_background(batches, on_written=on_written)
+    else:
         with transaction.atomic():
-            planned = [generator.case(offset + start + i, now) for i in range(size)]
-            new_organizations = [o for o in generator.organizations.values() if o.pk is None]
-            Organization.objects.bulk_create(new_organizations, batch_size=BATCH)
-            if new_organizations and new_organizations[0].pk is None:
-                ids = dict(Organization.objects.filter(is_demo=True).values_list("slug", "pk"))
-                for organization in new_organizations:
-                    organization.pk = ids[organization.slug]
-            for index, (case, *_rest) in enumerate(planned):
-                case.owner = owners[(offset + start + index) % len(owners)]
-            insert_cases([p[0] for p in planned])
-            territories, partners, terms, criteria, sources = [], [], [], [], []
-            for case, places, roster, tags, pioneer_criteria, links in planned:
-                territories += [(case.pk, p.pk) for p in places]
-                partners += [(case.pk, o.pk, role.pk, "", i) for i, (o, role) in enumerate(roster)]
-                terms += [(case.pk, t.pk) for t in set(tags)]
-                criteria += [(case.pk, t.pk) for t in pioneer_criteria]
-                sources += [(case.pk, title, url, 0) for title, url in links]
-            insert_rows(CaseTerritory, ["case_id", "territory_id"], territories)
-            insert_rows(
-                CasePartner,
-                ["case_id", "organization_id", "role_id", "contribution", "position"],
-                partners,
-            )
-            insert_rows(Case.terms.through, ["case_id", "term_id"], terms)
-            insert_rows(Case.pioneer_criteria.through, ["case_id", "term_id"], criteria)
-            insert_rows(CaseSource, ["case_id", "title", "url", "position"], sources)
-            created_ids += [p[0].pk for p in planned]
-        progress(f"  {start + size:>7}/{cases} cases…")
+            for batch in batches:
+                on_written(write_batch(batch))
     bump_registry_version()
-    return created_ids
+    return created
+
+
+@transaction.atomic
+def clear_demo(*, progress=print):
+    """Delete the demo cases, then the demo organisations and users that nothing
+    refers to any more (a real case may have picked a demo organisation)."""
+    demo_cases = Case.objects.filter(is_demo=True)
+    count = demo_cases.count()
+    # The big link tables in one statement each; the ORM's cascade then handles
+    # the rest (versions, audit rows, reports) without loading the link rows.
+    for model in (
+        CasePartner,
+        CaseTerritory,
+        CaseSource,
+        Case.terms.through,
+        Case.pioneer_criteria.through,
+    ):
+        model.objects.filter(case__in=demo_cases).delete()
+    demo_cases.only("pk").delete()
+    organizations = Organization.objects.filter(
+        is_demo=True, roster_entries__isnull=True, members__isnull=True
+    )
+    organization_count = organizations.count()
+    organizations.delete()
+    get_user_model().objects.filter(email__endswith=f"@{DEMO_DOMAIN}", cases__isnull=True).delete()
+    bump_registry_version()
+    progress(
+        f"Demo data cleared: {thousands(count)} cases, {thousands(organization_count)} "
+        "organisations."
+    )
+    return count

@@ -32,21 +32,34 @@ BATCH = 2000
 
 
 def names_by_case(case_ids):
+    """Each case's partner names (roster order) then territory names, each once."""
     names = {case_id: [] for case_id in case_ids}
     partners = CasePartner.objects.filter(case_id__in=case_ids).values_list(
         "case_id", "organization__name"
     )
-    territories = CaseTerritory.objects.filter(case_id__in=case_ids).values_list(
-        "case_id", "territory__name"
+    territories = (
+        CaseTerritory.objects.filter(case_id__in=case_ids)
+        .order_by("id")
+        .values_list("case_id", "territory__name")
     )
     for case_id, name in [*partners, *territories]:
-        if name not in names[case_id]:
-            names[case_id].append(name)
-    return names
+        names[case_id].append(name)
+    return {case_id: unique_names(found) for case_id, found in names.items()}
+
+
+def unique_names(names):
+    """`names` without repeats, in order of first appearance."""
+    return list(dict.fromkeys(names))
+
+
+def fold_search_text(texts, names):
+    """The folded `search_text` of a case from its texts (in `TEXT_FIELDS` order)
+    and the names around it; shared with the bulk writer of demo data."""
+    return normalize(" ".join([*(text or "" for text in texts), *names]))
 
 
 def build_search_text(case, names):
-    return normalize(" ".join([*(getattr(case, f) or "" for f in TEXT_FIELDS), *names]))
+    return fold_search_text((getattr(case, f) for f in TEXT_FIELDS), names)
 
 
 def refresh_search_documents(case_ids):

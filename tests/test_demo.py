@@ -1,13 +1,25 @@
-"""Demo data: deterministic, realistic, marked as demo, spread over every région."""
+"""Demo data: deterministic, realistic, plainly fictional, spread over every région."""
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Q
 
-from registry.demo import clear_demo, seed_demo
+from registry.demo import (
+    COUNCIL_SEATS,
+    DEMO_DOMAIN,
+    Generator,
+    clear_demo,
+    de,
+    de_departement,
+    epci_full_name,
+    seed_demo,
+)
 from registry.models import Case, CaseStatus, Organization
+from registry.search import refresh_family_masks, refresh_search_documents
 from territories.models import Territory
+from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -18,71 +30,233 @@ def quiet(message):
 
 def fingerprint():
     return [
-        (case.slug, case.title, tuple(case.roster.values_list("organization__name", flat=True)))
+        (case.slug, case.title, case.summary, tuple(case.roster.values_list("organization__name")))
         for case in Case.objects.order_by("slug")
     ]
 
 
-def test_the_same_seed_gives_the_same_cases_and_another_seed_others():
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """300 demo cases (seed 1) for the tests of this module, committed once (on
+    PostgreSQL through the background writer the command uses); each test's own
+    changes are rolled back as usual."""
+    with django_db_blocker.unblock():
+        seed_demo(cases=300, seed=1, progress=quiet)
+        yield
+        clear_demo(progress=quiet)
+
+
+@pytest.fixture
+def empty():
+    """No demo data, whatever ran before (rolled back after the test)."""
+    clear_demo(progress=quiet)
+
+
+def test_the_same_seed_gives_the_same_cases_and_another_seed_others(empty):
     seed_demo(cases=40, seed=3, progress=quiet)
     first = fingerprint()
-    clear_demo(quiet)
-    assert not Case.objects.exists()
+    clear_demo(progress=quiet)
+    assert not Case.objects.filter(is_demo=True).exists()
+    assert not Organization.objects.filter(is_demo=True).exists()
     seed_demo(cases=40, seed=3, progress=quiet)
     assert fingerprint() == first
-    clear_demo(quiet)
+    clear_demo(progress=quiet)
     seed_demo(cases=40, seed=4, progress=quiet)
-    assert fingerprint() != first
+    assert {title for _slug, title, *_rest in fingerprint()}.isdisjoint(
+        {title for _slug, title, *_rest in first}
+    )
 
 
-def test_every_case_is_complete_demo_and_every_region_gets_some():
-    seed_demo(cases=300, seed=1, progress=quiet)
+def test_every_case_is_complete_and_marked_as_demo(seeded):
     assert Case.objects.count() == 300
     assert not Case.objects.filter(is_demo=False).exists()
     assert not Organization.objects.filter(is_demo=False).exists()
     cases = Case.objects.annotate(
         partners=Count("roster__organization", distinct=True),
+        porteurs=Count("roster", filter=Q(roster__role__code="porteur"), distinct=True),
         places=Count("case_territories", distinct=True),
         theme_count=Count("terms", filter=Q(terms__vocabulary__code="theme"), distinct=True),
+        source_count=Count("sources", distinct=True),
     )
-    assert all(c.partners >= 2 and c.places >= 1 and c.theme_count >= 1 for c in cases)
-    regions = set(
-        Territory.objects.filter(
-            kind="region", descendant_links__descendant__case_links__case__isnull=False
-        ).values_list("code", flat=True)
+    for case in cases:
+        assert 2 <= case.partners <= 6, case
+        assert case.porteurs >= 1, case
+        assert 1 <= case.places <= 2, case
+        assert 1 <= case.theme_count <= 3, case
+        assert 1 <= case.source_count <= 3, case
+        assert "fictif" in case.summary or "fictive" in case.summary
+        assert case.contact_email.endswith(f".{DEMO_DOMAIN}")
+        assert case.phase_id and case.scale_id
+    for case in Case.objects.all()[:25]:
+        case.full_clean()
+        assert case.missing_for_submission() == []
+
+
+def test_every_region_and_most_departements_get_cases(seeded):
+    def covered(kind):
+        return set(
+            Territory.objects.filter(
+                kind=kind, descendant_links__descendant__case_links__case__is_demo=True
+            ).values_list("code", flat=True)
+        )
+
+    assert covered("region") == set(
+        Territory.objects.filter(kind="region").values_list("code", flat=True)
     )
-    assert len(regions) == 18
-    published = Case.objects.filter(status=CaseStatus.PUBLISHED).count()
-    assert 0.85 * 300 < published < 300
-    assert Case.objects.with_all_three_families().count() > 60
-    assert Case.objects.filter(is_pioneer=True).exists()
-    assert all(case.missing_for_submission() == [] for case in Case.objects.all()[:20])
+    assert {"01", "02", "03", "04", "06"} <= covered("region")
+    assert len(covered("departement")) >= 75
 
 
-def test_search_documents_and_partner_mix_are_filled():
-    seed_demo(cases=30, seed=2, progress=quiet)
-    assert not Case.objects.filter(search_text="").exists()
-    assert not Case.objects.filter(family_mask=0).exists()
-    if connection.vendor == "postgresql":
-        assert not Case.objects.filter(search_vector__isnull=True).exists()
+def test_cases_are_placed_at_every_level_mostly_communes(seeded):
+    levels = dict(
+        Case.objects.values_list("case_territories__territory__kind")
+        .annotate(n=Count("id", distinct=True))
+        .values_list("case_territories__territory__kind", "n")
+    )
+    assert set(levels) == {"commune", "epci", "departement", "region"}
+    assert levels["commune"] > levels["epci"] > levels["region"]
 
 
-def test_identifiers_of_invented_organisations_are_valid_and_unique():
-    seed_demo(cases=100, seed=5, progress=quiet)
-    for organization in Organization.objects.exclude(siren=None).exclude(rna=None)[:50]:
+def test_statuses_partner_mix_and_pioneers_look_like_a_real_registry(seeded):
+    published = Case.objects.filter(status=CaseStatus.PUBLISHED)
+    assert 0.86 * 300 < published.count() < 0.97 * 300
+    assert not published.filter(published_at__isnull=True).exists()
+    assert 0.3 * 300 < Case.objects.with_all_three_families().count() < 0.5 * 300
+    ongoing = Case.objects.filter(end_year__isnull=True).count()
+    assert 0.5 * 300 < ongoing < 0.75 * 300
+    assert not Case.objects.filter(end_year__lt=2008).exists()
+    for pioneer in Case.objects.pioneers():
+        assert pioneer.status == CaseStatus.PUBLISHED
+        assert 2 <= pioneer.pioneer_criteria.count() <= 4
+        assert pioneer.pioneer_reason and pioneer.pioneer_at >= pioneer.published_at
+        assert pioneer.pioneer_review_on > pioneer.pioneer_at.date()
+
+
+def test_companies_have_a_size_and_invented_identifiers_are_valid_and_unique(seeded):
+    companies = Organization.objects.filter(actor_type__code="entreprise")
+    assert companies.exists()
+    assert not companies.filter(company_size__isnull=True).exists()
+    assert not Organization.objects.filter(
+        actor_type__parent__code="collectivite", siren__isnull=False
+    ).exists()
+    for organization in Organization.objects.filter(siren__isnull=False)[:30]:
         organization.full_clean()
-    sirens = list(Organization.objects.exclude(siren=None).values_list("siren", flat=True))
-    assert len(sirens) == len(set(sirens))
+    for organization in Organization.objects.filter(rna__isnull=False)[:30]:
+        organization.full_clean()
+    for field in ("siren", "rna"):
+        values = Organization.objects.exclude(**{field: None}).values_list(field, flat=True)
+        assert len(values) == len(set(values))
+    assert Organization.objects.filter(rna__isnull=False).exists()
 
 
-def test_the_command_does_nothing_the_second_time_with_if_empty(capsys):
+def test_collectivites_are_named_after_their_territory_and_shared_by_cases(seeded):
+    authorities = Organization.objects.filter(governed_territory__isnull=False)
+    assert authorities.filter(name__startswith="Commune ").exists()
+    for authority in authorities.select_related("governed_territory"):
+        assert authority.actor_type.parent.code == "collectivite"
+        if authority.governed_territory.kind == "departement":
+            assert authority.name in {
+                f"Département {de_departement(authority.governed_territory.name)}",
+                "Ville de Paris",
+                "Collectivité européenne d'Alsace",
+                "Département de Mayotte",
+            }
+    shared = authorities.annotate(cases=Count("roster_entries__case", distinct=True))
+    assert shared.filter(cases__gte=2).exists()
+
+
+def test_a_second_run_adds_new_cases_and_reuses_the_collectivites(seeded):
+    authorities = Organization.objects.filter(governed_territory__isnull=False).count()
+    titles = set(Case.objects.values_list("title", flat=True))
+    seed_demo(cases=30, seed=1, progress=quiet)
+    assert Case.objects.count() == 330
+    added = Case.objects.exclude(title__in=titles)
+    assert added.count() >= 25  # another stream of the seed, not the same cases again
+    assert Case.objects.values("slug").distinct().count() == 330
+    duplicates = (
+        Organization.objects.filter(governed_territory__isnull=False)
+        .values("governed_territory")
+        .annotate(n=Count("id"))
+        .filter(n__gt=1)
+    )
+    assert not duplicates.exists()
+    assert Organization.objects.filter(governed_territory__isnull=False).count() >= authorities
+
+
+def test_search_documents_are_those_the_index_would_build(seeded):
+    cases = Case.objects.order_by("pk")
+    assert not cases.filter(search_text="").exists()
+    if connection.vendor == "postgresql":
+        assert not cases.filter(search_vector__isnull=True).exists()
+    columns = ["search_names", "search_text", "family_mask"]
+    if connection.vendor == "postgresql":
+        columns.append("search_vector")
+    before = list(cases.values_list(*columns))
+    ids = list(cases.values_list("pk", flat=True))
+    refresh_family_masks(ids)
+    refresh_search_documents(ids)
+    assert list(cases.values_list(*columns)) == before
+
+
+def test_a_visitor_finds_demo_cases_by_search(seeded, client):
+    response = client.get("/experiences/", {"q": "insertion"})
+    assert response.status_code == 200
+    assert response.context["page"].object_list
+
+
+def test_clearing_removes_the_demo_but_keeps_what_a_real_case_uses(seeded):
+    borrowed = list(Organization.objects.filter(is_demo=True).order_by("pk")[:2])
+    real = CaseFactory(partners=borrowed, owner__email="real.owner@example.org")
+    clear_demo(progress=quiet)
+    assert list(Case.objects.all()) == [real]
+    assert set(Organization.objects.all()) == set(borrowed)
+    assert not get_user_model().objects.filter(email__endswith=f"@{DEMO_DOMAIN}").exists()
+
+
+def test_demo_users_cannot_log_in(seeded):
+    users = get_user_model().objects.filter(email__endswith=f"@{DEMO_DOMAIN}")
+    assert users.exists()
+    assert not any(user.has_usable_password() for user in users)
+
+
+def test_the_command_does_nothing_the_second_time_with_if_empty(empty, capsys):
     call_command("seed_demo", cases=20, seed=1, if_empty=True)
     call_command("seed_demo", cases=20, seed=1, if_empty=True)
     assert Case.objects.count() == 20
     assert "nothing to do" in capsys.readouterr().out
 
 
-def test_adding_more_cases_never_collides_with_existing_slugs():
-    seed_demo(cases=20, seed=1, progress=quiet)
-    seed_demo(cases=20, seed=1, progress=quiet)
-    assert Case.objects.count() == 40
+def test_the_command_clears_first_and_is_quiet_at_verbosity_0(empty, capsys):
+    call_command("seed_demo", cases=10, seed=2, verbosity=0)
+    call_command("seed_demo", cases=15, seed=2, clear=True, verbosity=0)
+    assert Case.objects.count() == 15
+    assert capsys.readouterr().out == ""
+
+
+def test_french_wording_of_places():
+    assert de("Lille") == "de Lille"
+    assert de("Amiens") == "d'Amiens"
+    assert de("Le Havre") == "du Havre"
+    assert de("Les Abymes") == "des Abymes"
+    assert de("La Trinité") == "de La Trinité"
+    assert de("l'accès aux soins") == "de l'accès aux soins"
+    assert de("le lien social") == "du lien social"
+    assert de_departement("Nord") == "du Nord"
+    assert de_departement("Somme") == "de la Somme"
+    assert de_departement("Ain") == "de l'Ain"
+    assert de_departement("Hérault") == "de l'Hérault"
+    assert de_departement("Yvelines") == "des Yvelines"
+    assert de_departement("Hautes-Alpes") == "des Hautes-Alpes"
+    assert de_departement("Haute-Garonne") == "de la Haute-Garonne"
+    assert de_departement("La Réunion") == "de La Réunion"
+    assert de_departement("Paris") == "de Paris"
+    assert epci_full_name("CC du Pays de Fayence") == "Communauté de communes du Pays de Fayence"
+    assert epci_full_name("CA Lorient Agglomération") == "Lorient Agglomération"
+    assert epci_full_name("Métropole Européenne de Lille") == "Métropole Européenne de Lille"
+
+
+def test_every_council_seat_names_a_commune_of_its_territory():
+    generator = Generator(seed=1)
+    for (kind, code), name in COUNCIL_SEATS.items():
+        area = generator.places[(kind, code)]
+        assert generator.seats[area.pk].name == name

@@ -2,17 +2,17 @@ import time
 
 from django.core.management.base import BaseCommand, CommandError
 
-from registry.demo import clear_demo, seed_demo
-from registry.models import Case, Term
+from registry.demo import clear_demo, has_demo_data, seed_demo
+from registry.models import Term
 from territories.models import Territory
 
 
 class Command(BaseCommand):
-    help = "Create realistic, plainly fictional demo cases (deterministic for a given seed)."
+    help = "Invent realistic, plainly fictional demo cases (deterministic for a given seed)."
 
     def add_arguments(self, parser):
-        parser.add_argument("--cases", type=int, default=300, help="How many cases to create.")
-        parser.add_argument("--seed", type=int, default=1, help="Random seed.")
+        parser.add_argument("--cases", type=int, default=300, help="How many cases (300).")
+        parser.add_argument("--seed", type=int, default=1, help="Random seed (1).")
         parser.add_argument(
             "--if-empty", action="store_true", help="Do nothing when demo cases already exist."
         )
@@ -29,12 +29,12 @@ class Command(BaseCommand):
             raise CommandError(
                 "Load the reference data first: load_vocabularies, load_territories."
             )
-        if if_empty and Case.objects.filter(is_demo=True).exists():
+        if if_empty and has_demo_data():
             progress("Demo cases already present: nothing to do.")
             return
-        if clear:
-            clear_demo(progress)
         started = time.monotonic()
+        if clear:
+            clear_demo(progress=progress)
         created = seed_demo(cases=cases, seed=seed, progress=progress)
         progress(
             self.style.SUCCESS(
