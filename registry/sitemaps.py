@@ -5,6 +5,7 @@ from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
 
 from registry.models import Case, CasePartner, CaseStatus, CaseTerritory, Organization, Term
+from registry.views.pages import REFERENTIEL_ORDER
 from territories.models import Territory, TerritoryKind
 
 
@@ -63,7 +64,11 @@ class TerritorySitemap(BaseSitemap):
 
 class TermSitemap(BaseSitemap):
     def items(self):
-        return Term.objects.select_related("vocabulary").filter(is_active=True).order_by("pk")
+        return (
+            Term.objects.select_related("vocabulary")
+            .filter(is_active=True, vocabulary__code__in=REFERENTIEL_ORDER)
+            .order_by("pk")
+        )
 
 
 class OrganizationSitemap(BaseSitemap):

@@ -1,17 +1,20 @@
 """Public pages per territory, référentiel item, theme and organisation.
 
 Only published cases are shown or counted. Each page runs a fixed number of
-queries whatever the number of cases (pinned by tests).
+queries whatever the number of cases (pinned by tests): counts are GROUP BY
+queries over the ids of the page's selection, lists are paginated and fetched
+with their related rows.
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
-from registry.facets import term_counts, territory_counts
+from registry.facets import actor_counts, term_counts, territory_counts, whole_registry
 from registry.filters import OrganizationFilter, TermIndex
 from registry.models import (
     Case,
@@ -25,7 +28,14 @@ from registry.models import (
 from territories.models import Territory, TerritoryKind
 
 PAGE_SIZE = 20
-# Vocabulary code -> search page parameter.
+ORGANIZATIONS_PAGE_SIZE = 30
+SEARCH_RESULTS = 30
+CHILDREN_SHOWN = 100
+TOP_COMMUNES = 20
+ORGANIZATIONS_SHOWN = 30
+PARTNERS_SHOWN = 20
+
+# Vocabulary code -> parameter of the search page (registry.filters.CaseFilter).
 SEARCH_PARAMETER = {
     "theme": "theme",
     "practice": "practice",
@@ -38,6 +48,8 @@ SEARCH_PARAMETER = {
     "scale": "scale",
     "actor_type": "actor",
 }
+# The vocabularies of the référentiel page, in reading order; each has term pages.
+# (company_size describes organisations, not alliances: it has no page.)
 REFERENTIEL_ORDER = [
     "practice",
     "coconstruction_form",
@@ -46,16 +58,60 @@ REFERENTIEL_ORDER = [
     "impact_axis",
     "challenge_prism",
     "theme",
-    "phase",
-    "scale",
     "actor_type",
     "partner_role",
+    "phase",
+    "scale",
     "pioneer_criterion",
 ]
+# What each list is for, in the registry's own words.
+VOCABULARY_INTROS = {
+    "practice": gettext_lazy(
+        "Les quatre métiers de la catalyse territoriale, chacun décliné en quatre missions. "
+        "Une expérience est étiquetée par missions ; son métier s'en déduit."
+    ),
+    "coconstruction_form": gettext_lazy(
+        "Les trois manières dont les acteurs d'un territoire construisent ensemble."
+    ),
+    "partnership_type": gettext_lazy(
+        "Les quatre types de partenariat entre organisations ; le mécénat se précise "
+        "selon ce qui est donné."
+    ),
+    "objective": gettext_lazy("Les deux objectifs que poursuit une alliance."),
+    "impact_axis": gettext_lazy("Les trois axes sur lesquels une alliance produit ses effets."),
+    "challenge_prism": gettext_lazy("Les trois prismes pour qualifier les enjeux d'un territoire."),
+    "theme": gettext_lazy(
+        "Les domaines dans lesquels agissent les alliances. Chaque thème a sa page."
+    ),
+    "actor_type": gettext_lazy(
+        "La famille de chaque partenaire ; une expérience compte pour un type dès qu'un "
+        "de ses partenaires en relève."
+    ),
+    "partner_role": gettext_lazy("Le rôle que tient chaque partenaire dans une alliance."),
+    "phase": gettext_lazy("Où en est l'expérience, de l'émergence à l'essaimage."),
+    "scale": gettext_lazy("L'échelle à laquelle l'expérience agit."),
+    "pioneer_criterion": gettext_lazy(
+        "Ce que l'équipe du registre vérifie avant de mettre une expérience en avant."
+    ),
+}
+TAGGED_VOCABULARIES = {
+    "theme",
+    "practice",
+    "partnership_type",
+    "coconstruction_form",
+    "objective",
+    "impact_axis",
+    "challenge_prism",
+}
+CHILD_KIND = {
+    TerritoryKind.REGION: TerritoryKind.DEPARTEMENT,
+    TerritoryKind.DEPARTEMENT: TerritoryKind.EPCI,
+    TerritoryKind.EPCI: TerritoryKind.COMMUNE,
+}
 
 
-def paginate(request, queryset):
-    paginator = Paginator(queryset, PAGE_SIZE)
+def paginate(request, queryset, per_page=PAGE_SIZE):
+    paginator = Paginator(queryset, per_page)
     page = paginator.get_page(request.GET.get("page"))
     return page, list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
 
@@ -64,26 +120,73 @@ def published_ids():
     return Case.objects.published().values("pk")
 
 
+def newest_first(cases):
+    return cases.for_list().order_by("-published_at", "-id")
+
+
+# ---- Territories -------------------------------------------------------------
+
+
 def territory_index(request):
-    regions = list(Territory.objects.regions().order_by("name_key"))
-    departements = list(Territory.objects.departements().order_by("code"))
-    counts = territory_counts(published_ids(), [TerritoryKind.REGION, TerritoryKind.DEPARTEMENT])
-    for territory in [*regions, *departements]:
+    territories = list(
+        Territory.objects.filter(kind__in=[TerritoryKind.REGION, TerritoryKind.DEPARTEMENT])
+    )
+    counts = whole_registry(
+        "territory-index",
+        lambda: territory_counts(
+            published_ids(), [TerritoryKind.REGION, TerritoryKind.DEPARTEMENT]
+        ),
+    )
+    for territory in territories:
         territory.case_count = counts.get(territory.pk, 0)
+    regions = sorted(
+        (t for t in territories if t.kind == TerritoryKind.REGION), key=lambda t: t.name_key
+    )
     by_region = {region.pk: [] for region in regions}
-    for departement in departements:
-        by_region[departement.region_id].append(departement)
+    for departement in sorted(territories, key=lambda t: t.code):
+        if departement.kind == TerritoryKind.DEPARTEMENT:
+            by_region[departement.region_id].append(departement)
     query = request.GET.get("q", "").strip()[:100]
-    found = []
-    if query:
-        found = list(Territory.objects.search(query).select_related("departement")[:30])
     context = {
-        "regions": [(region, by_region[region.pk]) for region in regions],
+        "mainland": [(r, by_region[r.pk]) for r in regions if not r.is_overseas],
+        "overseas": [(r, by_region[r.pk]) for r in regions if r.is_overseas],
         "query": query,
-        "found": found,
+        "found": found_territories(query) if query else [],
         "breadcrumbs": [(_("Territoires"), None)],
     }
     return render(request, "registry/territory_index.html", context)
+
+
+def found_territories(query):
+    """The best matches for a name, grouped by level (régions first), the most
+    populated first within a level: [(kind label, [territories])]."""
+    matches = list(
+        Territory.objects.search(query).select_related("departement", "epci")[:SEARCH_RESULTS]
+    )
+    counts = case_counts_in(matches)
+    for territory in matches:
+        territory.case_count = counts.get(territory.pk, 0)
+    matches.sort(key=lambda t: (t.depth, -(t.population or 0), t.name_key))
+    groups = {}
+    for territory in matches:
+        groups.setdefault(territory.kind, []).append(territory)
+    return [(TerritoryKind(kind).label, members) for kind, members in groups.items()]
+
+
+def case_counts_in(territories):
+    """{territory id: published cases located there or below}, in one GROUP BY."""
+    if not territories:
+        return {}
+    rows = (
+        CaseTerritory.objects.filter(
+            case__status=CaseStatus.PUBLISHED,
+            territory__ancestor_links__ancestor__in=[t.pk for t in territories],
+        )
+        .values_list("territory__ancestor_links__ancestor_id")
+        .annotate(n=Count("case_id", distinct=True))
+        .values_list("territory__ancestor_links__ancestor_id", "n")
+    )
+    return dict(rows)
 
 
 def territory_detail(request, kind, code):
@@ -93,129 +196,278 @@ def territory_detail(request, kind, code):
         Territory.objects.select_related("region", "departement", "epci"), kind=kind, code=code
     )
     cases = Case.objects.published().located_in(territory)
-    page, page_range = paginate(request, cases.for_list().order_by("-published_at", "-id"))
-    counts = term_counts(cases.order_by().values("pk"), ["theme", "practice"])
+    case_ids = cases.order_by().values("pk")
+    page, page_range = paginate(request, newest_first(cases))
     index = TermIndex()
-    themes = counted(index.of("theme"), counts)
+    counts = term_counts(case_ids, ["theme", "practice"])
     practices = counted([t for t in index.of("practice") if t.parent_id is None], counts)
     for metier in practices:
         metier.missions = counted(
-            [t for t in index.of("practice") if t.parent_id == metier.pk], counts, keep_zero=True
+            [t for t in index.of("practice") if t.parent_id == metier.pk], counts
         )
-    children = list(territory.children().order_by("name_key")[:300])
-    child_counts = territory_counts(cases.order_by().values("pk"), [c.kind for c in children[:1]])
-    for child in children:
-        child.case_count = child_counts.get(child.pk, 0)
-    if kind == TerritoryKind.DEPARTEMENT:
-        children.sort(key=lambda c: (-c.case_count, c.name_key))
-    organizations = list(
-        Organization.objects.filter(
-            seat__ancestor_links__ancestor=territory,
-            roster_entries__case__status=CaseStatus.PUBLISHED,
-        )
-        .select_related("actor_type")
-        .annotate(case_count=Count("roster_entries__case", distinct=True))
-        .order_by("-case_count", "name_key")[:30]
-    )
+    above = territories_above(territory)
     context = {
         "territory": territory,
         "page": page,
         "page_range": page_range,
         "total": page.paginator.count,
-        "themes": themes,
+        "figures": key_figures(territory),
+        "above": above,
+        "children": children_of(territory),
+        "top_communes": top_communes(territory),
+        "themes": counted(index.of("theme"), counts),
         "practices": practices,
-        "parents": territory.parents(),
-        "children": children,
-        "organizations": organizations,
+        "organizations": organizations_in(territory),
         "search_url": f"{reverse('case_list')}?{kind}={code}",
-        "breadcrumbs": territory_breadcrumbs(territory),
+        "breadcrumbs": territory_breadcrumbs(territory, above),
     }
     return render(request, "registry/territory_detail.html", context)
 
 
-def territory_breadcrumbs(territory):
+def territories_above(territory):
+    """The levels above, as (kind label, [territories]): the région of a
+    département; the départements (and régions) of an EPCI, several when it
+    straddles a border; the EPCI, département and région of a commune."""
+    if territory.kind == TerritoryKind.REGION:
+        return []
+    if territory.kind == TerritoryKind.DEPARTEMENT:
+        return [(TerritoryKind.REGION.label, [territory.region])] if territory.region_id else []
+    if territory.kind == TerritoryKind.EPCI:
+        departements = list(
+            Territory.objects.containing(territory, include_self=False)
+            .filter(kind=TerritoryKind.DEPARTEMENT)
+            .select_related("region")
+            .order_by("code")
+        )
+        regions = list({d.region_id: d.region for d in departements if d.region_id}.values())
+        return [
+            (_("Région") if len(regions) == 1 else _("Régions"), regions),
+            (_("Département") if len(departements) == 1 else _("Départements"), departements),
+        ]
+    levels = [
+        (TerritoryKind.EPCI.label, territory.epci),
+        (TerritoryKind.DEPARTEMENT.label, territory.departement),
+        (TerritoryKind.REGION.label, territory.region),
+    ]
+    return [(label, [t]) for label, t in levels if t is not None]
+
+
+def territory_breadcrumbs(territory, above):
+    """Territoires › région › département › (EPCI) › commune; an EPCI over several
+    départements or régions shows only what it has one of."""
     trail = [(_("Territoires"), reverse("territory_index"))]
-    if territory.region_id:
-        trail.append((territory.region.name, territory.region.get_absolute_url()))
-    if territory.departement_id:
-        trail.append((territory.departement.label, territory.departement.get_absolute_url()))
-    if territory.epci_id:
-        trail.append((territory.epci.name, territory.epci.get_absolute_url()))
+    levels = {}
+    for _label, territories in above:
+        if len(territories) == 1:
+            levels[territories[0].kind] = territories[0]
+    for kind in (TerritoryKind.REGION, TerritoryKind.DEPARTEMENT, TerritoryKind.EPCI):
+        if kind in levels:
+            trail.append((levels[kind].label, levels[kind].get_absolute_url()))
     trail.append((territory.label, None))
     return trail
 
 
-def counted(terms, counts, keep_zero=False):
-    """The terms with a `case_count`, most used first (zero counts dropped unless asked)."""
-    result = []
+def key_figures(territory):
+    """Population (stored for communes and EPCIs, the sum of the communes above
+    that) and how many communes and EPCIs lie inside, in one query."""
+    if territory.kind == TerritoryKind.COMMUNE:
+        return {"population": territory.population}
+    figures = Territory.objects.inside(territory, include_self=False).aggregate(
+        communes=Count("pk", filter=Q(kind=TerritoryKind.COMMUNE)),
+        epcis=Count("pk", filter=Q(kind=TerritoryKind.EPCI)),
+        population=Sum("population", filter=Q(kind=TerritoryKind.COMMUNE)),
+    )
+    if territory.population:
+        figures["population"] = territory.population
+    if territory.kind == TerritoryKind.EPCI:
+        figures["epcis"] = None
+    return figures
+
+
+def children_of(territory):
+    """The level below with its case counts: every département of a région, every
+    EPCI of a département, the communes of an EPCI (most active first, capped)."""
+    if territory.kind not in CHILD_KIND:
+        return None
+    children = list(territory.children().select_related("departement"))
+    counts = case_counts_in(children)
+    for child in children:
+        child.case_count = counts.get(child.pk, 0)
+    if territory.kind == TerritoryKind.REGION:
+        children.sort(key=lambda c: c.code)
+    elif territory.kind == TerritoryKind.DEPARTEMENT:
+        children.sort(key=lambda c: c.name_key)
+    else:
+        children.sort(key=lambda c: (-c.case_count, c.name_key))
+    return {
+        "kind": CHILD_KIND[territory.kind],
+        "shown": children[:CHILDREN_SHOWN],
+        "total": len(children),
+    }
+
+
+def top_communes(territory):
+    """The communes of a département or région where the most published cases
+    are placed (ranked in the database, then the few winners fetched)."""
+    if territory.kind not in (TerritoryKind.REGION, TerritoryKind.DEPARTEMENT):
+        return []
+    rows = list(
+        CaseTerritory.objects.filter(
+            case__status=CaseStatus.PUBLISHED,
+            territory__kind=TerritoryKind.COMMUNE,
+            territory__ancestor_links__ancestor=territory,
+        )
+        .values_list("territory_id")
+        .annotate(n=Count("case_id"))
+        .order_by("-n", "territory__name_key")[:TOP_COMMUNES]
+    )
+    if not rows:
+        return []
+    communes = Territory.objects.select_related("departement").in_bulk([pk for pk, _n in rows])
+    for pk, n in rows:
+        communes[pk].case_count = n
+    return [communes[pk] for pk, _n in rows]
+
+
+def organizations_in(territory):
+    """Organisations seated there or below, with their number of published cases."""
+    return list(
+        Organization.objects.filter(
+            seat__in=Territory.objects.inside(territory).values("pk"),
+            roster_entries__case__status=CaseStatus.PUBLISHED,
+        )
+        .select_related("actor_type")
+        .annotate(case_count=Count("roster_entries__case", distinct=True))
+        .order_by("-case_count", "name_key")[:ORGANIZATIONS_SHOWN]
+    )
+
+
+def counted(terms, counts):
+    """The terms used at least once, with a `case_count`, most used first."""
     for term in terms:
         term.case_count = counts.get(term.pk, 0)
-        if term.case_count or keep_zero:
-            result.append(term)
-    if not keep_zero:
-        result.sort(key=lambda t: -t.case_count)
-    return result
+    return sorted((t for t in terms if t.case_count), key=lambda t: -t.case_count)
+
+
+# ---- Référentiel -------------------------------------------------------------
+
+
+def usage_counts(vocabulary, case_ids, tag_counts=None):
+    """{term id: cases of `case_ids` using the term}, whatever the way a vocabulary
+    is attached to a case (tags, a column, the partners, the pioneer criteria).
+    A parent counts each case once, however many of its children it uses."""
+    if vocabulary in TAGGED_VOCABULARIES:
+        return tag_counts if tag_counts is not None else term_counts(case_ids)
+    if vocabulary in ("phase", "scale"):
+        rows = (
+            Case.objects.filter(pk__in=case_ids, **{f"{vocabulary}__isnull": False})
+            .order_by()
+            .values_list(vocabulary)
+            .annotate(n=Count("pk"))
+        )
+        return dict(rows)
+    if vocabulary == "actor_type":
+        rows = (
+            CasePartner.objects.filter(case_id__in=case_ids)
+            .values_list("organization__actor_type")
+            .annotate(n=Count("case_id", distinct=True))
+        )
+        return {**dict(rows), **actor_counts(case_ids)}
+    if vocabulary == "partner_role":
+        rows = (
+            CasePartner.objects.filter(case_id__in=case_ids)
+            .values_list("role")
+            .annotate(n=Count("case_id", distinct=True))
+        )
+        return dict(rows)
+    if vocabulary == "pioneer_criterion":
+        rows = (
+            Case.pioneer_criteria.through.objects.filter(
+                case_id__in=case_ids, case__is_pioneer=True
+            )
+            .values_list("term_id")
+            .annotate(n=Count("case_id"))
+        )
+        return dict(rows)
+    return {}
+
+
+def cases_using(term, children):
+    """The published cases a term describes, its `children` included (a métier
+    through its missions, a family of actors through its types)."""
+    cases = Case.objects.published()
+    vocabulary = term.vocabulary.code
+    terms = [term, *children]
+    if vocabulary in ("phase", "scale"):
+        return cases.filter(**{vocabulary: term})
+    if vocabulary == "actor_type":
+        partners = CasePartner.objects.filter(organization__actor_type_id__in=[t.pk for t in terms])
+        return cases.filter(pk__in=partners.values("case_id"))
+    if vocabulary == "partner_role":
+        return cases.filter(pk__in=CasePartner.objects.filter(role=term).values("case_id"))
+    if vocabulary == "pioneer_criterion":
+        return cases.pioneers().filter(pioneer_criteria=term)
+    return cases.tagged(terms)
+
+
+def referentiel_counts():
+    """{vocabulary code: {term id: published cases}} for every list of the page."""
+    published = published_ids()
+    tag_counts = term_counts(published)
+    return {code: usage_counts(code, published, tag_counts) for code in REFERENTIEL_ORDER}
 
 
 def referentiel(request):
     index = TermIndex()
-    counts = term_counts(published_ids())
-    phase_scale = Case.objects.published().aggregate(
-        **{
-            f"t{term.pk}": Count("pk", filter=Q(**{f"{term.vocabulary.code}": term}))
-            for term in [*index.of("phase"), *index.of("scale")]
-        }
-    )
-    vocabularies = {v.code: v for v in Vocabulary.objects.all()}
+    all_counts = whole_registry("referentiel", referentiel_counts)
+    vocabularies = Vocabulary.objects.in_bulk(REFERENTIEL_ORDER, field_name="code")
     sections = []
     for code in REFERENTIEL_ORDER:
-        vocabulary = vocabularies.get(code)
-        if vocabulary is None:
+        if code not in vocabularies:
             continue
+        counts = all_counts[code]
         terms = []
         for term in index.of(code):
-            term.case_count = counts.get(term.pk, phase_scale.get(f"t{term.pk}", 0))
+            term.case_count = counts.get(term.pk, 0)
             if term.is_active or term.case_count:
                 terms.append(term)
         top = [t for t in terms if t.parent_id is None]
         for term in top:
             term.kids = [t for t in terms if t.parent_id == term.pk]
         sections.append(
-            {"vocabulary": vocabulary, "terms": top, "countable": code in SEARCH_PARAMETER}
+            {"vocabulary": vocabularies[code], "intro": VOCABULARY_INTROS[code], "terms": top}
         )
     context = {"sections": sections, "breadcrumbs": [(_("Référentiel"), None)]}
     return render(request, "registry/referentiel.html", context)
 
 
 def term_detail(request, vocabulary, code):
+    if vocabulary not in REFERENTIEL_ORDER:
+        raise Http404
     term = get_object_or_404(
         Term.objects.select_related("vocabulary", "parent"), vocabulary__code=vocabulary, code=code
     )
     children = list(term.children.all())
-    cases = Case.objects.published()
-    if vocabulary in {"phase", "scale"}:
-        cases = cases.filter(**{vocabulary: term})
-    elif vocabulary == "actor_type":
-        cases = cases.filter(
-            pk__in=CasePartner.objects.filter(
-                Q(organization__actor_type=term) | Q(organization__actor_type__parent=term)
-            ).values("case_id")
-        )
-    elif vocabulary == "pioneer_criterion":
-        cases = cases.filter(pioneer_criteria=term)
-    else:
-        cases = cases.tagged([term, *children])
-    page, page_range = paginate(request, cases.for_list().order_by("-published_at", "-id"))
+    cases = cases_using(term, children)
+    case_ids = cases.order_by().values("pk")
+    page, page_range = paginate(request, newest_first(cases))
+    if children:
+        counts = usage_counts(vocabulary, case_ids)
+        for child in children:
+            child.case_count = counts.get(child.pk, 0)
     parameter = SEARCH_PARAMETER.get(vocabulary)
+    search_url = f"{reverse('case_list')}?{parameter}={code}" if parameter else None
     context = {
         "term": term,
         "children": children,
         "page": page,
         "page_range": page_range,
         "total": page.paginator.count,
-        "search_url": f"{reverse('case_list')}?{parameter}={code}" if parameter else None,
+        "regions": regions_of(case_ids, search_url),
+        "search_url": search_url,
         "breadcrumbs": [
             (_("Référentiel"), reverse("referentiel")),
+            (term.vocabulary.label, f"{reverse('referentiel')}#v-{vocabulary}"),
             *([(term.parent.label, term.parent.get_absolute_url())] if term.parent_id else []),
             (term.label, None),
         ],
@@ -223,59 +475,108 @@ def term_detail(request, vocabulary, code):
     return render(request, "registry/term_detail.html", context)
 
 
-def organization_list(request):
-    filterset = OrganizationFilter(request.GET, queryset=public_organizations())
-    filterset.is_valid()
-    queryset = filterset.qs.select_related("actor_type", "seat", "seat__departement").annotate(
-        case_count=Count(
-            "roster_entries__case",
-            filter=Q(roster_entries__case__status=CaseStatus.PUBLISHED),
-            distinct=True,
+def regions_of(case_ids, search_url):
+    """Where the cases are: the régions with a count, most first, each linked to
+    the search narrowed to it (or to its page when there is no such search)."""
+    counts = territory_counts(case_ids, [TerritoryKind.REGION])
+    regions = list(Territory.objects.regions().filter(pk__in=list(counts)) if counts else [])
+    for region in regions:
+        region.case_count = counts[region.pk]
+        region.link = (
+            f"{search_url}&region={region.code}" if search_url else region.get_absolute_url()
         )
-    )
-    paginator = Paginator(queryset.order_by("name_key", "pk"), 30)
-    page = paginator.get_page(request.GET.get("page"))
-    errors = [
-        f"{filterset.form.fields[name].label} : {error}"
-        for name, field_errors in filterset.form.errors.items()
-        for error in field_errors
-    ]
-    context = {
-        "filterset": filterset,
-        "form": filterset.form,
-        "errors": errors,
-        "page": page,
-        "page_range": list(paginator.get_elided_page_range(page.number, on_each_side=2)),
-        "actor_types": [t for t in TermIndex().of("actor_type") if t.parent_id is None],
-        "breadcrumbs": [(_("Organisations"), None)],
-    }
-    return render(request, "registry/organization_list.html", context)
+    return sorted(regions, key=lambda r: (-r.case_count, r.name_key))
+
+
+# ---- Organisations -----------------------------------------------------------
 
 
 def public_organizations():
     """Organisations taking part in at least one published case."""
     return Organization.objects.filter(
-        pk__in=CasePartner.objects.filter(case__status=CaseStatus.PUBLISHED).values(
-            "organization_id"
+        Exists(
+            CasePartner.objects.filter(
+                organization=OuterRef("pk"), case__status=CaseStatus.PUBLISHED
+            )
         )
     )
 
 
+def organization_list(request):
+    index = TermIndex()
+    filterset = OrganizationFilter(request.GET, queryset=public_organizations(), term_index=index)
+    filterset.is_valid()
+    # A correlated count runs for the rows of the page only, where a JOIN and
+    # GROUP BY would count every organisation before sorting (seconds, not ms).
+    published_count = (
+        CasePartner.objects.filter(organization=OuterRef("pk"), case__status=CaseStatus.PUBLISHED)
+        .order_by()
+        .values("organization")
+        .annotate(n=Count("case_id", distinct=True))
+        .values("n")
+    )
+    organizations = (
+        filterset.qs.select_related("actor_type", "seat", "seat__departement")
+        .annotate(case_count=Subquery(published_count, output_field=IntegerField()))
+        .order_by("name_key", "pk")
+    )
+    page, page_range = paginate(request, organizations, ORGANIZATIONS_PAGE_SIZE)
+    form = filterset.form
+    errors = [
+        f"{form.fields[name].label} : {error}"
+        for name, field_errors in form.errors.items()
+        for error in field_errors
+    ]
+    places = list(
+        Territory.objects.filter(kind__in=[TerritoryKind.REGION, TerritoryKind.DEPARTEMENT])
+    )
+    actor_types = []
+    for top in (t for t in index.of("actor_type") if t.parent_id is None):
+        actor_types.append(top)
+        actor_types.extend(t for t in index.of("actor_type") if t.parent_id == top.pk)
+    context = {
+        "form": form,
+        "errors": errors,
+        "selected": {name: request.GET.get(name, "") for name in form.fields},
+        "page": page,
+        "page_range": page_range,
+        "actor_types": actor_types,
+        "regions": sorted(
+            (t for t in places if t.kind == TerritoryKind.REGION), key=lambda t: t.name_key
+        ),
+        "departements": sorted(
+            (t for t in places if t.kind == TerritoryKind.DEPARTEMENT), key=lambda t: t.code
+        ),
+        "breadcrumbs": [(_("Organisations"), None)],
+    }
+    return render(request, "registry/organization_list.html", context)
+
+
 def organization_detail(request, slug):
+    """An organisation's public page: its published alliances and partners.
+
+    The page exists for whoever may see a case the organisation takes part in
+    (`Case.objects.visible_to`): visitors only reach organisations of published
+    cases, so a partner named only in a draft stays unknown to them. Even then,
+    the page shows published cases only."""
     organization = get_object_or_404(
         Organization.objects.select_related(
             "actor_type",
-            "actor_type__parent",
+            "actor_type__vocabulary",
             "company_size",
             "seat",
             "seat__departement",
             "governed_territory",
+            "governed_territory__departement",
         ),
         slug=slug,
     )
-    entries = list(
+    visible = Case.objects.visible_to(request.user)
+    if not visible.filter(roster__organization=organization).exists():
+        raise Http404
+    entries = (
         CasePartner.objects.filter(organization=organization, case__status=CaseStatus.PUBLISHED)
-        .select_related("role", "case")
+        .select_related("role", "case", "case__phase")
         .prefetch_related(
             Prefetch(
                 "case__case_territories",
@@ -284,21 +585,24 @@ def organization_detail(request, slug):
                 ),
             )
         )
-        .order_by("-case__published_at")
+        .order_by("-case__published_at", "-case_id", "position")
     )
-    case_ids = [entry.case_id for entry in entries]
+    page, page_range = paginate(request, entries)
+    shared_cases = CasePartner.objects.filter(
+        organization=organization, case__status=CaseStatus.PUBLISHED
+    ).values("case_id")
     partners = list(
-        Organization.objects.filter(
-            roster_entries__case_id__in=case_ids,
-        )
+        Organization.objects.filter(roster_entries__case_id__in=shared_cases)
         .exclude(pk=organization.pk)
         .select_related("actor_type")
         .annotate(shared=Count("roster_entries__case", distinct=True))
-        .order_by("-shared", "name_key")[:20]
+        .order_by("-shared", "name_key")[:PARTNERS_SHOWN]
     )
     context = {
         "organization": organization,
-        "entries": entries,
+        "page": page,
+        "page_range": page_range,
+        "total": page.paginator.count,
         "partners": partners,
         "breadcrumbs": [
             (_("Organisations"), reverse("organization_list")),
