@@ -21,6 +21,9 @@ from itertools import islice
 from pathlib import Path
 
 from django.conf import settings
+from django.db import connection
+from django.db.models import BooleanField, Q
+from django.db.models.expressions import RawSQL
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -28,11 +31,17 @@ from django.utils.translation import get_language, override
 from django.utils.translation import gettext_lazy as _
 
 from registry.filters import TermIndex
-from registry.models import ALL_THREE_FAMILIES, CasePartner, CaseSource, CaseTerritory
+from registry.models import (
+    ALL_THREE_FAMILIES,
+    CasePartner,
+    CaseSource,
+    CaseTerritory,
+    Organization,
+)
 from registry.models.case import Case
 from territories.models import Territory, TerritoryKind, TerritoryLink
 
-BATCH_SIZE = 1000
+BATCH_SIZE = 2000
 SEPARATOR = " | "
 LICENCE = "Licence Ouverte / Open Licence 2.0"
 LICENCE_URL = "https://www.etalab.gouv.fr/licence-ouverte-open-licence/"
@@ -303,47 +312,82 @@ def term_ref(term):
 
 
 class Lookups:
-    """Reference rows needed by an export, cached across batches.
+    """Reference rows needed by an export: terms once, territories as batches
+    need them (a bounded cache, so that memory stays flat), each with the
+    régions and départements it lies in."""
 
-    Territories are read once each, with the régions and départements they lie
-    in (through the closure table, so an EPCI straddling two départements lists
-    both)."""
+    TERRITORY_CACHE = 5000
 
     def __init__(self):
-        self.terms = {term.pk: term for term in TermIndex().terms}
+        terms = TermIndex().terms
+        self.vocabulary_of = {term.pk: term.vocabulary.code for term in terms}
+        # Labels are read once, in the active language, not once per case.
+        self.refs = {term.pk: term_ref(term) for term in terms}
+        self.areas = {
+            pk: {"kind": kind, "code": code, "name": name}
+            for pk, kind, code, name in Territory.objects.filter(
+                kind__in=[TerritoryKind.REGION, TerritoryKind.DEPARTEMENT]
+            ).values_list("pk", "kind", "code", "name")
+        }
         self.territories = {}
         self.case_url = case_url_pattern()
+
+    def place(self, pk):
+        area = self.areas.get(pk)
+        return {"code": area["code"], "name": area["name"]} if area else None
 
     def load_territories(self, ids):
         missing = [pk for pk in ids if pk not in self.territories]
         if not missing:
             return
-        rows = Territory.objects.filter(pk__in=missing).values_list("pk", "kind", "code", "name")
-        for pk, kind, code, name in rows:
-            self.territories[pk] = {
-                "kind": kind,
-                "code": code,
-                "name": name,
-                "regions": [],
-                "departements": [],
-            }
-        above = (
-            TerritoryLink.objects.filter(
-                descendant_id__in=missing,
-                ancestor__kind__in=[TerritoryKind.REGION, TerritoryKind.DEPARTEMENT],
-            )
-            .values_list("descendant_id", "ancestor__kind", "ancestor__code", "ancestor__name")
-            .order_by("ancestor__code")
+        if len(self.territories) + len(missing) > self.TERRITORY_CACHE:
+            self.territories = {}
+        rows = Territory.objects.filter(among(Territory, "id", missing)).values_list(
+            "pk", "kind", "code", "name", "region_id", "departement_id"
         )
-        for pk, kind, code, name in above:
-            key = "regions" if kind == TerritoryKind.REGION else "departements"
-            self.territories[pk][key].append({"code": code, "name": name})
+        epcis = []
+        for pk, kind, code, name, region_id, departement_id in rows:
+            territory = {"kind": kind, "code": code, "name": name}
+            if kind == TerritoryKind.REGION:
+                regions, departements = [pk], []
+            elif kind == TerritoryKind.DEPARTEMENT:
+                regions, departements = [region_id], [pk]
+            elif kind == TerritoryKind.COMMUNE:
+                regions, departements = [region_id], [departement_id]
+            else:  # an EPCI may straddle départements and régions: see the closure table
+                regions, departements = [], []
+                epcis.append(pk)
+            territory["regions"] = [p for p in map(self.place, regions) if p]
+            territory["departements"] = [p for p in map(self.place, departements) if p]
+            self.territories[pk] = territory
+        if epcis:
+            above = TerritoryLink.objects.filter(
+                among(TerritoryLink, "descendant_id", epcis),
+                among(TerritoryLink, "ancestor_id", self.areas),
+            ).values_list("descendant_id", "ancestor_id")
+            for pk, area_id in sorted(above, key=lambda pair: self.areas[pair[1]]["code"]):
+                key = (
+                    "regions"
+                    if self.areas[area_id]["kind"] == TerritoryKind.REGION
+                    else ("departements")
+                )
+                self.territories[pk][key].append(self.place(area_id))
 
 
 def case_url_pattern():
     """The public address of a case, as a format string (reverse once, not per row)."""
     path = reverse("case_detail", kwargs={"slug": "slug-placeholder"})
     return settings.SITE_URL + path.replace("slug-placeholder", "{slug}")
+
+
+def among(model, column, ids):
+    """`column IN ids` as a filter. On PostgreSQL, one array parameter (`= ANY(%s)`):
+    thousands of separate parameters cost more to build than the query to run."""
+    ids = list(ids)
+    if connection.vendor == "postgresql":
+        sql = f'"{model._meta.db_table}"."{column}" = ANY(%s)'
+        return RawSQL(sql, (ids,), output_field=BooleanField())
+    return Q(**{f"{column}__in": ids})
 
 
 def batched(iterable, size):
@@ -372,39 +416,51 @@ def records_of_batch(rows, lookups, *, texts):
     ids = [row["id"] for row in rows]
     tags = {pk: [] for pk in ids}
     for case_id, term_id in (
-        Case.terms.through.objects.filter(case_id__in=ids)
+        Case.terms.through.objects.filter(among(Case.terms.through, "case_id", ids))
         .order_by("term_id")
         .values_list("case_id", "term_id")
     ):
-        tags[case_id].append(lookups.terms[term_id])
+        tags[case_id].append(term_id)
     places = {pk: [] for pk in ids}
     for case_id, territory_id in (
-        CaseTerritory.objects.filter(case_id__in=ids)
+        CaseTerritory.objects.filter(among(CaseTerritory, "case_id", ids))
         .order_by("id")
         .values_list("case_id", "territory_id")
     ):
         places[case_id].append(territory_id)
     lookups.load_territories({t for found in places.values() for t in found})
     roster = {pk: [] for pk in ids}
-    for entry in (
-        CasePartner.objects.filter(case_id__in=ids)
+    entries = list(
+        CasePartner.objects.filter(among(CasePartner, "case_id", ids))
         .order_by("case_id", "position", "id")
-        .values(
-            "case_id",
-            "role_id",
-            "contribution",
-            "organization_id",
-            "organization__name",
-            "organization__slug",
-            "organization__siren",
-            "organization__rna",
-            "organization__actor_type_id",
+        .values_list("case_id", "organization_id", "role_id", "contribution")
+    )
+    # Organisations by primary key, apart: joined to the roster, PostgreSQL walked
+    # the whole organisation index for every batch.
+    organizations = {
+        pk: {
+            "id": pk,
+            "slug": slug,
+            "name": name,
+            "siren": siren,
+            "rna": rna,
+            "actor_type": lookups.refs.get(actor_type_id),
+        }
+        for pk, slug, name, siren, rna, actor_type_id in Organization.objects.filter(
+            among(Organization, "id", {entry[1] for entry in entries})
+        ).values_list("pk", "slug", "name", "siren", "rna", "actor_type_id")
+    }
+    for case_id, organization_id, role_id, contribution in entries:
+        roster[case_id].append(
+            {
+                "organization": organizations[organization_id],
+                "role": lookups.refs.get(role_id),
+                "contribution": contribution,
+            }
         )
-    ):
-        roster[entry["case_id"]].append(entry)
     sources = {pk: [] for pk in ids}
     for case_id, title, url in (
-        CaseSource.objects.filter(case_id__in=ids)
+        CaseSource.objects.filter(among(CaseSource, "case_id", ids))
         .order_by("case_id", "position", "id")
         .values_list("case_id", "title", "url")
     ):
@@ -425,39 +481,23 @@ def records_of_batch(rows, lookups, *, texts):
             "end_year": row["end_year"],
             "ongoing": row["end_year"] is None,
             "pioneer": row["is_pioneer"],
-            "phase": term_ref(lookups.terms.get(row["phase_id"])),
-            "scale": term_ref(lookups.terms.get(row["scale_id"])),
+            "phase": lookups.refs.get(row["phase_id"]),
+            "scale": lookups.refs.get(row["scale_id"]),
             "territories": [
                 {"kind": t["kind"], "code": t["code"], "name": t["name"]} for t in territories
             ],
             "regions": unique_places(t["regions"] for t in territories),
             "departements": unique_places(t["departements"] for t in territories),
             "tags": {param: [] for param in TAG_COLUMNS},
-            "partners": [
-                {
-                    "organization": {
-                        "id": entry["organization_id"],
-                        "slug": entry["organization__slug"],
-                        "name": entry["organization__name"],
-                        "siren": entry["organization__siren"],
-                        "rna": entry["organization__rna"],
-                        "actor_type": term_ref(
-                            lookups.terms.get(entry["organization__actor_type_id"])
-                        ),
-                    },
-                    "role": term_ref(lookups.terms.get(entry["role_id"])),
-                    "contribution": entry["contribution"],
-                }
-                for entry in roster[pk]
-            ],
+            "partners": roster[pk],
             "all_three_families": row["family_mask"] & ALL_THREE_FAMILIES == ALL_THREE_FAMILIES,
             "sources": sources[pk],
             "point": representative_point(territories[0]) if territories else None,
         }
-        for term in tags[pk]:
-            param = BY_VOCABULARY.get(term.vocabulary.code)
+        for term_id in tags[pk]:
+            param = BY_VOCABULARY.get(lookups.vocabulary_of[term_id])
             if param:
-                record["tags"][param].append(term_ref(term))
+                record["tags"][param].append(lookups.refs[term_id])
         if texts:
             record["texts"] = {name: row[name] for name in TEXT_FIELDS}
         yield record
@@ -477,12 +517,20 @@ def iso(value):
 
 
 def joined(values):
-    return SEPARATOR.join("" if value is None else str(value) for value in values)
+    return SEPARATOR.join(values)
+
+
+EMPTY_REF = {"code": "", "label": ""}
 
 
 def csv_row(record):
-    """The CSV cells of a record, in `COLUMNS` order."""
+    """The CSV cells of a record, in `COLUMNS` order (values are already text)."""
     partners = record["partners"]
+    territories = record["territories"]
+    organizations = [p["organization"] for p in partners]
+    phase = record["phase"] or EMPTY_REF
+    scale = record["scale"] or EMPTY_REF
+    point = record["point"]
     row = [
         record["id"],
         record["slug"],
@@ -493,34 +541,35 @@ def csv_row(record):
         record["updated_at"] or "",
         "" if record["start_year"] is None else record["start_year"],
         "" if record["end_year"] is None else record["end_year"],
-        boolean(record["ongoing"]),
-        boolean(record["pioneer"]),
-        record["phase"]["code"] if record["phase"] else "",
-        record["phase"]["label"] if record["phase"] else "",
-        record["scale"]["code"] if record["scale"] else "",
-        record["scale"]["label"] if record["scale"] else "",
-        joined(f"{t['kind']}:{t['code']}" for t in record["territories"]),
-        joined(t["name"] for t in record["territories"]),
-        joined(r["code"] for r in record["regions"]),
-        joined(r["name"] for r in record["regions"]),
-        joined(d["code"] for d in record["departements"]),
-        joined(d["name"] for d in record["departements"]),
+        "true" if record["ongoing"] else "false",
+        "true" if record["pioneer"] else "false",
+        phase["code"],
+        phase["label"],
+        scale["code"],
+        scale["label"],
+        joined([f"{t['kind']}:{t['code']}" for t in territories]),
+        joined([t["name"] for t in territories]),
+        joined([r["code"] for r in record["regions"]]),
+        joined([r["name"] for r in record["regions"]]),
+        joined([d["code"] for d in record["departements"]]),
+        joined([d["name"] for d in record["departements"]]),
     ]
+    tags = record["tags"]
     for param in TAG_COLUMNS:
-        terms = record["tags"][param]
-        row.append(joined(t["code"] for t in terms))
-        row.append(joined(t["label"] for t in terms))
+        terms = tags[param]
+        row.append(joined([t["code"] for t in terms]))
+        row.append(joined([t["label"] for t in terms]))
     row += [
-        len({p["organization"]["id"] for p in partners}),
-        joined(p["organization"]["name"] for p in partners),
-        joined(p["organization"]["siren"] or "" for p in partners),
-        joined(p["organization"]["rna"] or "" for p in partners),
-        joined((p["organization"]["actor_type"] or {}).get("code", "") for p in partners),
-        joined((p["role"] or {}).get("code", "") for p in partners),
-        boolean(record["all_three_families"]),
-        record["point"]["coordinates"][0] if record["point"] else "",
-        record["point"]["coordinates"][1] if record["point"] else "",
-        joined(s["url"] for s in record["sources"] if s["url"]),
+        len({o["id"] for o in organizations}),
+        joined([o["name"] for o in organizations]),
+        joined([o["siren"] or "" for o in organizations]),
+        joined([o["rna"] or "" for o in organizations]),
+        joined([(o["actor_type"] or EMPTY_REF)["code"] for o in organizations]),
+        joined([(p["role"] or EMPTY_REF)["code"] for p in partners]),
+        "true" if record["all_three_families"] else "false",
+        point["coordinates"][0] if point else "",
+        point["coordinates"][1] if point else "",
+        joined([s["url"] for s in record["sources"] if s["url"]]),
     ]
     return row
 

@@ -128,6 +128,7 @@ class OwnCaseList(OwnCaseMixin, ApiView):
 
 class OwnCaseDetail(OwnCaseMixin, ApiView):
     pagination_class = None
+
     @extend_schema(
         operation_id="me_cases_retrieve",
         summary="One of your cases",

@@ -36,6 +36,9 @@ class FieldsMixin:
                 self.fields.pop(name)
 
 
+API_ROOT = "/api/v1/"
+
+
 def absolute(context, path):
     request = context.get("request")
     return request.build_absolute_uri(path) if request is not None else path
@@ -67,6 +70,18 @@ class TerritoryRefSerializer(serializers.Serializer):
         )
 
 
+def territory_ref(territory, context):
+    """What `TerritoryRefSerializer` gives, without building a serializer."""
+    path = f"{API_ROOT}territories/{territory.kind}/{territory.code}/"
+    return {
+        "kind": territory.kind,
+        "code": territory.code,
+        "name": territory.name,
+        "label": territory.label,
+        "url": absolute(context, path),
+    }
+
+
 class TagsSerializer(serializers.Serializer):
     """The case's référentiel tags, under the names of the search filters."""
 
@@ -80,10 +95,12 @@ class TagsSerializer(serializers.Serializer):
 
 
 def tags_of(case):
-    """{filter parameter: [terms]} from the prefetched terms."""
+    """{filter parameter: [terms]}, from the terms a list attached to the case
+    (`listed_terms`) or else from its prefetched terms."""
     by_vocabulary = {vocabulary: param for param, vocabulary in TAG_COLUMNS.items()}
     tags = {param: [] for param in TAG_COLUMNS}
-    for term in case.terms.all():
+    terms = getattr(case, "listed_terms", None)
+    for term in case.terms.all() if terms is None else terms:
         param = by_vocabulary.get(term.vocabulary.code)
         if param:
             tags[param].append(term)
@@ -114,14 +131,15 @@ class CaseListSerializer(FieldsMixin, serializers.Serializer):
     def get_web_url(self, case):
         return absolute(self.context, case.get_absolute_url())
 
+    # Nested lists are built by hand: a serializer per case and per list cost
+    # more than the rest of the request (the schema still names their shapes).
     @extend_schema_field(TerritoryRefSerializer(many=True))
     def get_territories(self, case):
-        places = [link.territory for link in case.case_territories.all()]
-        return TerritoryRefSerializer(places, many=True, context=self.context).data
+        return [territory_ref(link.territory, self.context) for link in case.case_territories.all()]
 
     @extend_schema_field(TagsSerializer)
     def get_tags(self, case):
-        return TagsSerializer(tags_of(case)).data
+        return {param: [term_ref(t) for t in terms] for param, terms in tags_of(case).items()}
 
 
 class OrganizationRefSerializer(serializers.Serializer):
