@@ -1,7 +1,7 @@
 from django.urls import path
 
 from registry.feeds import LatestCasesAtomFeed, LatestCasesRssFeed
-from registry.views import discovery, editor, moderation, opendata, pages, reports
+from registry.views import discovery, editor, moderation, observatory, opendata, pages, reports
 
 urlpatterns = [
     path("", discovery.home, name="home"),
@@ -50,6 +50,14 @@ urlpatterns += [
         reports.report_resolve,
         name="report_resolve",
     ),
+]
+
+urlpatterns += [
+    path("observatoire/", observatory.observatory, name="observatory"),
+    path("observatoire/carte.svg", observatory.observatory_map, name="observatory_map"),
+    path("observatoire/couverture/", observatory.observatory_coverage, name="observatory_coverage"),
+    path("observatoire/comparer/", observatory.observatory_compare, name="observatory_compare"),
+    path("observatoire/<slug:chart>.csv", observatory.observatory_csv, name="observatory_csv"),
 ]
 
 urlpatterns += [

@@ -1,0 +1,633 @@
+"""The observatory: the same selection as the search page, counted the same way,
+mapped over every région and département, and downloadable chart by chart."""
+
+import csv
+import io
+import json
+import re
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from django.core.cache import cache
+from django.db.models import Sum
+from django.http import QueryDict
+
+from registry.filters import CaseFilter, TermIndex
+from registry.models import CaseStatus
+from registry.observatory import CHARTS, PHARE_FIGURES, Selection
+from registry.views.observatory import outlines
+from territories.models import Territory, TerritoryKind
+from tests.factories import CaseFactory, OrganizationFactory, term, territory
+
+pytestmark = pytest.mark.django_db
+
+HIDDEN = [status for status in CaseStatus.values if status != CaseStatus.PUBLISHED]
+# CC d'Aire-sur-l'Adour: communes in the Landes (Nouvelle-Aquitaine) and the
+# Gers (Occitanie).
+STRADDLING_EPCI = "200030435"
+STRADDLED_REGIONS = ["75", "76"]
+MAP_BUDGET = 150_000
+SELECTIONS = [
+    "",
+    "region=32",
+    "departement=59",
+    "commune=59350",
+    "epci=200093201",
+    f"epci={STRADDLING_EPCI}",
+    "region=75",
+    "region=76",
+    "region=32&region=53",
+    "theme=emploi_insertion",
+    "theme=emploi_insertion&region=32",
+    "practice=experimentations",
+    "practice=copilotage&partnership=mecenat",
+    "families=all",
+    "actor=entreprise",
+    "phase=experimentation&year_min=2015&year_max=2020",
+    "pioneer=true",
+    "ongoing=yes",
+    "q=insertion",
+    "region=04",
+]
+
+
+def family(code):
+    return OrganizationFactory(actor_type=term("actor_type", code))
+
+
+@pytest.fixture
+def registry(contributor):
+    """Published cases at every level of the geography, overseas and across a
+    régions' border, with a variety of tags; and hidden cases in every other
+    status, carrying the same places and tags."""
+    tags = {
+        "lille": [
+            term("theme", "emploi_insertion"),
+            term("theme", "education_jeunesse"),
+            term("practice", "copilotage"),
+            term("practice", "evaluation"),
+            term("partnership_type", "mecenat"),
+            term("coconstruction_form", "experimentation_collective"),
+        ],
+        "arras": [
+            term("theme", "mobilite"),
+            term("practice", "fablab"),
+            term("partnership_type", "innovation_societale"),
+        ],
+        "rennes": [
+            term("theme", "emploi_insertion"),
+            term("practice", "copilotage"),
+            term("partnership_type", "mecenat"),
+        ],
+    }
+    cases = {
+        "lille": CaseFactory(
+            title="Insertion des jeunes à Lille",
+            places=[territory("commune", "59350")],
+            tags=tags["lille"],
+            partners=[family("collectivite"), family("entreprise"), family("association")],
+            phase=term("phase", "experimentation"),
+            start_year=2018,
+            is_pioneer=True,
+        ),
+        "arras": CaseFactory(
+            title="Mobilité partagée en Artois",
+            places=[territory("commune", "62041")],
+            tags=tags["arras"],
+            partners=[family("collectivite"), family("entreprise")],
+            start_year=2021,
+            end_year=2023,
+        ),
+        "rennes": CaseFactory(
+            title="Emploi et insertion à Rennes",
+            places=[territory("commune", "35238"), territory("departement", "35")],
+            tags=tags["rennes"],
+            partners=[family("association"), family("fondation")],
+            start_year=2015,
+        ),
+        "adour": CaseFactory(
+            title="Circuits courts de l'Adour",
+            places=[territory("epci", STRADDLING_EPCI)],
+            tags=[term("theme", "alimentation"), term("practice", "mise_en_relation")],
+            start_year=None,
+        ),
+        "reunion": CaseFactory(
+            title="Tiers-lieu à Saint-Denis de La Réunion",
+            places=[territory("commune", "97411")],
+            tags=[term("theme", "numerique_inclusif"), term("practice", "coworking")],
+            start_year=2020,
+        ),
+        "hauts_de_france": CaseFactory(
+            title="Réseau régional des entreprises inclusives",
+            places=[territory("region", "32")],
+            tags=[term("theme", "emploi_insertion"), term("practice", "incubation")],
+            start_year=2018,
+        ),
+    }
+    for status in HIDDEN:
+        CaseFactory(
+            title=f"Cachée ({status})",
+            status=status,
+            owner=contributor,
+            places=[territory("commune", "59350"), territory("epci", STRADDLING_EPCI)],
+            tags=tags["lille"],
+            start_year=2018,
+        )
+    return cases
+
+
+def selection(query):
+    filterset = CaseFilter(QueryDict(query), term_index=TermIndex())
+    filterset.is_valid()
+    return Selection(filterset)
+
+
+def search_total(client, query):
+    response = client.get(f"/experiences/?{query}")
+    assert response.status_code == 200
+    return response.context["figures"]["total"]
+
+
+def with_param(query, param, value):
+    data = QueryDict(query, mutable=True)
+    data.setlist(param, [value])
+    return data.urlencode()
+
+
+def without_territories(query):
+    data = QueryDict(query, mutable=True)
+    for param in ("region", "departement", "epci", "commune"):
+        data.pop(param, None)
+    return data.urlencode()
+
+
+# ---- The same figures as the search page -------------------------------------
+
+
+@pytest.mark.parametrize("query", SELECTIONS)
+def test_the_total_is_the_search_page_total(client, registry, query):
+    page = client.get(f"/observatoire/?{query}")
+    assert page.status_code == 200
+    assert page.context["figures"]["total"] == search_total(client, query)
+
+
+@pytest.mark.parametrize("query", ["", "region=32", "families=all"])
+def test_each_term_of_a_chart_counts_what_the_search_page_lists_with_it(client, registry, query):
+    observed = selection(query)
+    for chart, param in [
+        ("themes", "theme"),
+        ("pratiques", "practice"),
+        ("partenariats", "partnership"),
+        ("formes", "form"),
+    ]:
+        for row in CHARTS[chart](observed).rows:
+            narrowed = with_param(query, param, row.code)
+            if query and param in QueryDict(query):
+                continue  # a second value of the same filter widens, not narrows
+            assert row.count == search_total(client, narrowed), (chart, row.code)
+
+
+def test_phases_years_and_families_count_what_the_search_page_lists(client, registry):
+    observed = selection("")
+    phases = {row.code: row.count for row in CHARTS["etapes"](observed).rows}
+    assert phases["experimentation"] == search_total(client, "phase=experimentation") == 1
+    years = {row.code: row.count for row in CHARTS["annees"](observed).rows}
+    assert years["2018"] == search_total(client, "year_min=2018&year_max=2018") == 2
+    assert years["2016"] == 0  # the timeline keeps the years without a case
+    assert years[""] == 1  # the case without a start year
+    families = {row.code: row.count for row in CHARTS["familles"](observed).rows}
+    assert families["trois_familles"] == search_total(client, "families=all") == 1
+    assert families["entreprise"] == 2
+    combinations = {row.code: row.count for row in CHARTS["combinaisons"](observed).rows}
+    assert sum(combinations.values()) == observed.total
+    assert combinations["collectivite+entreprise+association"] == 1
+    assert combinations["collectivite+entreprise"] == 1
+
+
+@pytest.mark.parametrize("query", ["", "theme=emploi_insertion", "region=32", "epci=200093201"])
+def test_each_area_of_the_map_counts_what_clicking_it_selects(client, registry, query):
+    observed = selection(query)
+    outside = without_territories(query)
+    for chart, param in [("regions", "region"), ("departements", "departement")]:
+        for row in CHARTS[chart](observed).rows:
+            if row.count or row.code in {"01", "75"}:
+                assert row.count == search_total(client, with_param(outside, param, row.code))
+
+
+def test_counts_roll_up_from_commune_to_region(registry):
+    regions = {row.code: row.count for row in CHARTS["regions"](selection("")).rows}
+    departements = {row.code: row.count for row in CHARTS["departements"](selection("")).rows}
+    # Lille, Arras and the région-wide case; Rennes once though placed twice.
+    assert regions["32"] == 3
+    assert departements["59"] == 1 and departements["62"] == 1
+    assert regions["53"] == 1 and departements["35"] == 1
+    assert regions["04"] == 1 and departements["974"] == 1
+
+
+def test_an_epci_straddling_two_regions_counts_in_both(client, registry):
+    regions = {row.code: row.count for row in CHARTS["regions"](selection("")).rows}
+    departements = {row.code: row.count for row in CHARTS["departements"](selection("")).rows}
+    for code in STRADDLED_REGIONS:
+        assert regions[code] == 1 == search_total(client, f"region={code}")
+    assert departements["40"] == 1 and departements["32"] == 1
+    assert selection(f"epci={STRADDLING_EPCI}").total == 1
+
+
+def test_only_published_cases_are_counted(client, registry):
+    observed = selection("")
+    assert observed.total == len(registry)
+    themes = {row.code: row.count for row in CHARTS["themes"](observed).rows}
+    assert themes["emploi_insertion"] == 3
+    assert themes["education_jeunesse"] == 1
+    regions = {row.code: row.count for row in CHARTS["regions"](observed).rows}
+    assert regions["32"] == 3
+    pairs = {row.code: row.count for row in CHARTS["paires"](observed).rows}
+    assert pairs["copilotage+emploi_insertion"] == 2
+    page = client.get("/observatoire/").content.decode()
+    assert "Cachée" not in page
+
+
+def test_a_metier_counts_each_case_once(registry):
+    practices = {row.code: row for row in CHARTS["pratiques"](selection("")).rows}
+    # Lille carries two missions of the « expérimentations collectives » métier.
+    assert practices["copilotage"].count == 2 and practices["evaluation"].count == 1
+    assert practices["experimentations"].count == 2
+    assert practices["experimentations"].level == 0 and practices["copilotage"].level == 1
+
+
+def test_pairs_of_practices_and_themes_come_most_frequent_first(registry):
+    rows = CHARTS["paires"](selection("")).rows
+    assert rows[0].code == "copilotage+emploi_insertion" and rows[0].count == 2
+    assert [row.count for row in rows] == sorted((row.count for row in rows), reverse=True)
+    assert "Co-pilotage des expérimentations × Emploi et insertion professionnelle" in [
+        row.label for row in rows
+    ]
+
+
+def test_shares_are_of_the_selections_cases(registry):
+    observed = selection("region=32")
+    assert observed.total == 3
+    themes = {row.code: row for row in CHARTS["themes"](observed).rows}
+    assert themes["emploi_insertion"].count == 2
+    assert themes["emploi_insertion"].share == 66.7
+
+
+# ---- Populations and rates ---------------------------------------------------
+
+
+def test_rates_per_100000_inhabitants_come_from_the_communes_populations(registry):
+    communes = Territory.objects.filter(kind=TerritoryKind.COMMUNE, region__code="32")
+    population = communes.aggregate(n=Sum("population"))["n"]
+    assert population > 5_000_000
+    assert territory("region", "32").population == population
+    regions = {row.code: row for row in CHARTS["regions"](selection("")).rows}
+    assert regions["32"].population == population
+    assert regions["32"].rate == round(3 * 100_000 / population, 1)
+    reunion = Territory.objects.filter(kind=TerritoryKind.COMMUNE, departement__code="974")
+    departements = {row.code: row for row in CHARTS["departements"](selection("")).rows}
+    assert departements["974"].population == reunion.aggregate(n=Sum("population"))["n"]
+    assert departements["974"].rate == round(100_000 / departements["974"].population, 1)
+    assert departements["01"].rate == 0.0
+
+
+def test_the_map_can_show_rates(client, registry):
+    page = client.get("/observatoire/?carte=region&mesure=habitants").content.decode()
+    rate = CHARTS["regions"](selection("")).rows
+    hauts_de_france = next(row for row in rate if row.code == "32")
+    shown = f"{hauts_de_france.rate}".replace(".", ",")
+    assert f"Hauts-de-France : {shown} pour 100 000 habitants (3 expériences)" in page
+
+
+# ---- The map ----------------------------------------------------------------
+
+
+def map_svg(page):
+    return re.search(r'<svg class="obs-map-svg".*?</svg>', page, re.S).group()
+
+
+@pytest.mark.parametrize(
+    "kind, param, count", [("region", "region", 18), ("departement", "departement", 101)]
+)
+def test_the_map_carries_every_area_with_its_code(client, registry, kind, param, count):
+    svg = map_svg(client.get(f"/observatoire/?carte={kind}").content.decode())
+    main = svg.split('<g class="obs-zoom"')[0]
+    codes = re.findall(rf'<a href="\?[^"]*\b{param}=(\w+)[^"]*" aria-label="', main)
+    expected = set(Territory.objects.filter(kind=kind).values_list("code", flat=True))
+    assert len(codes) == count == len(expected)
+    assert set(codes) == expected
+    assert main.count("<path ") == count
+    assert main.count("<title>") == count  # and the map's own <title id=…>
+    assert len(svg.encode()) < MAP_BUDGET
+
+
+def test_the_derived_outlines_cover_the_geography():
+    for kind, count in [(TerritoryKind.REGION, 18), (TerritoryKind.DEPARTEMENT, 101)]:
+        data = outlines(kind)
+        codes = {area["code"] for area in data["areas"]}
+        assert len(codes) == count
+        assert codes == set(Territory.objects.filter(kind=kind).values_list("code", flat=True))
+        assert "IGN Admin Express 2018" in data["attribution"]
+    insets = {inset["departement"] for inset in outlines(TerritoryKind.DEPARTEMENT)["insets"]}
+    assert insets == {"971", "972", "973", "974", "976"}
+
+
+def test_each_area_has_a_name_a_value_and_a_link_narrowing_the_selection(client, registry):
+    page = client.get("/observatoire/?theme=emploi_insertion&region=53").content.decode()
+    svg = map_svg(page)
+    assert 'aria-label="Hauts-de-France : 2 expériences"' in svg
+    assert "<title>Hauts-de-France : 2 expériences</title>" in svg
+    assert 'aria-label="Corse : 0 expériences"' in svg
+    # A click replaces the territory filter and keeps the others.
+    assert 'href="?theme=emploi_insertion&amp;region=32"' in svg
+    # The area selected is marked, on the map and in the table beside it.
+    assert re.search(r'class="is-selected" aria-current="true"><path[^>]*><title>Bretagne', svg)
+    table = page.split('id="obs-area-caption"')[1]
+    assert "53 — Bretagne" in table and "32 — Hauts-de-France" in table
+
+
+def test_areas_without_a_case_are_hatched_and_the_legend_says_so(client, registry):
+    svg = map_svg(client.get("/observatoire/").content.decode())
+    assert 'fill="url(#obs-hatch)"><title>Corse : 0 expériences</title>' in svg
+    page = client.get("/observatoire/").content.decode()
+    assert "Aucune expérience" in page.split('class="obs-legend"')[1]
+
+
+def test_the_map_downloads_as_a_standalone_svg(client, registry):
+    response = client.get("/observatoire/carte.svg?carte=departement&theme=emploi_insertion")
+    assert response.status_code == 200
+    assert response["Content-Type"].startswith("image/svg+xml")
+    svg = response.content.decode()
+    assert svg.startswith('<svg xmlns="http://www.w3.org/2000/svg"')
+    assert "IGN Admin Express 2018" in svg
+    assert re.search(r'href="http://testserver/observatoire/\?[^"]*departement=59[^"]*"', svg)
+    assert "theme=emploi_insertion" in svg
+    assert len(response.content) < MAP_BUDGET
+
+
+@pytest.mark.skipif(
+    not (Path(__file__).resolve().parents[2] / "shared" / "data" / "geo").is_dir(),
+    reason="the shared outlines are not here",
+)
+def test_the_committed_outlines_are_derived_from_the_shared_ones():
+    script = Path(__file__).resolve().parents[1] / "registry" / "data" / "derive_map.py"
+    result = subprocess.run(
+        [sys.executable, str(script), "--check"], capture_output=True, text=True, timeout=120
+    )
+    assert result.returncode == 0, result.stderr
+
+
+# ---- CSV downloads -----------------------------------------------------------
+
+
+def read_csv(response):
+    text = response.content.decode("utf-8")
+    assert text.startswith("\ufeff")
+    return list(csv.DictReader(io.StringIO(text.removeprefix("\ufeff"))))
+
+
+@pytest.mark.parametrize("name", list(CHARTS))
+def test_each_chart_downloads_as_csv_with_the_same_figures(client, registry, name):
+    query = "theme=emploi_insertion" if name != "themes" else "region=32"
+    response = client.get(f"/observatoire/{name}.csv?{query}")
+    assert response.status_code == 200
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    assert f'filename="observatoire-{name}.csv"' in response["Content-Disposition"]
+    rows = read_csv(response)
+    chart = CHARTS[name](selection(query))
+    assert [(r["code"], r["label"], int(r["count"])) for r in rows] == [
+        (row.code, row.label, row.count) for row in chart.rows
+    ]
+    assert [r["share"] for r in rows] == [
+        "" if row.share is None else f"{row.share:.1f}" for row in chart.rows
+    ]
+    if chart.with_population:
+        assert [r["per_100k"] for r in rows] == [f"{row.rate:.1f}" for row in chart.rows]
+
+
+def test_the_page_links_every_chart_to_its_csv_with_the_same_selection(client, registry):
+    page = client.get("/observatoire/?region=32&carte=departement").content.decode()
+    for name in ["themes", "pratiques", "partenariats", "formes", "etapes", "annees", "paires"]:
+        assert f'href="/observatoire/{name}.csv?region=32"' in page
+    assert 'href="/observatoire/departements.csv?region=32"' in page
+
+
+def test_an_unknown_chart_is_not_found(client):
+    assert client.get("/observatoire/inconnu.csv").status_code == 404
+
+
+# ---- Queries -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "query, queries",
+    [
+        ("", 3),
+        ("theme=emploi_insertion", 3),
+        ("region=32&theme=emploi_insertion&carte=departement&mesure=habitants", 5),
+        ("commune=59350&commune=35238&practice=copilotage", 5),
+        ("region=32", 8),
+        (f"epci={STRADDLING_EPCI}", 9),
+    ],
+)
+def test_the_dashboard_takes_a_fixed_number_of_queries(
+    client, registry, django_assert_num_queries, query, queries
+):
+    """From an empty cache: the vocabularies, the régions and départements, the
+    territories named in the filters, one query for every count of the
+    selection; with a territory filter, one for the map, which counts outside
+    it, or, when the territory is the only filter, the whole registry's summary
+    and territory counts that the search page caches too (four); with an EPCI,
+    one for the départements and régions it lies in."""
+    cache.clear()
+    with django_assert_num_queries(queries):
+        assert client.get(f"/observatoire/?{query}").status_code == 200
+    CaseFactory.create_batch(
+        5,
+        places=[territory("commune", "59350")],
+        tags=[term("theme", "emploi_insertion"), term("practice", "copilotage")],
+    )
+    cache.clear()
+    with django_assert_num_queries(queries):
+        assert client.get(f"/observatoire/?{query}").status_code == 200
+
+
+def test_whole_registry_figures_are_cached_until_the_next_write(
+    client, registry, django_assert_num_queries
+):
+    client.get("/observatoire/")
+    with django_assert_num_queries(1):  # the vocabularies
+        client.get("/observatoire/")
+    CaseFactory(tags=[term("theme", "mobilite")])
+    assert client.get("/observatoire/").context["figures"]["total"] == len(registry) + 1
+
+
+# ---- The page ------------------------------------------------------------------
+
+
+def test_the_page_shows_the_selection_its_charts_and_the_way_back_to_the_cases(client, registry):
+    response = client.get("/observatoire/?region=32&theme=emploi_insertion&carte=departement")
+    page = response.content.decode()
+    assert "2 expériences publiées dans la sélection" in page
+    assert "Région : Hauts-de-France" in page and "Thème : Emploi et insertion" in page
+    assert 'href="/experiences/?region=32&amp;theme=emploi_insertion"' in page
+    for title in [
+        "Thèmes",
+        "Pratiques du référentiel",
+        "Types de partenariat",
+        "Formes de co-construction",
+        "Étapes",
+        "Année de démarrage",
+        "Familles de partenaires",
+        "Combinaisons de familles",
+        "Pratiques et thèmes associés",
+    ]:
+        assert f">{title}</h3>" in page
+
+
+def test_the_search_page_opens_its_selection_in_the_observatory(client, registry):
+    page = client.get("/experiences/?region=32&theme=emploi_insertion").content.decode()
+    assert 'href="/observatoire/?region=32&amp;theme=emploi_insertion"' in page
+    assert "Ouvrir dans l&#x27;observatoire" in page or "Ouvrir dans l'observatoire" in page
+
+
+def test_the_navigation_leads_to_the_observatory(client):
+    page = client.get("/").content.decode()
+    assert '<a href="/observatoire/">Observatoire</a>' in page
+
+
+def test_the_phare_figures_are_context_cited_apart_from_the_registry_figures(client, registry):
+    page = client.get("/observatoire/").content.decode()
+    context = page.split('<aside class="obs-context"')[1].split("</aside>")[0]
+    for figure in PHARE_FIGURES:
+        assert f"<strong>{figure.percent} %</strong>" in context
+        assert str(figure.source) in context
+    assert "PHARE-Institutions, 29 nov. 2016" in context
+    assert "Le RAMEAU, Observatoire des partenariats, programme PHARE" in context
+    assert "ne sont jamais additionnés" in context
+    # The registry's own figures are elsewhere.
+    assert "expériences publiées dans la sélection" not in context
+
+
+@pytest.mark.parametrize(
+    "query, message",
+    [
+        ("theme=nimporte", "Code inconnu"),
+        ("year_min=deux", "Saisissez un nombre"),
+        ("year_min=2020&year_max=2010", "précède"),
+        ("region=99", "Code inconnu"),
+    ],
+)
+def test_an_invalid_filter_gives_a_message_not_an_error(client, registry, query, message):
+    for url in [
+        f"/observatoire/?{query}",
+        f"/observatoire/couverture/?{query}",
+        f"/observatoire/comparer/?a-{query.replace('&', '&a-')}",
+    ]:
+        response = client.get(url)
+        assert response.status_code == 200, url
+        assert message in response.content.decode(), url
+    assert client.get(f"/observatoire/themes.csv?{query}").status_code == 200
+
+
+def test_display_options_of_the_map_fall_back_to_their_defaults(client, registry):
+    response = client.get("/observatoire/?carte=canton&mesure=km2")
+    assert response.status_code == 200
+    assert response.context["map"].kind == TerritoryKind.REGION
+    assert response.context["map"].measure == "nombre"
+
+
+def test_htmx_gets_the_dashboard_alone(client, registry):
+    response = client.get("/observatoire/?region=32", headers={"HX-Request": "true"})
+    page = response.content.decode()
+    assert page.lstrip().startswith('<form id="obs-form"')
+    assert "<html" not in page
+
+
+def test_the_observatory_speaks_english(client, registry):
+    page = client.get("/en/observatoire/?region=32").content.decode()
+    assert '<html lang="en">' in page
+    assert "Alliance observatory" in page
+    assert "Context: what the PHARE barometers say" in page
+    assert "Hauts-de-France: 3 cases" in page
+    assert "Observatoire des alliances" not in page
+
+
+# ---- Coverage ------------------------------------------------------------------
+
+
+def test_coverage_shows_the_white_spots_of_the_referentiel_and_of_the_territory(client, registry):
+    response = client.get("/observatoire/couverture/?seuil=2")
+    assert response.status_code == 200
+    coverage = response.context["coverage"]
+    missions = {row.code: row.count for row in coverage["missions"]}
+    assert len(missions) == 16
+    assert missions["copilotage"] == 2 and missions["formation"] == 0
+    assert coverage["missions"][0].count == 0  # the least documented first
+    regions = {row.code: row.count for row in coverage["regions"]}
+    assert regions["94"] == 0 and regions["32"] == 3
+    assert len(coverage["departements"]) == 101
+    page = response.content.decode()
+    assert "zone blanche" in page and "peu documentée" in page
+    grid = {line["region"].code: line["cells"] for line in coverage["grid"]}
+    copilotage = [t.code for t in coverage["mission_terms"]].index("copilotage")
+    assert grid["32"][copilotage] == 1 and grid["53"][copilotage] == 1
+    assert grid["11"][copilotage] == 0
+
+
+def test_coverage_follows_the_selection(client, registry):
+    coverage = client.get("/observatoire/couverture/?theme=mobilite").context["coverage"]
+    regions = {row.code: row.count for row in coverage["regions"]}
+    assert regions["32"] == 1 and regions["53"] == 0
+    assert coverage["total"] == 1
+
+
+# ---- Comparison ----------------------------------------------------------------
+
+
+def test_a_departement_compares_with_its_region_in_shares(client, registry):
+    response = client.get("/observatoire/comparer/?a-departement=59&b-region=32")
+    assert response.status_code == 200
+    sides = response.context["sides"]
+    assert [side["selection"].total for side in sides] == [1, 3]
+    themes = next(s for s in response.context["sections"] if s["name"] == "themes")
+    row = next(r for r in themes["rows"] if r.code == "emploi_insertion")
+    assert (row.a.count, row.a.share, row.b.count, row.b.share) == (1, 100.0, 2, 66.7)
+    assert row.gap == -33.3
+    page = response.content.decode()
+    assert "Département : Nord (59)" in page and "Région : Hauts-de-France" in page
+
+
+def test_two_regions_compare_side_by_side_and_keep_other_filters(client, registry):
+    response = client.get("/observatoire/comparer/?a-region=32&b-region=53&b-year_min=2010")
+    sides = response.context["sides"]
+    assert [side["selection"].total for side in sides] == [3, 1]
+    assert ("b-year_min", "2010") in sides[1]["hidden"]
+    assert sides[1]["search_url"] == "/experiences/?region=53&year_min=2010"
+
+
+def test_the_observatory_offers_to_compare_a_departement_with_its_region(client, registry):
+    page = client.get("/observatoire/?departement=59&theme=emploi_insertion").content.decode()
+    assert (
+        'href="/observatoire/comparer/?a-departement=59&amp;a-theme=emploi_insertion'
+        '&amp;b-theme=emploi_insertion&amp;b-region=32"'
+    ) in page
+
+
+def test_an_empty_comparison_compares_the_whole_registry_with_itself(client, registry):
+    response = client.get("/observatoire/comparer/")
+    assert response.status_code == 200
+    assert [side["selection"].total for side in response.context["sides"]] == [6, 6]
+
+
+# ---- Outlines file --------------------------------------------------------------
+
+
+def test_the_outline_files_are_compact_json_with_their_attribution():
+    folder = Path(__file__).resolve().parents[1] / "registry" / "data"
+    for name in ["map-regions.json", "map-departements.json"]:
+        data = json.loads((folder / name).read_text(encoding="utf-8"))
+        assert data["attribution"].startswith("Contours : IGN Admin Express 2018")
+        assert all(re.fullmatch(r"(M-?\d+ -?\d+l[-\d ]+z)+", a["d"]) for a in data["areas"])
+    assert "Licence Ouverte" in (folder / "MAP-README.md").read_text(encoding="utf-8")
