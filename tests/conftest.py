@@ -16,6 +16,17 @@ def django_db_setup(django_db_setup, django_db_blocker):
         call_command("load_territories", verbosity=0)
 
 
+@pytest.fixture(scope="session", autouse=True)
+def fast_password_hashing():
+    """Every factory user has a password: hashing it with the production hasher
+    (hundreds of thousands of PBKDF2 rounds) made half of the suite's time.
+    The log-in tests still check passwords, with a cheap hasher."""
+    from django.test import override_settings
+
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        yield
+
+
 @pytest.fixture
 def visitor(client):
     return client
