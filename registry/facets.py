@@ -14,7 +14,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter
+from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter, among
 from registry.models import ALL_THREE_FAMILIES, Case, CasePartner
 from territories.models import Territory, TerritoryKind, TerritoryLink
 
@@ -82,6 +82,13 @@ def ids_of(qs):
     return qs.order_by().values("pk")
 
 
+def in_selection(column, case_ids):
+    """`column` among the cases of `ids_of`: a list of ids or a subquery."""
+    if isinstance(case_ids, list):
+        return among(column, case_ids)
+    return Q(**{f"{column}__in": case_ids})
+
+
 def term_counts(case_ids, vocabularies=None):
     """{term_id: cases}, parents counted once per case whatever the number of children.
 
@@ -89,7 +96,7 @@ def term_counts(case_ids, vocabularies=None):
     every term: filtering by vocabulary in SQL costs two joins on the largest
     table (about four times slower on 100 000 cases), callers just pick what
     they show."""
-    through = Case.terms.through.objects.filter(case_id__in=case_ids)
+    through = Case.terms.through.objects.filter(in_selection("case_id", case_ids))
     counts = dict(
         through.values_list("term_id").annotate(n=Count("case_id")).values_list("term_id", "n")
     )
@@ -118,8 +125,8 @@ def territory_counts(case_ids, kinds, within=None):
         return {}
     rows = (
         TerritoryLink.objects.filter(
-            ancestor_id__in=ancestor_ids,
-            descendant__case_links__case_id__in=case_ids,
+            in_selection("descendant__case_links__case_id", case_ids),
+            among("ancestor_id", ancestor_ids),
         )
         .values_list("ancestor_id")
         .annotate(n=Count("descendant__case_links__case_id", distinct=True))
@@ -130,7 +137,7 @@ def territory_counts(case_ids, kinds, within=None):
 
 def actor_counts(case_ids):
     rows = (
-        CasePartner.objects.filter(case_id__in=case_ids)
+        CasePartner.objects.filter(in_selection("case_id", case_ids))
         .annotate(
             family=Coalesce("organization__actor_type__parent_id", "organization__actor_type_id")
         )
@@ -168,12 +175,32 @@ class FacetCounter:
         self.index = filterset.term_index
         self.data = filterset.form.cleaned_data
         self.selection = filterset.qs
+        self.ids = {}
 
     def without(self, *params):
         data = self.filterset.data.copy()
         for param in params:
             data.pop(param, None)
         return CaseFilter(data, self.filterset.queryset, term_index=self.index).qs
+
+    def ids_without(self, *params):
+        """`ids_of` the selection without the filters `params`, read once."""
+        if params not in self.ids:
+            qs = self.without(*params) if params else self.selection
+            self.ids[params] = ids_of(qs)
+        return self.ids[params]
+
+    def cases_without(self, *params):
+        """The selection without `params`, as cases: by id when it is small, so
+        that its filters (a text search above all) are not evaluated again."""
+        ids = self.ids_without(*params)
+        if isinstance(ids, list):
+            return Case.objects.filter(among("id", ids))
+        return self.without(*params) if params else self.selection
+
+    def summary(self):
+        """The total and the yes/no facets of the selection."""
+        return self.counted("summary", lambda: summary(self.cases_without()))
 
     def selected_codes(self, param):
         return {getattr(value, "code", value) for value in self.data.get(param) or []}
@@ -185,27 +212,31 @@ class FacetCounter:
         return compute()
 
     def compute(self):
-        selection_ids = ids_of(self.selection)
         facets = {}
-        counts = self.counted("terms", lambda: term_counts(selection_ids))
+        counts = self.counted("terms", lambda: term_counts(self.ids_without()))
         for param, vocabulary in TERM_FACETS.items():
             facet_counts = counts
             if self.data.get(param):
-                facet_counts = term_counts(ids_of(self.without(param)), [vocabulary])
+                facet_counts = term_counts(self.ids_without(param), [vocabulary])
             facets[param] = self.term_facet(param, vocabulary, facet_counts)
-        actor_selection = self.without("actor") if self.data.get("actor") else self.selection
+        actor_params = ("actor",) if self.data.get("actor") else ()
         facets["actor"] = self.term_facet(
             "actor",
             "actor_type",
-            self.counted("actors", lambda: actor_counts(ids_of(actor_selection))),
+            self.counted("actors", lambda: actor_counts(self.ids_without(*actor_params))),
             top_level_only=True,
         )
         for param, column in (("phase", "phase_id"), ("scale", "scale_id")):
-            qs = self.without(param) if self.data.get(param) else self.selection
+            params = (param,) if self.data.get(param) else ()
             facets[param] = self.term_facet(
                 param,
                 column.removesuffix("_id"),
-                self.counted(column, lambda qs=qs, column=column: column_counts(qs, column)),
+                self.counted(
+                    column,
+                    lambda params=params, column=column: column_counts(
+                        self.cases_without(*params), column
+                    ),
+                ),
             )
         facets.update(self.territory_facets())
         return facets
@@ -233,22 +264,21 @@ class FacetCounter:
         return facet
 
     def territory_facets(self):
-        territory_params = [p for p in TERRITORY_FACETS if self.data.get(p)]
-        qs = self.without(*territory_params) if territory_params else self.selection
+        territory_params = tuple(p for p in TERRITORY_FACETS if self.data.get(p))
         regions = self.data.get("region") or []
         departements = self.data.get("departement") or []
         epcis = self.data.get("epci") or []
-        selection_ids = ids_of(qs)
         counts = self.counted(
             "territories",
             lambda: territory_counts(
-                selection_ids, [TerritoryKind.REGION, TerritoryKind.DEPARTEMENT]
+                self.ids_without(*territory_params),
+                [TerritoryKind.REGION, TerritoryKind.DEPARTEMENT],
             ),
         )
         if departements or epcis:
             counts.update(
                 territory_counts(
-                    selection_ids,
+                    self.ids_without(*territory_params),
                     [TerritoryKind.EPCI, TerritoryKind.COMMUNE],
                     within=[*departements, *epcis],
                 )

@@ -76,16 +76,13 @@ def case_list(request):
     filterset = CaseFilter(request.GET, term_index=TermIndex())
     # An invalid value is reported on the page; the valid filters still apply.
     valid = filterset.is_valid()
-    selection = filterset.qs
-    if filterset.is_unfiltered():
-        figures = whole_registry("summary", lambda: summary(selection))
-    else:
-        figures = summary(selection)
+    counter = FacetCounter(filterset)
+    figures = counter.summary()
     paginator = KnownCountPaginator(
-        headline(selection.for_list(), filterset.text), PAGE_SIZE, count=figures["total"]
+        headline(filterset.qs.for_list(), filterset.text), PAGE_SIZE, count=figures["total"]
     )
     page = paginator.get_page(request.GET.get("page"))
-    facets = FacetCounter(filterset).compute()
+    facets = counter.compute()
     page_range = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
     context = {
         "filterset": filterset,
