@@ -75,6 +75,9 @@ class CodeListField(forms.Field):
         if isinstance(value, str):
             value = [value]
         codes = [str(code).strip() for code in value if str(code).strip()]
+        if any("\x00" in code for code in codes):
+            # No database column can hold it (PostgreSQL refuses it outright).
+            raise forms.ValidationError(_("Caractère interdit dans un code."), code="null")
         if len(codes) > MAX_VALUES:
             raise forms.ValidationError(
                 _("Trop de valeurs (%(max)d au plus)."), params={"max": MAX_VALUES}

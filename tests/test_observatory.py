@@ -517,6 +517,7 @@ def test_the_phare_figures_are_context_cited_apart_from_the_registry_figures(cli
         ("year_min=deux", "Saisissez un nombre"),
         ("year_min=2020&year_max=2010", "précède"),
         ("region=99", "Code inconnu"),
+        ("region=%00", "Caractère interdit"),
     ],
 )
 def test_an_invalid_filter_gives_a_message_not_an_error(client, registry, query, message):
@@ -528,7 +529,11 @@ def test_an_invalid_filter_gives_a_message_not_an_error(client, registry, query,
         response = client.get(url)
         assert response.status_code == 200, url
         assert message in response.content.decode(), url
-    assert client.get(f"/observatoire/themes.csv?{query}").status_code == 200
+    # A download never holds other figures than those asked: it names the bad filter.
+    for url in [f"/observatoire/themes.csv?{query}", f"/observatoire/carte.svg?{query}"]:
+        response = client.get(url)
+        assert response.status_code == 400, url
+        assert message in response.content.decode(), url
 
 
 def test_display_options_of_the_map_fall_back_to_their_defaults(client, registry):

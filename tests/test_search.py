@@ -190,6 +190,7 @@ def test_sorting_by_title_and_date(client):
         ("year_min=2020&year_max=2010", "précède"),
         ("sort=hasard", "hasard"),
         ("ongoing=peut-etre", "peut-etre"),
+        ("departement=%00", "Caractère interdit"),
     ],
 )
 def test_invalid_filter_values_give_a_message_never_an_error(client, lille_case, query, message):

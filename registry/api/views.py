@@ -114,11 +114,6 @@ def case_selection(request, term_index=None):
     filterset = CaseFilter(request.query_params, term_index=term_index or TermIndex())
     if not filterset.is_valid():
         raise ValidationError(form_errors(filterset.form))
-    if filterset.sort_order == "newest":
-        # The same order: a published case always has its publication date (a database
-        # constraint), so NULLS LAST changes nothing, but without it PostgreSQL reads
-        # the (status, -published_at) index instead of sorting every case.
-        return filterset.qs.order_by("-published_at", "-id")
     return filterset.qs
 
 

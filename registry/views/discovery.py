@@ -5,7 +5,7 @@ import json
 from django.conf import settings
 from django.core.paginator import Paginator
 from django.db.models import Count, Exists, OuterRef, Prefetch
-from django.http import HttpResponse
+from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.functional import cached_property
@@ -145,6 +145,12 @@ def _error_messages(filterset):
         for error in errors:
             messages.append(_("%(filter)s : %(value)s") % {"filter": label, "value": error})
     return messages
+
+
+def invalid_filters_response(filterset):
+    """A download asked with invalid filters: a 400 naming each one, in plain text."""
+    lines = [_("Certains filtres ne sont pas valides :"), *_error_messages(filterset)]
+    return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 
 def case_detail(request, slug):

@@ -30,7 +30,12 @@ from registry.observatory import (
     coverage,
     geography,
 )
-from registry.views.discovery import _error_messages, display_value, filter_chips
+from registry.views.discovery import (
+    _error_messages,
+    display_value,
+    filter_chips,
+    invalid_filters_response,
+)
 from territories.models import Territory, TerritoryKind
 
 MAP_KINDS = {"region": TerritoryKind.REGION, "departement": TerritoryKind.DEPARTEMENT}
@@ -360,6 +365,8 @@ def compare_link(selection, query):
 def observatory_map(request):
     """The map alone, as an SVG file (same selection and options as the page)."""
     selection = selection_of(request)
+    if not selection.filterset.form.is_valid():
+        return invalid_filters_response(selection.filterset)
     kind, measure = map_options(request)
     area_chart = CHARTS["regions" if kind == "region" else "departements"](selection)
     observatory_url = reverse("observatory")
@@ -387,7 +394,10 @@ def observatory_csv(request, chart):
     accents; shares in percent of the selection's cases, with a point."""
     if chart not in CHARTS:
         raise Http404
-    figures = CHARTS[chart](selection_of(request))
+    selection = selection_of(request)
+    if not selection.filterset.form.is_valid():
+        return invalid_filters_response(selection.filterset)
+    figures = CHARTS[chart](selection)
     response = HttpResponse(content_type="text/csv; charset=utf-8")
     response["Content-Disposition"] = f'attachment; filename="observatoire-{figures.name}.csv"'
     response.write("\ufeff")

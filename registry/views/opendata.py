@@ -9,6 +9,7 @@ from accounts.ratelimit import ratelimit
 from registry import exports
 from registry.filters import CaseFilter, TermIndex
 from registry.models import Case, Vocabulary
+from registry.views.discovery import invalid_filters_response
 
 EXPORTS_PER_HOUR = 60
 
@@ -20,12 +21,7 @@ def case_export(request, fmt):
         return HttpResponseBadRequest(_("Caractère nul interdit."))
     filterset = CaseFilter(request.GET, term_index=TermIndex())
     if not filterset.is_valid():
-        lines = [_("Certains filtres ne sont pas valides :")] + [
-            f"{filterset.form.fields[name].label} : {error}"
-            for name, errors in filterset.form.errors.items()
-            for error in errors
-        ]
-        return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
+        return invalid_filters_response(filterset)
     return exports.streaming_export(filterset.qs, fmt)
 
 
