@@ -486,6 +486,20 @@ def test_the_page_shows_the_selection_its_charts_and_the_way_back_to_the_cases(c
         assert f">{title}</h3>" in page
 
 
+def test_the_selection_drills_down_to_the_epcis_and_communes_of_what_is_chosen(client, registry):
+    page = client.get("/observatoire/?departement=59").content.decode()
+    assert 'name="epci" value="200093201"' in page  # Métropole Européenne de Lille
+    assert 'name="commune"' not in page
+    page = client.get("/observatoire/?departement=59&epci=200093201").content.decode()
+    assert 'name="epci" value="200093201" id="o-epci-200093201" checked' in page
+    assert 'name="commune" value="59350"' in page  # Lille
+    assert 'type="hidden" name="epci"' not in page
+    # An EPCI chosen on the search page, without its département, is kept as it is.
+    page = client.get("/observatoire/?epci=200093201").content.decode()
+    assert '<input type="hidden" name="epci" value="200093201">' in page
+    assert "1 expérience publiée dans la sélection" in page
+
+
 def test_the_search_page_opens_its_selection_in_the_observatory(client, registry):
     page = client.get("/experiences/?region=32&theme=emploi_insertion").content.decode()
     assert 'href="/observatoire/?region=32&amp;theme=emploi_insertion"' in page

@@ -291,6 +291,20 @@ def filter_groups(filterset):
 
     group("region", [(a.code, a.name, 0) for a in sorted(geo["region"], key=lambda a: a.name)])
     group("departement", [(a.code, f"{a.code} — {a.name}", 0) for a in geo["departement"]])
+    # Below the département, the levels open as one drills down: the EPCIs of the
+    # départements chosen, then the communes of the EPCIs chosen.
+    cleaned = filterset.form.cleaned_data if filterset.form.is_valid() else {}
+    for param, above in (("epci", "departement"), ("commune", "epci")):
+        chosen_above = cleaned.get(above) or []
+        if chosen_above:
+            inside = (
+                Territory.objects.filter(
+                    kind=TERRITORY_FACETS[param], ancestor_links__ancestor__in=chosen_above
+                )
+                .distinct()
+                .order_by("name_key")
+            )
+            group(param, [(t.code, t.name, 0) for t in inside])
     for param, vocabulary in TERM_FACETS.items():
         terms = [t for t in index.of(vocabulary) if t.is_active]
         group(param, [(t.code, t.label, 1 if t.parent_id else 0) for t in terms])
@@ -300,9 +314,22 @@ def filter_groups(filterset):
     return groups
 
 
+def hidden_territories(request, groups):
+    """EPCIs and communes chosen elsewhere (a link from the search page) whose
+    list the panel does not show: kept as they are."""
+    shown = {group["name"] for group in groups}
+    return [
+        (param, value)
+        for param in ("epci", "commune")
+        if param not in shown
+        for value in request.GET.getlist(param)
+    ]
+
+
 def observatory(request):
     selection = selection_of(request)
     filterset = selection.filterset
+    groups = filter_groups(filterset)
     kind, measure = map_options(request)
     charts = {name: CHARTS[name](selection) for name in DASHBOARD_CHARTS}
     area_chart = CHARTS["regions" if kind == "region" else "departements"](selection)
@@ -315,10 +342,8 @@ def observatory(request):
         "form": filterset.form,
         "errors": _error_messages(filterset),
         "chips": filter_chips(request, filterset) if filterset.form.is_valid() else [],
-        "groups": filter_groups(filterset),
-        "hidden_territories": [
-            (param, value) for param in ("epci", "commune") for value in request.GET.getlist(param)
-        ],
+        "groups": groups,
+        "hidden_territories": hidden_territories(request, groups),
         "figures": figures,
         "all_three_share": share(figures["all_three"], figures["total"]),
         "charts": charts,
