@@ -34,6 +34,11 @@ TOP_PAIRS = 15
 PHARE_SOURCE = _("Le RAMEAU, Observatoire des partenariats, programme PHARE")
 
 
+# The three « devoir d'alliances » figures come with the PHARE-Institutions results
+# (shared/PRODUCT.md); the study and year of each are not in our sources.
+PHARE_WITH_INSTITUTIONS = _("Programme PHARE, publié avec PHARE-Institutions, 29 nov. 2016")
+
+
 @dataclass(frozen=True)
 class ContextFigure:
     percent: int
@@ -45,17 +50,17 @@ PHARE_FIGURES = [
     ContextFigure(
         69,
         _("des citoyens appellent à un « devoir d'alliances »"),
-        _("PHARE-Citoyens (2015)"),
+        PHARE_WITH_INSTITUTIONS,
     ),
     ContextFigure(
         81,
         _("des dirigeants d'entreprise appellent à un « devoir d'alliances »"),
-        _("PHARE-Entreprises (2015)"),
+        PHARE_WITH_INSTITUTIONS,
     ),
     ContextFigure(
         86,
         _("des dirigeants associatifs appellent à un « devoir d'alliances »"),
-        _("PHARE-Associations (2015)"),
+        PHARE_WITH_INSTITUTIONS,
     ),
     ContextFigure(
         87,
