@@ -48,7 +48,7 @@ from registry.models import (
     Term,
 )
 from registry.search import PG_VECTOR_EXPRESSION, TEXT_FIELDS, fold_search_text, unique_names
-from territories.models import Territory, normalize
+from territories.models import Territory, TerritoryLink, normalize
 
 BATCH = 2000
 DEMO_DOMAIN = "demo.invalid"
@@ -1518,6 +1518,7 @@ class Generator:
         self.counter = offset
         self.load_terms()
         self.load_places()
+        self.ancestors = self.load_ancestors()
         self.organizations = {}
         self.new_organizations = []
         self.used_names = set()
@@ -1537,6 +1538,18 @@ class Generator:
         self.used_case_slugs = set(Case.objects.values_list("slug", flat=True))
 
     # Reference data ------------------------------------------------------------------
+
+    def load_ancestors(self):
+        """{territory id: ids of the territories it lies in, itself included}, for
+        the facet keys written with each case on PostgreSQL (None elsewhere)."""
+        if connection.vendor != "postgresql":
+            return None
+        ancestors = {}
+        for descendant, ancestor in TerritoryLink.objects.values_list(
+            "descendant_id", "ancestor_id"
+        ):
+            ancestors.setdefault(descendant, []).append(ancestor)
+        return ancestors
 
     def load_terms(self):
         self.terms = {}
@@ -2061,6 +2074,12 @@ class Generator:
                     f"https://example.org/demo/{slug}/{path.format(year=year)}",
                 )
             )
+        if self.ancestors is not None:
+            # What `registry.search.refresh_facet_keys` would compute from the rows.
+            values["facet_terms"] = sorted(
+                {t.pk for t in tags} | {t.parent_id for t in tags if t.parent_id}
+            )
+            values["facet_places"] = sorted({a for p in places for a in self.ancestors[p.pk]})
         return PlannedCase(values, places, roster, tags, criteria, sources)
 
     def batch(self, owners, size):

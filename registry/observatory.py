@@ -257,7 +257,10 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
     figures from separate ORM queries (`registry.facets.summary`,
     `column_counts`, `term_counts`, `territory_counts` and a pair query) took
     three to four times as long on 100 000 cases: each one evaluated the
-    selection again.
+    selection again. On PostgreSQL the terms, pairs and areas are counted from
+    the cases' facet keys (`Case.facet_terms`, `Case.facet_places`, read from
+    the covering index with the selection), without joining the tags and the
+    territory closure: three times faster again on large selections.
 
     Returns {"summary": {...}, "phase_id": {...}, "start_year": {...},
     "family_mask": {...}}, with "terms" ({term id: cases}) and "pairs"
@@ -265,16 +268,20 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
     given, and "areas" ({territory id: cases}) when `area_ids` is.
     """
     quote = connection.ops.quote_name
-    selection_sql, params = (
-        queryset.order_by()
-        .values("pk", "phase_id", "start_year", "family_mask", "is_pioneer", "end_year")
-        .query.sql_with_params()
-    )
+    keys = connection.vendor == "postgresql"
+    columns = ["pk", "phase_id", "start_year", "family_mask", "is_pioneer", "end_year"]
+    if keys:
+        columns += ["facet_terms", "facet_places"]
+    selection_sql, params = queryset.order_by().values(*columns).query.sql_with_params()
     params = list(params)
 
     def placeholders(values):
         params.extend(values)
         return ", ".join(["%s"] * len(values)) or "NULL"
+
+    def array(values):
+        params.append(list(values))
+        return "%s"
 
     branches = [
         """SELECT 'flags', CASE WHEN is_pioneer THEN 1 ELSE 0 END,
@@ -285,7 +292,20 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
         "SELECT 'family_mask', family_mask, NULL, COUNT(*) FROM selection GROUP BY 2",
     ]
     tags = ""
-    if pairs is not None:
+    if pairs is not None and keys:
+        # The facet keys: the terms of each case with their parents (each once),
+        # and the territories its places lie in, read with the selection.
+        branches += [
+            "SELECT 'term', term, NULL, COUNT(*) FROM selection, unnest(facet_terms) term "
+            "GROUP BY 2",
+            f"""SELECT 'pair', a, b, COUNT(*) FROM selection,
+                   LATERAL (SELECT x FROM unnest(facet_terms) x WHERE x = ANY({array(pairs[0])}))
+                       AS first (a),
+                   LATERAL (SELECT y FROM unnest(facet_terms) y WHERE y = ANY({array(pairs[1])}))
+                       AS second (b)
+                 GROUP BY 2, 3""",
+        ]
+    elif pairs is not None:
         tags = f""",
         tags (case_id, term_id) AS (
             SELECT tag.case_id, tag.term_id
@@ -305,7 +325,12 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
                    AND pair_b.term_id IN ({placeholders(pairs[1])})
                  GROUP BY 2, 3""",
         ]
-    if area_ids is not None:
+    if area_ids is not None and keys:
+        branches.append(
+            "SELECT 'area', place, NULL, COUNT(*) FROM selection, unnest(facet_places) place "
+            f"WHERE place = ANY({array(area_ids)}) GROUP BY 2"
+        )
+    elif area_ids is not None:
         branches.append(
             f"""SELECT 'area', ancestor_id, NULL, COUNT(*) FROM (
                     SELECT DISTINCT place.case_id, link.ancestor_id
@@ -317,7 +342,7 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
                 ) located GROUP BY 2"""
         )
     sql = f"""
-        WITH selection (id, phase_id, start_year, family_mask, is_pioneer, end_year) AS (
+        WITH selection ({", ".join(["id", *columns[1:]])}) AS (
             {selection_sql}
         ){tags}
         {" UNION ALL ".join(branches)}

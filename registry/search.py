@@ -108,10 +108,46 @@ def refresh_family_masks(case_ids):
             cursor.execute(sql, batch)
 
 
+FACET_KEYS_SQL = """
+UPDATE registry_case SET
+    facet_terms = ARRAY(
+        SELECT tag.term_id FROM registry_case_terms tag WHERE tag.case_id = registry_case.id
+        UNION
+        SELECT term.parent_id FROM registry_case_terms tag
+          JOIN registry_term term ON term.id = tag.term_id
+         WHERE tag.case_id = registry_case.id AND term.parent_id IS NOT NULL
+        ORDER BY 1
+    ),
+    facet_places = ARRAY(
+        SELECT DISTINCT link.ancestor_id FROM registry_caseterritory place
+          JOIN territories_territorylink link ON link.descendant_id = place.territory_id
+         WHERE place.case_id = registry_case.id
+        ORDER BY 1
+    )
+"""
+
+
+def refresh_facet_keys(case_ids=None):
+    """On PostgreSQL, rebuild `Case.facet_terms` and `Case.facet_places` of the
+    given cases (of every case with None: after the geography changed)."""
+    if connection.vendor != "postgresql":
+        return
+    with connection.cursor() as cursor:
+        if case_ids is None:
+            cursor.execute(FACET_KEYS_SQL)
+            return
+        case_ids = list(case_ids)
+        for start in range(0, len(case_ids), BATCH):
+            batch = case_ids[start : start + BATCH]
+            cursor.execute(FACET_KEYS_SQL + " WHERE id = ANY(%s)", [batch])
+
+
 def refresh_case_index(case_ids):
-    """Everything derived from a case's related rows: family mix and search documents."""
+    """Everything derived from a case's related rows: family mix, facet keys and
+    search documents."""
     from registry.facets import bump_registry_version
 
     refresh_family_masks(case_ids)
+    refresh_facet_keys(case_ids)
     refresh_search_documents(case_ids)
     bump_registry_version()

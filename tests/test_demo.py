@@ -17,7 +17,7 @@ from registry.demo import (
     seed_demo,
 )
 from registry.models import Case, CaseStatus, Organization
-from registry.search import refresh_family_masks, refresh_search_documents
+from registry.search import refresh_facet_keys, refresh_family_masks, refresh_search_documents
 from territories.models import Territory
 from tests.factories import CaseFactory
 
@@ -183,17 +183,19 @@ def test_a_second_run_adds_new_cases_and_reuses_the_collectivites(seeded):
     assert Organization.objects.filter(governed_territory__isnull=False).count() >= authorities
 
 
-def test_search_documents_are_those_the_index_would_build(seeded):
+def test_search_documents_and_facet_keys_are_those_the_index_would_build(seeded):
     cases = Case.objects.order_by("pk")
     assert not cases.filter(search_text="").exists()
     if connection.vendor == "postgresql":
         assert not cases.filter(search_vector__isnull=True).exists()
     columns = ["search_names", "search_text", "family_mask"]
     if connection.vendor == "postgresql":
-        columns.append("search_vector")
+        columns += ["search_vector", "facet_terms", "facet_places"]
+        assert not cases.filter(facet_places__len=0).exists()
     before = list(cases.values_list(*columns))
     ids = list(cases.values_list("pk", flat=True))
     refresh_family_masks(ids)
+    refresh_facet_keys(ids)
     refresh_search_documents(ids)
     assert list(cases.values_list(*columns)) == before
 

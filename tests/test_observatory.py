@@ -428,7 +428,8 @@ def test_an_unknown_chart_is_not_found(client):
         ("region=32&theme=emploi_insertion&carte=departement&mesure=habitants", 5),
         ("commune=59350&commune=35238&practice=copilotage", 5),
         ("region=32", 8),
-        (f"epci={STRADDLING_EPCI}", 9),
+        (f"epci={STRADDLING_EPCI}", 10),
+        ("departement=59", 9),
     ],
 )
 def test_the_dashboard_takes_a_fixed_number_of_queries(
@@ -439,7 +440,8 @@ def test_the_dashboard_takes_a_fixed_number_of_queries(
     selection; with a territory filter, one for the map, which counts outside
     it, or, when the territory is the only filter, the whole registry's summary
     and territory counts that the search page caches too (four); with an EPCI,
-    one for the départements and régions it lies in."""
+    one for the départements and régions it lies in; with a département or an
+    EPCI, one for the list of the level below it."""
     cache.clear()
     with django_assert_num_queries(queries):
         assert client.get(f"/observatoire/?{query}").status_code == 200

@@ -1,6 +1,7 @@
 """Cases (« expériences »): one documented alliance or partnership."""
 
 from django.conf import settings
+from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models
@@ -222,6 +223,14 @@ class Case(CaseWorkflow, models.Model):
         help_text=_("Somme des familles présentes au tour de table (voir Family)."),
     )
 
+    # Facet keys, on PostgreSQL only (NULL elsewhere), rebuilt with the search
+    # documents by `registry.search.refresh_facet_keys`: the case's terms with
+    # their parents, and every territory its places lie in (the territory
+    # closure). The observatory counts a selection by unnesting them from the
+    # covering index below, instead of joining the tags and the closure.
+    facet_terms = ArrayField(models.IntegerField(), null=True, editable=False)
+    facet_places = ArrayField(models.IntegerField(), null=True, editable=False)
+
     # Search documents, rebuilt by `registry.search.refresh_search_documents`:
     # partner and territory names, then every text folded (SQLite), then the
     # weighted French tsvector (PostgreSQL only).
@@ -275,6 +284,8 @@ class Case(CaseWorkflow, models.Model):
                     "is_pioneer",
                     "family_mask",
                     "published_at",
+                    "facet_terms",
+                    "facet_places",
                 ],
                 name="case_published_facts",
             ),

@@ -28,6 +28,11 @@ class Command(BaseCommand):
             path,
             progress=(lambda message: self.stdout.write("  " + message)) if verbose else None,
         )
+        if report.links_added or report.links_removed:
+            # The registry's cases keep every territory their places lie in.
+            from registry.search import refresh_facet_keys
+
+            refresh_facet_keys()
         if not verbose:
             return
         elapsed = time.monotonic() - started
