@@ -38,6 +38,7 @@ from django.utils.text import slugify
 from registry.facets import bump_registry_version
 from registry.identifiers import luhn_valid
 from registry.models import (
+    PAIR_BASE,
     Case,
     CasePartner,
     CaseSource,
@@ -2080,6 +2081,13 @@ class Generator:
                 {t.pk for t in tags} | {t.parent_id for t in tags if t.parent_id}
             )
             values["facet_places"] = sorted({a for p in places for a in self.ancestors[p.pk]})
+            missions = [
+                t for t in tags if t.parent_id and self.vocabulary_of[t.pk] == "practice"
+            ]
+            themes = [t for t in tags if self.vocabulary_of[t.pk] == "theme"]
+            values["facet_pairs"] = sorted(
+                m.pk * PAIR_BASE + t.pk for m in missions for t in themes
+            )
         return PlannedCase(values, places, roster, tags, criteria, sources)
 
     def batch(self, owners, size):

@@ -11,7 +11,7 @@ It is called explicitly wherever a case's text, roster or territories change.
 
 from django.db import connection, transaction
 
-from registry.models import Case, CasePartner, CaseTerritory
+from registry.models import PAIR_BASE, Case, CasePartner, CaseTerritory
 from territories.models import normalize
 
 TEXT_FIELDS = ("title", "summary", "description", "context", "actions", "results", "lessons")
@@ -108,7 +108,7 @@ def refresh_family_masks(case_ids):
             cursor.execute(sql, batch)
 
 
-FACET_KEYS_SQL = """
+FACET_KEYS_SQL = f"""
 UPDATE registry_case SET
     facet_terms = ARRAY(
         SELECT tag.term_id FROM registry_case_terms tag WHERE tag.case_id = registry_case.id
@@ -123,13 +123,27 @@ UPDATE registry_case SET
           JOIN territories_territorylink link ON link.descendant_id = place.territory_id
          WHERE place.case_id = registry_case.id
         ORDER BY 1
+    ),
+    facet_pairs = ARRAY(
+        SELECT mission.term_id * {PAIR_BASE} + theme.term_id
+          FROM registry_case_terms mission
+          JOIN registry_term mission_term ON mission_term.id = mission.term_id
+          JOIN registry_vocabulary practices ON practices.id = mission_term.vocabulary_id
+          JOIN registry_case_terms theme ON theme.case_id = mission.case_id
+          JOIN registry_term theme_term ON theme_term.id = theme.term_id
+          JOIN registry_vocabulary themes ON themes.id = theme_term.vocabulary_id
+         WHERE mission.case_id = registry_case.id
+           AND practices.code = 'practice' AND mission_term.parent_id IS NOT NULL
+           AND themes.code = 'theme'
+        ORDER BY 1
     )
 """
 
 
 def refresh_facet_keys(case_ids=None):
-    """On PostgreSQL, rebuild `Case.facet_terms` and `Case.facet_places` of the
-    given cases (of every case with None: after the geography changed)."""
+    """On PostgreSQL, rebuild the facet keys (`Case.facet_terms`, `facet_places`,
+    `facet_pairs`) of the given cases (of every case with None: after the
+    geography changed)."""
     if connection.vendor != "postgresql":
         return
     with connection.cursor() as cursor:

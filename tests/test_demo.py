@@ -190,7 +190,7 @@ def test_search_documents_and_facet_keys_are_those_the_index_would_build(seeded)
         assert not cases.filter(search_vector__isnull=True).exists()
     columns = ["search_names", "search_text", "family_mask"]
     if connection.vendor == "postgresql":
-        columns += ["search_vector", "facet_terms", "facet_places"]
+        columns += ["search_vector", "facet_terms", "facet_places", "facet_pairs"]
         assert not cases.filter(facet_places__len=0).exists()
     before = list(cases.values_list(*columns))
     ids = list(cases.values_list("pk", flat=True))

@@ -21,6 +21,19 @@ UPDATE registry_case SET
           JOIN territories_territorylink link ON link.descendant_id = place.territory_id
          WHERE place.case_id = registry_case.id
         ORDER BY 1
+    ),
+    facet_pairs = ARRAY(
+        SELECT mission.term_id * 100000 + theme.term_id
+          FROM registry_case_terms mission
+          JOIN registry_term mission_term ON mission_term.id = mission.term_id
+          JOIN registry_vocabulary practices ON practices.id = mission_term.vocabulary_id
+          JOIN registry_case_terms theme ON theme.case_id = mission.case_id
+          JOIN registry_term theme_term ON theme_term.id = theme.term_id
+          JOIN registry_vocabulary themes ON themes.id = theme_term.vocabulary_id
+         WHERE mission.case_id = registry_case.id
+           AND practices.code = 'practice' AND mission_term.parent_id IS NOT NULL
+           AND themes.code = 'theme'
+        ORDER BY 1
     )
 """
 
@@ -47,6 +60,11 @@ class Migration(migrations.Migration):
         ),
         migrations.AddField(
             model_name='case',
+            name='facet_pairs',
+            field=django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), editable=False, null=True, size=None),
+        ),
+        migrations.AddField(
+            model_name='case',
             name='facet_places',
             field=django.contrib.postgres.fields.ArrayField(base_field=models.IntegerField(), editable=False, null=True, size=None),
         ),
@@ -57,7 +75,7 @@ class Migration(migrations.Migration):
         ),
         migrations.AddIndex(
             model_name='case',
-            index=models.Index(fields=['status', 'id'], include=('phase', 'scale', 'start_year', 'end_year', 'is_pioneer', 'family_mask', 'published_at', 'facet_terms', 'facet_places'), name='case_published_facts'),
+            index=models.Index(fields=['status', 'id'], include=('phase', 'scale', 'start_year', 'end_year', 'is_pioneer', 'family_mask', 'published_at', 'facet_terms', 'facet_places', 'facet_pairs'), name='case_published_facts'),
         ),
             migrations.RunPython(fill_facet_keys, migrations.RunPython.noop),
     ]

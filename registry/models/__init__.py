@@ -1,6 +1,7 @@
 from registry.models.case import (
     ALL_THREE_FAMILIES,
     FAMILIES,
+    PAIR_BASE,
     Case,
     CasePartner,
     CaseQuerySet,
@@ -30,6 +31,7 @@ __all__ = [
     "TransitionNotAllowed",
     "ALL_THREE_FAMILIES",
     "FAMILIES",
+    "PAIR_BASE",
     "Family",
     "Basis",
     "Case",

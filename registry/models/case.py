@@ -12,6 +12,8 @@ from registry.models.vocabulary import Term
 from registry.models.workflow import CaseWorkflow
 
 FIRST_YEAR = 1950
+# Term ids stay far below it: (mission, theme) pairs are encoded in one integer.
+PAIR_BASE = 100_000
 LAST_YEAR = 2100
 
 # The three families of actors whose alliance the registry documents, as bits
@@ -230,6 +232,9 @@ class Case(CaseWorkflow, models.Model):
     # covering index below, instead of joining the tags and the closure.
     facet_terms = ArrayField(models.IntegerField(), null=True, editable=False)
     facet_places = ArrayField(models.IntegerField(), null=True, editable=False)
+    # And each (mission of the référentiel, theme) pair the case carries, as
+    # mission id × PAIR_BASE + theme id: the observatory's pairs chart.
+    facet_pairs = ArrayField(models.IntegerField(), null=True, editable=False)
 
     # Search documents, rebuilt by `registry.search.refresh_search_documents`:
     # partner and territory names, then every text folded (SQLite), then the
@@ -286,6 +291,7 @@ class Case(CaseWorkflow, models.Model):
                     "published_at",
                     "facet_terms",
                     "facet_places",
+                    "facet_pairs",
                 ],
                 name="case_published_facts",
             ),
