@@ -31,6 +31,21 @@ class Family(models.IntegerChoices):
 ALL_THREE_FAMILIES = Family.COLLECTIVITE | Family.ENTREPRISE | Family.ASSOCIATION
 
 
+class FacetKeys(ArrayField):
+    """Integer ids kept on a case for counting: `integer[]` on PostgreSQL. Other
+    databases get the column but leave it NULL (nothing writes or reads it)."""
+
+    def __init__(self, **kwargs):
+        kwargs.setdefault("base_field", models.IntegerField())
+        super().__init__(**kwargs)
+
+    def get_placeholder(self, value, compiler, connection):
+        # ArrayField casts its parameter (`%s::integer[]`), which only PostgreSQL reads.
+        if connection.vendor != "postgresql":
+            return "%s"
+        return super().get_placeholder(value, compiler, connection)
+
+
 class CaseStatus(models.TextChoices):
     DRAFT = "draft", _("Brouillon")
     SUBMITTED = "submitted", _("Soumise")
@@ -230,11 +245,11 @@ class Case(CaseWorkflow, models.Model):
     # their parents, and every territory its places lie in (the territory
     # closure). The observatory counts a selection by unnesting them from the
     # covering index below, instead of joining the tags and the closure.
-    facet_terms = ArrayField(models.IntegerField(), null=True, editable=False)
-    facet_places = ArrayField(models.IntegerField(), null=True, editable=False)
+    facet_terms = FacetKeys(null=True, blank=True, editable=False)
+    facet_places = FacetKeys(null=True, blank=True, editable=False)
     # And each (mission of the référentiel, theme) pair the case carries, as
     # mission id × PAIR_BASE + theme id: the observatory's pairs chart.
-    facet_pairs = ArrayField(models.IntegerField(), null=True, editable=False)
+    facet_pairs = FacetKeys(null=True, blank=True, editable=False)
 
     # Search documents, rebuilt by `registry.search.refresh_search_documents`:
     # partner and territory names, then every text folded (SQLite), then the
