@@ -98,10 +98,15 @@ def case_list(request):
         "page_range": list(page_range),
         "breadcrumbs": [(_("Expériences"), None)],
     }
-    template = "registry/case_list.html"
-    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
-        template = "registry/_search_zone.html"
-    return render(request, template, context)
+    return render(request, htmx_template(request, "case_list.html", "_search_zone.html"), context)
+
+
+def htmx_template(request, page, zone):
+    """The whole page, or only its zone of results when htmx asks for it (not
+    when it restores a page from its history: then it wants the whole page)."""
+    is_htmx = request.headers.get("HX-Request")
+    restoring = request.headers.get("HX-History-Restore-Request")
+    return f"registry/{zone if is_htmx and not restoring else page}"
 
 
 def filter_chips(request, filterset):

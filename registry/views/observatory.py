@@ -34,6 +34,7 @@ from registry.views.discovery import (
     _error_messages,
     display_value,
     filter_chips,
+    htmx_template,
     invalid_filters_response,
 )
 from territories.models import Territory, TerritoryKind
@@ -361,10 +362,7 @@ def observatory(request):
         "phare_source": PHARE_SOURCE,
         "breadcrumbs": [(_("Observatoire"), None)],
     }
-    template = "registry/observatory.html"
-    if request.headers.get("HX-Request") and not request.headers.get("HX-History-Restore-Request"):
-        template = "registry/_obs_zone.html"
-    return render(request, template, context)
+    return render(request, htmx_template(request, "observatory.html", "_obs_zone.html"), context)
 
 
 def share(part, total):
