@@ -95,6 +95,10 @@ PUBLIC_PAGES = [
     "/referentiel/practice/dialogue/",
     "/referentiel/theme/emploi_insertion/",
     "/organisations/",
+    "/donnees/",
+    "/compte/connexion/",
+    "/compte/inscription/",
+    "/compte/mot-de-passe/oublie/",
 ]
 
 
@@ -112,6 +116,7 @@ def test_every_public_page_passes_an_accessibility_audit(page, language):
     for path in [
         *PUBLIC_PAGES,
         case_url.removeprefix(language),
+        case_url.removeprefix(language) + "signaler/",
         organization_url.removeprefix(language),
     ]:
         url = language + path
