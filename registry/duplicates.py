@@ -5,6 +5,7 @@ simpler measure: candidates sharing a significant word, scored with difflib.
 """
 
 from difflib import SequenceMatcher
+from typing import NamedTuple
 
 from django.db import connection
 from django.db.models import Q
@@ -97,6 +98,31 @@ def similar_organizations(*, name="", siren="", rna="", exclude=None, limit=5):
         if organization not in found:
             found.append(organization)
     return found[:limit]
+
+
+class NewOrganizationDuplicates(NamedTuple):
+    """What an organisation about to be created may duplicate."""
+
+    same_identifier: list  # same SIREN or RNA: never created twice, use it instead
+    candidates: list  # every similar one, same identifier first
+
+    def block(self, *, confirmed):
+        """True when the organisation must not be created yet: an identifier is
+        taken, or similar ones exist and the contributor has not confirmed."""
+        return bool(self.same_identifier) or (bool(self.candidates) and not confirmed)
+
+
+def new_organization_duplicates(*, name, siren=None, rna=None):
+    """The duplicates of a new organisation, from its cleaned `name`, `siren` and
+    `rna` (as `NewOrganizationForm` gives them): the site's editor and the API
+    decide from the same answer."""
+    candidates = similar_organizations(name=name or "", siren=siren or "", rna=rna or "")
+    same_identifier = [
+        candidate
+        for candidate in candidates
+        if (siren and candidate.siren == siren) or (rna and candidate.rna == rna)
+    ]
+    return NewOrganizationDuplicates(same_identifier, candidates)
 
 
 def similar_cases(case, limit=5):

@@ -71,6 +71,18 @@ def moderator_client(client, moderator):
 
 
 @pytest.fixture(autouse=True)
+def french_to_begin_with():
+    """Every test starts in the default language, whatever the last request of
+    the previous test activated (the API switches to the language asked)."""
+    from django.conf import settings
+    from django.utils import translation
+
+    translation.activate(settings.LANGUAGE_CODE)
+    yield
+    translation.activate(settings.LANGUAGE_CODE)
+
+
+@pytest.fixture(autouse=True)
 def fresh_cache():
     """Rate limits and cached figures start empty in every test."""
     from django.core.cache import cache

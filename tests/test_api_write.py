@@ -2,13 +2,15 @@
 submits their drafts with the site's own rules; nobody else sees or touches
 them; only staff publish."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import ApiToken
-from registry.models import Action, Case, CaseStatus
+from registry.models import Action, Case, CaseStatus, Organization
 from tests.factories import CaseFactory, OrganizationFactory, UserFactory, term, territory
 
 pytestmark = pytest.mark.django_db
@@ -262,6 +264,20 @@ def test_bad_input_is_a_400_with_field_level_details(client, contributor, partne
     assert not Case.objects.filter(owner=contributor).exists()
 
 
+def test_a_misspelt_field_is_refused_not_ignored(client, contributor, partners):
+    data = complete_draft(partners)
+    data["partners"] = data.pop("roster")
+    response = post(client, "/api/v1/me/cases/", data, headers=auth(contributor))
+    assert response.status_code == 400
+    assert "Champs inconnus : partners." in response.json()["non_field_errors"][0]
+    data = complete_draft(partners)
+    data["roster"][0]["organisation"] = data["roster"][0].pop("organization")
+    response = post(client, "/api/v1/me/cases/?lang=en", data, headers=auth(contributor))
+    assert response.status_code == 400
+    assert "Unknown fields: organisation." in str(response.json()["roster"])
+    assert not Case.objects.filter(owner=contributor).exists()
+
+
 def test_a_partner_twice_in_the_same_role_is_refused(client, contributor, partners):
     data = complete_draft(partners)
     data["roster"].append({"organization": partners[0].siren, "role": "porteur"})
@@ -306,6 +322,7 @@ def test_every_write_endpoint_asks_for_an_account(client, contributor):
         ("patch", f"/api/v1/me/cases/{case.pk}/"),
         ("post", f"/api/v1/me/cases/{case.pk}/submit/"),
         ("post", f"/api/v1/me/cases/{case.pk}/withdraw/"),
+        ("post", "/api/v1/me/organizations/"),
     ]:
         call = getattr(client, method)
         assert call(url, {}, content_type="application/json").status_code == 401
@@ -416,3 +433,205 @@ def test_drafts_are_placed_in_real_territories_only(client, contributor):
     assert response.status_code == 201
     assert [t["code"] for t in response.json()["territories"]] == ["200093201", "2A"]
     assert territory("departement", "2A").cases.count() == 1
+
+
+# ---- Creating a partner organisation ----------------------------------------------------
+
+ORGANIZATIONS = "/api/v1/me/organizations/"
+
+
+def test_creating_an_organisation_needs_an_account_and_a_valid_token(client):
+    data = {"name": "Fondation Horizon", "actor_type": "fondation"}
+    assert post(client, ORGANIZATIONS, data).status_code == 401
+    bad = post(client, ORGANIZATIONS, data, headers={"Authorization": "Token nope"})
+    assert bad.status_code == 401
+    assert not Organization.objects.filter(name="Fondation Horizon").exists()
+
+
+def test_a_contributor_creates_a_partner_then_puts_it_in_a_draft_and_submits_it(
+    client, contributor, partners
+):
+    headers = auth(contributor)
+    created = post(
+        client,
+        ORGANIZATIONS,
+        {
+            "name": "  Fondation   Horizon ",
+            "actor_type": "fondation",
+            "siren": "443 061 841",
+            "website": "horizon.example.org",
+        },
+        headers=headers,
+    )
+    assert created.status_code == 201, created.content
+    organization = created.json()
+    assert organization["name"] == "Fondation Horizon"
+    assert organization["siren"] == "443061841" and organization["rna"] is None
+    assert organization["actor_type"]["code"] == "fondation"
+    assert organization["website"] == "https://horizon.example.org"
+    assert organization["published_cases"] == 0 and organization["cases"] == []
+    assert created["Location"].endswith(f"/api/v1/organizations/{organization['slug']}/")
+
+    data = complete_draft(partners)
+    data["roster"] = [
+        {"organization": partners[0].pk, "role": "porteur"},
+        {"organization": organization["id"], "role": "financeur"},
+    ]
+    draft = post(client, "/api/v1/me/cases/", data, headers=headers)
+    assert draft.status_code == 201, draft.content
+    assert organization["id"] in [p["organization"]["id"] for p in draft.json()["partners"]]
+    submitted = post(client, f"/api/v1/me/cases/{draft.json()['id']}/submit/", headers=headers)
+    assert submitted.status_code == 200
+    assert submitted.json()["status"]["code"] == "submitted"
+    assert client.get(created["Location"], headers=headers).status_code == 200
+
+
+def test_an_invalid_siren_is_a_400_naming_the_field_in_the_language_asked(client, contributor):
+    before = Organization.objects.count()
+    data = {"name": "Fondation Horizon", "actor_type": "fondation", "siren": "123 456 789"}
+    french = post(client, ORGANIZATIONS, data, headers=auth(contributor))
+    assert french.status_code == 400
+    assert french.json()["siren"] == ["Ce SIREN n'est pas valide (clé de contrôle incorrecte)."]
+    english = post(client, f"{ORGANIZATIONS}?lang=en", data, headers=auth(contributor))
+    assert english.status_code == 400
+    assert english.json()["siren"] == ["This SIREN is not valid (wrong check digit)."]
+    assert Organization.objects.count() == before
+
+
+def test_an_identifier_already_used_is_a_409_naming_that_organisation(
+    client, contributor, partners
+):
+    before = Organization.objects.count()
+    headers = auth(contributor)
+    for data in (
+        {"name": "Mairie de Roubaix", "actor_type": "collectivite", "siren": "215 905 126"},
+        {
+            "name": "Tout autre nom",
+            "actor_type": "association",
+            "rna": "w595001234",
+            "confirm_new": True,
+        },
+    ):
+        response = post(client, ORGANIZATIONS, data, headers=headers)
+        assert response.status_code == 409, response.content
+        body = response.json()
+        assert body["code"] == "same_identifier" and body["detail"]
+        existing = partners[0] if "siren" in data else partners[1]
+        assert body["organization"] == {
+            "id": existing.pk,
+            "slug": existing.slug,
+            "name": existing.name,
+            "siren": existing.siren,
+            "rna": existing.rna,
+        }
+    assert Organization.objects.count() == before
+
+
+def test_a_similar_name_is_a_409_with_candidates_until_confirmed(client, contributor):
+    existing = OrganizationFactory(name="Association Tremplin Jeunes Lille")
+    before = Organization.objects.count()
+    headers = auth(contributor)
+    data = {"name": "Association Tremplin Jeunes de Lille", "actor_type": "association"}
+    response = post(client, ORGANIZATIONS, data, headers=headers)
+    assert response.status_code == 409, response.content
+    body = response.json()
+    assert body["code"] == "similar_organizations" and "organization" not in body
+    assert {"id": existing.pk, "slug": existing.slug, "name": existing.name} in [
+        {key: c[key] for key in ("id", "slug", "name")} for c in body["candidates"]
+    ]
+    assert Organization.objects.count() == before
+    confirmed = post(client, ORGANIZATIONS, {**data, "confirm_new": True}, headers=headers)
+    assert confirmed.status_code == 201, confirmed.content
+    assert Organization.objects.count() == before + 1
+
+
+@pytest.mark.parametrize(
+    "body, field",
+    [
+        ({"actor_type": "association"}, "name"),
+        ({"name": "  ", "actor_type": "association"}, "name"),
+        ({"name": "x" * 256, "actor_type": "association"}, "name"),
+        ({"name": "Nouvelle"}, "actor_type"),
+        ({"name": "Nouvelle", "actor_type": "inconnu"}, "actor_type"),
+        ({"name": "Nouvelle", "actor_type": "1"}, "actor_type"),
+        ({"name": "Nouvelle", "actor_type": {"code": "association"}}, "actor_type"),
+        ({"name": ["Nouvelle"], "actor_type": "association"}, "name"),
+        ({"name": "Nouvelle", "actor_type": "association", "company_size": "pme"}, "company_size"),
+        ({"name": "Nouvelle", "actor_type": "entreprise", "company_size": "xxl"}, "company_size"),
+        ({"name": "Nouvelle", "actor_type": "entreprise", "rna": "W595009999"}, "rna"),
+        ({"name": "Nouvelle", "actor_type": "association", "rna": "W12"}, "rna"),
+        ({"name": "Nouvelle", "actor_type": "entreprise", "siren": "55212022"}, "siren"),
+        ({"name": "Nouvelle", "actor_type": "entreprise", "siren": ["552120222"]}, "siren"),
+        (
+            {"name": "Nouvelle", "actor_type": "association", "website": "pas une adresse"},
+            "website",
+        ),
+        ({"name": "Nou\x00velle", "actor_type": "association"}, "name"),
+        ({"name": "Nouvelle", "actor_type": "asso\x00ciation"}, "actor_type"),
+        (
+            {"name": "Nouvelle", "actor_type": "association", "confirm_new": "peut-être"},
+            "confirm_new",
+        ),
+        (["Nouvelle", "association"], "non_field_errors"),
+        ("Nouvelle", "non_field_errors"),
+        (42, "non_field_errors"),
+        (None, "non_field_errors"),
+    ],
+)
+def test_bad_organisation_input_is_a_400_with_field_level_details(client, contributor, body, field):
+    before = Organization.objects.count()
+    response = client.post(
+        ORGANIZATIONS,
+        json.dumps(body),
+        content_type="application/json",
+        headers=auth(contributor),
+    )
+    assert response.status_code == 400, response.content
+    assert field in response.json()
+    assert Organization.objects.count() == before
+
+
+def test_an_organisation_created_meanwhile_by_someone_else_is_a_409_not_a_500(
+    client, contributor, monkeypatch
+):
+    """A race: the checks pass, then the database refuses the same SIREN."""
+    from registry.api import contributions
+
+    OrganizationFactory(name="Entreprise Siren", siren="552120222")
+    real = contributions.new_organization_duplicates
+    calls = []
+
+    def late(**identifiers):
+        calls.append(identifiers)
+        return real(**identifiers) if len(calls) > 1 else real(name="")
+
+    monkeypatch.setattr(contributions, "new_organization_duplicates", late)
+    monkeypatch.setattr(Organization, "validate_constraints", lambda self, exclude=None: None)
+    data = {"name": "Autre", "actor_type": "entreprise", "siren": "552120222"}
+    response = post(client, ORGANIZATIONS, data, headers=auth(contributor))
+    assert response.status_code == 409, response.content
+    assert response.json()["code"] == "same_identifier"
+    assert Organization.objects.filter(siren="552120222").count() == 1
+
+
+def test_creating_an_organisation_by_session_needs_the_csrf_token(contributor):
+    client = Client(enforce_csrf_checks=True)
+    client.force_login(contributor)
+    data = {"name": "Fondation Horizon", "actor_type": "fondation"}
+    assert post(client, ORGANIZATIONS, data).status_code == 403
+    assert not Organization.objects.filter(name="Fondation Horizon").exists()
+
+
+def test_creating_organisations_counts_against_the_write_limit(client, contributor):
+    from django.conf import settings
+
+    rates = {**settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], "write": "1/hour"}
+    headers = auth(contributor)
+    with override_settings(
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+    ):
+        first = {"name": "Fondation Horizon", "actor_type": "fondation"}
+        assert post(client, ORGANIZATIONS, first, headers=headers).status_code == 201
+        second = {"name": "Garage Solidaire du Nord", "actor_type": "association"}
+        assert post(client, ORGANIZATIONS, second, headers=headers).status_code == 429
+    assert not Organization.objects.filter(name="Garage Solidaire du Nord").exists()

@@ -6,22 +6,30 @@ refreshed; submission and withdrawal are `case.submit(by=…)` and
 `case.withdraw(by=…)`. Someone else's case is a 404. Only drafts and cases
 sent back for changes are edited here: a published case changes through a
 revision reviewed by staff, in the site's editor (409 here).
+
+A partner missing from the registry is created as in the editor too: the same
+form (`NewOrganizationForm`) and the same duplicate check
+(`new_organization_duplicates`); what stands in its way is a 409 naming it.
 """
 
 from django.core.exceptions import PermissionDenied
-from django.db import transaction
+from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
-from drf_spectacular.utils import OpenApiParameter, extend_schema
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.exceptions import PermissionDenied as Forbidden
 from rest_framework.response import Response
+from rest_framework.settings import api_settings
 
 from registry.api import serializers as s
 from registry.api.schema import PAGE_PARAMETERS, responses
-from registry.api.views import ApiView, case_detail_queryset, parse_pk
-from registry.models import Action, Case, CaseStatus, TransitionNotAllowed
+from registry.api.views import ApiView, case_detail_queryset, form_errors, parse_pk
+from registry.duplicates import new_organization_duplicates
+from registry.models import Action, Case, CaseStatus, Organization, TransitionNotAllowed
 from registry.models.organization import unique_slug
 from registry.search import refresh_case_index
 
@@ -231,6 +239,137 @@ class OwnCaseWithdraw(OwnCaseTransition):
     )
     def post(self, request, pk):
         return super().post(request, pk)
+
+
+def candidate(organization):
+    return {
+        "id": organization.pk,
+        "slug": organization.slug,
+        "name": organization.name,
+        "siren": organization.siren,
+        "rna": organization.rna,
+    }
+
+
+def same_identifier_conflict(organizations):
+    found = organizations[0]
+    return Response(
+        {
+            "detail": _(
+                "Une organisation porte déjà cet identifiant : « %(name)s » (id %(id)s). "
+                "Utilisez-la dans la liste des partenaires."
+            )
+            % {"name": found.name, "id": found.pk},
+            "code": "same_identifier",
+            "organization": candidate(found),
+            "candidates": [candidate(o) for o in organizations],
+        },
+        status=status.HTTP_409_CONFLICT,
+    )
+
+
+def validation_error(form):
+    errors = form_errors(form)
+    if "__all__" in errors:
+        errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop("__all__")
+    return ValidationError(errors)
+
+
+class OwnOrganizationCreate(ApiView):
+    pagination_class = None
+    permission_classes = [permissions.IsAuthenticated]
+    queryset = Organization.objects.none()  # for the schema: the view builds its own
+
+    @extend_schema(
+        operation_id="me_organizations_create",
+        summary="Create a partner organisation",
+        description=(
+            "For a partner not yet in the registry (search /organizations/ first): the "
+            "rules of the site's editor. An organisation with the same SIREN or RNA is "
+            "never created twice: a 409 names it. Similar names are a 409 listing them: "
+            "use one of them, or send again with confirm_new. The id of the organisation "
+            "created goes in a draft's roster."
+        ),
+        request=s.OrganizationWriteSerializer,
+        parameters=[
+            OpenApiParameter(
+                "Location",
+                OpenApiTypes.URI,
+                OpenApiParameter.HEADER,
+                response=[201],
+                description="The organisation in the API (visible once in a case you see).",
+            )
+        ],
+        responses=responses(
+            {
+                201: s.OrganizationDetailSerializer,
+                409: OpenApiResponse(
+                    s.OrganizationConflictSerializer,
+                    description="An organisation has this SIREN or RNA, or similar "
+                    "organisations exist and confirm_new is not true.",
+                ),
+            },
+            400,
+            415,
+        ),
+        tags=["contribution"],
+    )
+    def post(self, request):
+        serializer = s.OrganizationWriteSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        form = serializer.form()
+        valid = form.is_valid()
+        cleaned = form.cleaned_data
+        # An identifier already taken comes first, whatever else is wrong: the
+        # client is to use that organisation, not to fix this one.
+        duplicates = new_organization_duplicates(
+            name=cleaned.get("name") if valid else "",
+            siren=cleaned.get("siren"),
+            rna=cleaned.get("rna"),
+        )
+        if duplicates.same_identifier:
+            return same_identifier_conflict(duplicates.same_identifier)
+        if not valid:
+            raise validation_error(form)
+        if duplicates.block(confirmed=serializer.validated_data["confirm_new"]):
+            return Response(
+                {
+                    "detail": _(
+                        "Des organisations proches existent déjà : utilisez l'une d'elles, "
+                        "ou renvoyez la demande avec confirm_new si c'est une autre."
+                    ),
+                    "code": "similar_organizations",
+                    "candidates": [candidate(o) for o in duplicates.candidates],
+                },
+                status=status.HTTP_409_CONFLICT,
+            )
+        try:
+            with transaction.atomic():
+                organization = form.save(commit=False)
+                organization.full_clean()
+                organization.save()
+        except DjangoValidationError as error:  # a model rule
+            form.add_error(None, error)
+            raise validation_error(form) from None
+        except IntegrityError:  # created meanwhile by someone else
+            taken = new_organization_duplicates(
+                name="", siren=cleaned.get("siren"), rna=cleaned.get("rna")
+            ).same_identifier
+            if taken:
+                return same_identifier_conflict(taken)
+            raise Conflict(
+                _("Une autre organisation vient d'être créée au même moment : réessayez.")
+            ) from None
+        organization.published_cases = 0
+        context = {**self.get_serializer_context(), "published_cases": []}
+        location = request.build_absolute_uri(
+            reverse("api:organization_detail", kwargs={"slug": organization.slug})
+        )
+        return Response(
+            s.OrganizationDetailSerializer(organization, context=context).data,
+            status=status.HTTP_201_CREATED,
+            headers={"Location": location},
+        )
 
 
 class Me(ApiView):

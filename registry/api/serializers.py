@@ -14,10 +14,11 @@ from django.utils.translation import gettext_lazy
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
+from rest_framework.settings import api_settings
 
 from registry import identifiers
 from registry.exports import TAG_COLUMNS
-from registry.forms import MAX_PARTNERS, MAX_TERRITORIES, RICH_FIELDS
+from registry.forms import MAX_PARTNERS, MAX_TERRITORIES, RICH_FIELDS, NewOrganizationForm
 from registry.models import Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR, SNAPSHOT_FIELDS
 from registry.sanitize import clean_html
@@ -395,7 +396,26 @@ class ThemeSerializer(serializers.Serializer):
 # ---- Writing a contributor's draft -----------------------------------------------------
 
 
-class TerritoryInputSerializer(serializers.Serializer):
+class KnownFieldsMixin:
+    """A body naming a field the serializer does not have is refused, not read as
+    if the field were absent: a misspelt « partners » must not save a draft
+    without its roster."""
+
+    def to_internal_value(self, data):
+        if isinstance(data, dict):
+            unknown = sorted(str(name) for name in data if name not in self.fields)
+            if unknown:
+                message = _("Champs inconnus : %(unknown)s. Champs possibles : %(known)s.") % {
+                    "unknown": ", ".join(unknown)[:300],
+                    "known": ", ".join(self.fields),
+                }
+                raise serializers.ValidationError(
+                    {api_settings.NON_FIELD_ERRORS_KEY: [message]}
+                )
+        return super().to_internal_value(data)
+
+
+class TerritoryInputSerializer(KnownFieldsMixin, serializers.Serializer):
     kind = serializers.ChoiceField(choices=TerritoryKind.choices)
     code = serializers.CharField(
         max_length=9, help_text="INSEE COG code; SIREN for an EPCI (« epci »)."
@@ -449,7 +469,7 @@ class OrganizationKeyField(serializers.Field):
         return value.pk
 
 
-class RosterInputSerializer(serializers.Serializer):
+class RosterInputSerializer(KnownFieldsMixin, serializers.Serializer):
     organization = OrganizationKeyField()
     role = serializers.SlugField(max_length=60, help_text="A code of the partner_role vocabulary.")
     contribution = serializers.CharField(
@@ -457,12 +477,12 @@ class RosterInputSerializer(serializers.Serializer):
     )
 
 
-class SourceInputSerializer(serializers.Serializer):
+class SourceInputSerializer(KnownFieldsMixin, serializers.Serializer):
     title = serializers.CharField(max_length=300)
     url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
 
 
-class TagsInputSerializer(serializers.Serializer):
+class TagsInputSerializer(KnownFieldsMixin, serializers.Serializer):
     """Codes per vocabulary, under the names of the search filters. On an edit, a
     vocabulary sent replaces that vocabulary's tags; the others are kept."""
 
@@ -512,7 +532,7 @@ def active_terms(vocabulary):
     return terms
 
 
-class CaseWriteSerializer(serializers.Serializer):
+class CaseWriteSerializer(KnownFieldsMixin, serializers.Serializer):
     """A draft as a contributor writes it: the same checks as the site's editor."""
 
     title = serializers.CharField(max_length=200)
@@ -647,6 +667,82 @@ class CaseWriteSerializer(serializers.Serializer):
             ]
             data["terms"] = sorted(kept + chosen)
         return data
+
+
+# ---- Creating a partner organisation ----------------------------------------------------
+
+
+class OrganizationWriteSerializer(KnownFieldsMixin, serializers.Serializer):
+    """A new partner organisation, checked by the rules of the site's editor."""
+
+    # Only the JSON types are checked here: every rule is the editor's own form's.
+
+    name = serializers.CharField(allow_blank=True, help_text="At most 255 characters.")
+    actor_type = serializers.CharField(
+        allow_blank=True, help_text="A code of the actor_type vocabulary."
+    )
+    company_size = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="A code of the company_size vocabulary; companies only.",
+    )
+    siren = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="9 digits, spaces accepted; the checksum is verified.",
+    )
+    rna = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="W followed by 9 digits; associations only.",
+    )
+    website = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, help_text="A web address."
+    )
+    confirm_new = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="True once you have checked that the similar organisations of a 409 are "
+        "other ones (an organisation with the same SIREN or RNA is never created twice).",
+    )
+
+    def form(self):
+        """`NewOrganizationForm` bound to the values sent, its vocabulary fields
+        reading codes (an unknown code is an error of that field)."""
+        data = {name: value for name, value in self.validated_data.items() if value is not None}
+        form = NewOrganizationForm(data)
+        for name in ("actor_type", "company_size"):
+            field = form.fields[name]
+            field.to_field_name = "code"
+            field.error_messages["invalid_choice"] = _("Code inconnu : %(value)s.")
+        return form
+
+
+class OrganizationCandidateSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    slug = serializers.SlugField()
+    name = serializers.CharField()
+    siren = serializers.CharField(allow_null=True)
+    rna = serializers.CharField(allow_null=True)
+
+
+class OrganizationConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=["same_identifier", "similar_organizations"],
+        help_text="same_identifier: use that organisation; similar_organizations: use one "
+        "of them, or send again with confirm_new.",
+    )
+    organization = OrganizationCandidateSerializer(
+        required=False,
+        help_text="same_identifier only: the organisation that has this SIREN or RNA.",
+    )
+    candidates = OrganizationCandidateSerializer(
+        many=True, help_text="The organisations in the way, the most likely first."
+    )
 
 
 class TokenRefSerializer(serializers.Serializer):

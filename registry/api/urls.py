@@ -41,6 +41,11 @@ urlpatterns = [
         contributions.OwnCaseWithdraw.as_view(),
         name="own_case_withdraw",
     ),
+    path(
+        "me/organizations/",
+        contributions.OwnOrganizationCreate.as_view(),
+        name="own_organization_create",
+    ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
     path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),

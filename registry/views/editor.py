@@ -17,7 +17,7 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.ratelimit import ratelimit
-from registry.duplicates import similar_cases, similar_organizations
+from registry.duplicates import new_organization_duplicates, similar_cases
 from registry.forms import (
     CaseForm,
     NewOrganizationForm,
@@ -294,23 +294,17 @@ def create_partner(request, editor, context):
     if not form.is_valid():
         context["show_new_organization"] = True
         return render_editor(request, editor, context, status=400)
-    candidates = similar_organizations(
+    duplicates = new_organization_duplicates(
         name=form.cleaned_data["name"],
-        siren=form.cleaned_data.get("siren") or "",
-        rna=form.cleaned_data.get("rna") or "",
+        siren=form.cleaned_data.get("siren"),
+        rna=form.cleaned_data.get("rna"),
     )
-    same_identifier = [
-        c
-        for c in candidates
-        if (form.cleaned_data.get("siren") and c.siren == form.cleaned_data["siren"])
-        or (form.cleaned_data.get("rna") and c.rna == form.cleaned_data["rna"])
-    ]
-    if same_identifier:
+    if duplicates.same_identifier:
         form.add_error(
             None, _("Une organisation porte déjà cet identifiant : ajoutez-la depuis la liste.")
         )
-    if same_identifier or (candidates and not form.cleaned_data.get("confirm_new")):
-        context["candidates"]["organizations"] = candidates
+    if duplicates.block(confirmed=form.cleaned_data.get("confirm_new")):
+        context["candidates"]["organizations"] = duplicates.candidates
         context["similar_organizations"] = True
         context["show_new_organization"] = True
         return render_editor(request, editor, context)
