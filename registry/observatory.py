@@ -49,17 +49,17 @@ class ContextFigure:
 PHARE_FIGURES = [
     ContextFigure(
         69,
-        _("des citoyens appellent à un « devoir d'alliances »"),
+        _("des citoyens appellent à un « devoir d'alliances »"),
         PHARE_WITH_INSTITUTIONS,
     ),
     ContextFigure(
         81,
-        _("des dirigeants d'entreprise appellent à un « devoir d'alliances »"),
+        _("des dirigeants d'entreprise appellent à un « devoir d'alliances »"),
         PHARE_WITH_INSTITUTIONS,
     ),
     ContextFigure(
         86,
-        _("des dirigeants associatifs appellent à un « devoir d'alliances »"),
+        _("des dirigeants associatifs appellent à un « devoir d'alliances »"),
         PHARE_WITH_INSTITUTIONS,
     ),
     ContextFigure(
