@@ -9,6 +9,7 @@ import json
 from io import StringIO
 
 import pytest
+from django.core.cache import cache
 from django.core.management import call_command
 from django.db.models import Count, F, Sum
 
@@ -221,6 +222,30 @@ def test_a_new_file_updates_names_populations_and_memberships(tmp_path):
     assert not Territory.objects.inside(get("region", "28")).filter(pk=dreux_agglo.pk).exists()
     assert report.links_removed == moved + 2  # members' EPCI links, Eure and Normandie
     assert report.links_added == moved
+
+
+def test_cases_follow_a_new_geography_in_the_counts(tmp_path, client):
+    """An EPCI that leaves a région takes its cases out of that région's counts
+    (the search page's facets, the observatory), once the new file is loaded."""
+    from tests.factories import CaseFactory
+
+    CaseFactory(title="Alliance de l'agglomération de Dreux", places=[get("epci", DREUX_AGGLO)])
+
+    def normandie_count():
+        facets = client.get("/experiences/").context["facets"]
+        return next((o.count for o in facets["region"].options if o.code == "28"), 0)
+
+    assert normandie_count() == 1
+    data = read_data()
+    evreux_epci = next(c[6] for c in data["communes"] if c[0] == "27229")
+    for commune in data["communes"]:
+        if commune[6] == DREUX_AGGLO and commune[2] == "27":
+            commune[6] = evreux_epci
+    call_command("load_territories", file=str(write(data, tmp_path / "next.json.gz")), verbosity=0)
+    cache.clear()
+    assert normandie_count() == 0
+    assert client.get("/observatoire/regions.csv").content.decode().count("\n28,") == 1
+    assert "\n28,Normandie,0," in client.get("/observatoire/regions.csv").content.decode()
 
 
 def test_a_territory_missing_from_a_new_file_is_kept_with_its_links(tmp_path):
