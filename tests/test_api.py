@@ -74,10 +74,46 @@ def test_the_case_list_shows_published_cases_only_to_every_persona(
     assert set(api_ids(client, headers=auth(moderator))) == expected
 
 
-def test_a_bad_token_is_refused_even_on_public_endpoints(client, lille_case):
-    for url in ["/api/v1/cases/", f"/api/v1/cases/{lille_case.pk}/", "/api/v1/themes/"]:
+def read_endpoints(case, draft):
+    """Every read endpoint, each with a text that only a draft would put in it."""
+    partner = case.roster.first().organization
+    return [
+        "/api/v1/cases/",
+        f"/api/v1/cases/{case.pk}/",
+        f"/api/v1/cases/by-slug/{case.slug}/",
+        "/api/v1/organizations/",
+        f"/api/v1/organizations/{partner.slug}/",
+        "/api/v1/territories/?kind=region",
+        "/api/v1/territories/commune/59350/",
+        "/api/v1/vocabularies/",
+        "/api/v1/vocabularies/theme/",
+        "/api/v1/themes/",
+        "/api/v1/exports/cases.csv",
+        "/api/v1/exports/cases.json",
+        "/api/v1/exports/cases.geojson",
+        "/api/v1/schema/",
+    ]
+
+
+@pytest.mark.parametrize("persona", [None, "contributor", "other_contributor", "moderator"])
+def test_every_read_endpoint_answers_every_persona_with_published_content_only(
+    request, client, lille_case, draft, persona
+):
+    headers = auth(request.getfixturevalue(persona)) if persona else {}
+    for url in read_endpoints(lille_case, draft):
+        response = client.get(url, headers=headers)
+        assert response.status_code == 200, (persona, url, response.content[:200])
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        assert draft.title.encode() not in body, (persona, url)
+    # The draft itself: its owner and staff only.
+    expected = 200 if persona in ("contributor", "moderator") else 404
+    assert client.get(f"/api/v1/cases/{draft.pk}/", headers=headers).status_code == expected
+
+
+def test_a_bad_token_is_refused_on_every_endpoint(client, lille_case, draft):
+    for url in [*read_endpoints(lille_case, draft), "/api/v1/me/", "/api/v1/me/cases/"]:
         response = client.get(url, headers=BAD_TOKEN)
-        assert response.status_code == 401
+        assert response.status_code == 401, url
         assert response.headers["WWW-Authenticate"].startswith("Token")
 
 
