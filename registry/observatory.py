@@ -646,10 +646,10 @@ def empty(row):
     return Row(row.code, row.label, 0, share=0.0)
 
 
-def comparison(selection_a, selection_b):
+def comparison(selection_a, selection_b, charts=COMPARED_CHARTS):
     """Each compared chart for both selections, row by row."""
     sections = []
-    for name in COMPARED_CHARTS:
+    for name in charts:
         chart_a, chart_b = CHARTS[name](selection_a), CHARTS[name](selection_b)
         rows_b = {row.code: row for row in chart_b.rows}
         rows = [

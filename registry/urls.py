@@ -57,6 +57,11 @@ urlpatterns += [
     path("observatoire/carte.svg", observatory.observatory_map, name="observatory_map"),
     path("observatoire/couverture/", observatory.observatory_coverage, name="observatory_coverage"),
     path("observatoire/comparer/", observatory.observatory_compare, name="observatory_compare"),
+    path(
+        "observatoire/comparer/<slug:chart>.csv",
+        observatory.observatory_compare_csv,
+        name="observatory_compare_csv",
+    ),
     path("observatoire/<slug:chart>.csv", observatory.observatory_csv, name="observatory_csv"),
 ]
 

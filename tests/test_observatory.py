@@ -620,6 +620,19 @@ def test_a_departement_compares_with_its_region_in_shares(client, registry):
     assert "Département : Nord (59)" in page and "Région : Hauts-de-France" in page
 
 
+def test_each_section_of_a_comparison_downloads_as_csv(client, registry):
+    page = client.get("/observatoire/comparer/?a-departement=59&b-region=32").content.decode()
+    assert 'href="/observatoire/comparer/themes.csv?a-departement=59&amp;b-region=32"' in page
+    response = client.get("/observatoire/comparer/themes.csv?a-departement=59&b-region=32")
+    assert response["Content-Type"] == "text/csv; charset=utf-8"
+    lines = response.content.decode("utf-8-sig").splitlines()
+    assert lines[0] == "code,label,count_a,share_a,count_b,share_b,gap"
+    assert "emploi_insertion,Emploi et insertion professionnelle,1,100.0,2,66.7,-33.3" in lines
+    assert client.get("/observatoire/comparer/inconnu.csv").status_code == 404
+    response = client.get("/observatoire/comparer/themes.csv?b-region=99")
+    assert response.status_code == 400 and "Code inconnu" in response.content.decode()
+
+
 def test_two_regions_compare_side_by_side_and_keep_other_filters(client, registry):
     response = client.get("/observatoire/comparer/?a-region=32&b-region=53&b-year_min=2010")
     sides = response.context["sides"]

@@ -22,6 +22,7 @@ from django.utils.translation import ngettext
 from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter, TermIndex
 from registry.observatory import (
     CHARTS,
+    COMPARED_CHARTS,
     PHARE_FIGURES,
     PHARE_SOURCE,
     Row,
@@ -528,14 +529,59 @@ def unprefixed(data, prefix):
     return query
 
 
-def observatory_compare(request):
+def compared_selections(request):
     index = TermIndex()
-    side_a = selection_of(request, prefix="a", term_index=index)
-    side_b = selection_of(request, prefix="b", term_index=index)
+    return (
+        index,
+        selection_of(request, prefix="a", term_index=index),
+        selection_of(request, prefix="b", term_index=index),
+    )
+
+
+COMPARE_CSV_COLUMNS = ["code", "label", "count_a", "share_a", "count_b", "share_b", "gap"]
+
+
+def observatory_compare_csv(request, chart):
+    """One section of the comparison, both selections side by side: counts,
+    shares of each selection's cases (percent) and their gap (points, B − A)."""
+    if chart not in COMPARED_CHARTS:
+        raise Http404
+    _index, side_a, side_b = compared_selections(request)
+    for side in (side_a, side_b):
+        if not side.filterset.form.is_valid():
+            return invalid_filters_response(side.filterset)
+    section = next(s for s in comparison(side_a, side_b, [chart]))
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="comparaison-{chart}.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response, lineterminator="\n")
+    writer.writerow(COMPARE_CSV_COLUMNS)
+
+    def percent(value):
+        return "" if value is None else f"{value:.1f}"
+
+    for row in section["rows"]:
+        writer.writerow(
+            [
+                row.code,
+                row.label,
+                row.a.count,
+                percent(row.a.share),
+                row.b.count,
+                percent(row.b.share),
+                percent(row.gap),
+            ]
+        )
+    return response
+
+
+def observatory_compare(request):
+    index, side_a, side_b = compared_selections(request)
     groups = filter_groups(CaseFilter(QueryDict(), term_index=index))
     context = {
         "sides": [compare_side(side_a, groups), compare_side(side_b, groups)],
         "sections": comparison(side_a, side_b),
+        "query": request.GET.urlencode(),
         "breadcrumbs": [
             (_("Observatoire"), reverse("observatory")),
             (_("Comparer"), None),
