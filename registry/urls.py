@@ -56,6 +56,11 @@ urlpatterns += [
     path("observatoire/", observatory.observatory, name="observatory"),
     path("observatoire/carte.svg", observatory.observatory_map, name="observatory_map"),
     path("observatoire/couverture/", observatory.observatory_coverage, name="observatory_coverage"),
+    path(
+        "observatoire/couverture/missions-regions.csv",
+        observatory.observatory_coverage_csv,
+        name="observatory_coverage_csv",
+    ),
     path("observatoire/comparer/", observatory.observatory_compare, name="observatory_compare"),
     path(
         "observatoire/comparer/<slug:chart>.csv",

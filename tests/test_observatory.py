@@ -597,6 +597,19 @@ def test_coverage_shows_the_white_spots_of_the_referentiel_and_of_the_territory(
     assert grid["11"][copilotage] == 0
 
 
+def test_the_missions_by_region_grid_downloads_as_csv(client, registry):
+    page = client.get("/observatoire/couverture/?theme=emploi_insertion").content.decode()
+    assert 'href="/observatoire/couverture/missions-regions.csv?theme=emploi_insertion"' in page
+    response = client.get("/observatoire/couverture/missions-regions.csv")
+    lines = response.content.decode("utf-8-sig").splitlines()
+    header = lines[0].split(",")
+    assert header[:2] == ["code", "label"] and len(header) == 2 + 16
+    hauts_de_france = next(line.split(",") for line in lines if line.startswith("32,"))
+    assert hauts_de_france[header.index("copilotage")] == "1"
+    assert len(lines) == 1 + 18
+    assert client.get("/observatoire/couverture/missions-regions.csv?region=99").status_code == 400
+
+
 def test_coverage_follows_the_selection(client, registry):
     coverage = client.get("/observatoire/couverture/?theme=mobilite").context["coverage"]
     regions = {row.code: row.count for row in coverage["regions"]}

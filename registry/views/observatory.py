@@ -436,6 +436,23 @@ def observatory_csv(request, chart):
     return response
 
 
+def observatory_coverage_csv(request):
+    """The missions × régions grid of the coverage page: one row per région, one
+    column per active mission of the référentiel (its code), cases in each cell."""
+    selection = selection_of(request)
+    if not selection.filterset.form.is_valid():
+        return invalid_filters_response(selection.filterset)
+    grid = coverage(selection, DEFAULT_THRESHOLD)
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="couverture-missions-regions.csv"'
+    response.write("\ufeff")
+    writer = csv.writer(response, lineterminator="\n")
+    writer.writerow(["code", "label", *(term.code for term in grid["mission_terms"])])
+    for line in grid["grid"]:
+        writer.writerow([line["region"].code, line["region"].name, *line["cells"]])
+    return response
+
+
 def observatory_coverage(request):
     selection = selection_of(request)
     try:
