@@ -83,6 +83,13 @@ def ids_of(qs):
     return qs.order_by().values("pk")
 
 
+def cases_of(case_ids):
+    """The cases of `ids_of`: a list of ids, or the selection's own subquery."""
+    if isinstance(case_ids, list):
+        return Case.objects.filter(among("id", case_ids))
+    return case_ids
+
+
 def in_selection(column, case_ids):
     """`column` among the cases of `ids_of`: a list of ids or a subquery."""
     if isinstance(case_ids, list):
@@ -94,11 +101,7 @@ def key_counts(case_ids, column, keys=None):
     """On PostgreSQL, {key: cases} from a facet-key array of the cases
     (`Case.facet_terms`, `facet_places`), read from the covering index: no
     join with the tags or the territory closure. Only `keys`, when given."""
-    if isinstance(case_ids, list):
-        selection = Case.objects.filter(among("id", case_ids))
-    else:
-        selection = case_ids
-    sql, params = selection.order_by().values(column).query.sql_with_params()
+    sql, params = cases_of(case_ids).order_by().values(column).query.sql_with_params()
     params, wanted = list(params), ""
     if keys is not None:
         params.append(list(keys))
@@ -147,15 +150,20 @@ def territory_counts(case_ids, kinds, within=None):
     candidates = Territory.objects.filter(kind__in=kinds)
     if within:
         candidates = candidates.filter(ancestor_links__ancestor__in=within)
-    ancestor_ids = list(candidates.values_list("pk", flat=True))
-    if not ancestor_ids:
+    return counts_in_territories(case_ids, list(candidates.values_list("pk", flat=True)))
+
+
+def counts_in_territories(case_ids, territory_ids):
+    """{territory_id: cases of `case_ids` located there or below}, for the
+    territories named by id."""
+    if not territory_ids:
         return {}
     if connection.vendor == "postgresql":
-        return key_counts(case_ids, "facet_places", ancestor_ids)
+        return key_counts(case_ids, "facet_places", territory_ids)
     rows = (
         TerritoryLink.objects.filter(
             in_selection("descendant__case_links__case_id", case_ids),
-            among("ancestor_id", ancestor_ids),
+            among("ancestor_id", territory_ids),
         )
         .values_list("ancestor_id")
         .annotate(n=Count("descendant__case_links__case_id", distinct=True))
@@ -222,10 +230,7 @@ class FacetCounter:
     def cases_without(self, *params):
         """The selection without `params`, as cases: by id when it is small, so
         that its filters (a text search above all) are not evaluated again."""
-        ids = self.ids_without(*params)
-        if isinstance(ids, list):
-            return Case.objects.filter(among("id", ids))
-        return self.without(*params) if params else self.selection
+        return cases_of(self.ids_without(*params))
 
     def summary(self):
         """The total and the yes/no facets of the selection."""

@@ -198,17 +198,12 @@ def parse_search(text):
     return [p for p in phrases if p], words, excluded
 
 
-def matching_text(qs, text):
-    """On PostgreSQL, the cases whose French document matches `text` (no rank)."""
-    return qs.filter(search_vector=SearchQuery(text, search_type="websearch", config="registry_fr"))
-
-
 def full_text(qs, text):
     """Cases matching `text`, with a `rank` annotation (PostgreSQL: French stemming
     and ranking; SQLite: every word found in the folded text)."""
     if connection.vendor == "postgresql":
         query = SearchQuery(text, search_type="websearch", config="registry_fr")
-        return matching_text(qs, text).annotate(
+        return qs.filter(search_vector=query).annotate(
             rank=SearchRank(F("search_vector"), query, cover_density=True)
         )
     phrases, words, excluded = parse_search(text)

@@ -117,7 +117,7 @@ def case_selection(request, term_index=None):
     return filterset.qs
 
 
-def ids_of(selection):
+def ordered_ids(selection):
     """The ids of a selection, in its order, read in one go."""
     sql, params = selection.values_list("pk").query.sql_with_params()
     with connection.cursor() as cursor:
@@ -134,7 +134,7 @@ class CasePages:
     def __init__(self, selection, term_index):
         self.selection = selection
         self.terms = {term.pk: term for term in term_index.terms}
-        self.ids = ids_of(selection[: SMALL_SELECTION + 1])
+        self.ids = ordered_ids(selection[: SMALL_SELECTION + 1])
         self.complete = len(self.ids) <= SMALL_SELECTION
 
     def count(self):
@@ -147,7 +147,7 @@ class CasePages:
         if self.complete or (window.stop or 0) <= len(self.ids):
             ids = self.ids[window]
         else:
-            ids = ids_of(self.selection[window])
+            ids = ordered_ids(self.selection[window])
         return self.cases(ids)
 
     def cases(self, ids):

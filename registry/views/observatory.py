@@ -411,6 +411,15 @@ def observatory_map(request):
 CSV_COLUMNS = ["code", "label", "count", "share"]
 
 
+def csv_download(filename):
+    """An attached CSV file and its writer: comma-separated, UTF-8 with a
+    byte-order mark so that spreadsheets read the accents."""
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
+    response.write("\ufeff")
+    return response, csv.writer(response, lineterminator="\n")
+
+
 def observatory_csv(request, chart):
     """The figures of one chart, for the selection of the query string.
 
@@ -422,10 +431,7 @@ def observatory_csv(request, chart):
     if not selection.filterset.form.is_valid():
         return invalid_filters_response(selection.filterset)
     figures = CHARTS[chart](selection)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="observatoire-{figures.name}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response, lineterminator="\n")
+    response, writer = csv_download(f"observatoire-{figures.name}.csv")
     columns = CSV_COLUMNS + (["population", "per_100k"] if figures.with_population else [])
     writer.writerow(columns)
     for row in figures.rows:
@@ -443,10 +449,7 @@ def observatory_coverage_csv(request):
     if not selection.filterset.form.is_valid():
         return invalid_filters_response(selection.filterset)
     grid = coverage(selection, DEFAULT_THRESHOLD)
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = 'attachment; filename="couverture-missions-regions.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response, lineterminator="\n")
+    response, writer = csv_download("couverture-missions-regions.csv")
     writer.writerow(["code", "label", *(term.code for term in grid["mission_terms"])])
     for line in grid["grid"]:
         writer.writerow([line["region"].code, line["region"].name, *line["cells"]])
@@ -568,10 +571,7 @@ def observatory_compare_csv(request, chart):
         if not side.filterset.form.is_valid():
             return invalid_filters_response(side.filterset)
     section = next(s for s in comparison(side_a, side_b, [chart]))
-    response = HttpResponse(content_type="text/csv; charset=utf-8")
-    response["Content-Disposition"] = f'attachment; filename="comparaison-{chart}.csv"'
-    response.write("\ufeff")
-    writer = csv.writer(response, lineterminator="\n")
+    response, writer = csv_download(f"comparaison-{chart}.csv")
     writer.writerow(COMPARE_CSV_COLUMNS)
 
     def percent(value):

@@ -14,7 +14,13 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from registry.facets import actor_counts, term_counts, territory_counts, whole_registry
+from registry.facets import (
+    actor_counts,
+    counts_in_territories,
+    term_counts,
+    territory_counts,
+    whole_registry,
+)
 from registry.filters import OrganizationFilter, TermIndex
 from registry.models import (
     Case,
@@ -174,19 +180,8 @@ def found_territories(query):
 
 
 def case_counts_in(territories):
-    """{territory id: published cases located there or below}, in one GROUP BY."""
-    if not territories:
-        return {}
-    rows = (
-        CaseTerritory.objects.filter(
-            case__status=CaseStatus.PUBLISHED,
-            territory__ancestor_links__ancestor__in=[t.pk for t in territories],
-        )
-        .values_list("territory__ancestor_links__ancestor_id")
-        .annotate(n=Count("case_id", distinct=True))
-        .values_list("territory__ancestor_links__ancestor_id", "n")
-    )
-    return dict(rows)
+    """{territory id: published cases located there or below}."""
+    return counts_in_territories(published_ids(), [t.pk for t in territories])
 
 
 def territory_detail(request, kind, code):
