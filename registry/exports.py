@@ -334,11 +334,15 @@ class Lookups:
         return {"code": area["code"], "name": area["name"]} if area else None
 
     def load_territories(self, ids):
-        missing = [pk for pk in ids if pk not in self.territories]
+        """Make sure every territory of `ids` (one batch's) is in the cache. When
+        the cache would overflow, only the territories this batch does not use
+        are dropped: the batch always finds all of its own."""
+        wanted = set(ids)
+        missing = [pk for pk in wanted if pk not in self.territories]
         if not missing:
             return
         if len(self.territories) + len(missing) > self.TERRITORY_CACHE:
-            self.territories = {}
+            self.territories = {pk: t for pk, t in self.territories.items() if pk in wanted}
         rows = Territory.objects.filter(among("id", missing)).values_list(
             "pk", "kind", "code", "name", "region_id", "departement_id"
         )
@@ -383,11 +387,12 @@ def batched(iterable, size):
         yield batch
 
 
-def case_records(selection, *, texts=False, batch_size=BATCH_SIZE, progress=None):
+def case_records(selection, *, texts=False, batch_size=None, progress=None):
     """One plain dict per case of `selection`, in the selection's order.
 
     `texts` adds the long texts (sanitised HTML) that the JSON exports carry;
     `progress`, if given, is called with the number of cases done after each batch."""
+    batch_size = batch_size or BATCH_SIZE
     lookups = Lookups()
     fields = CASE_VALUES + (TEXT_FIELDS if texts else ())
     rows = selection.values(*fields).iterator(chunk_size=batch_size)
@@ -455,7 +460,9 @@ def records_of_batch(rows, lookups, *, texts):
 
     for row in rows:
         pk = row["id"]
-        territories = [lookups.territories[t] for t in places[pk] if t in lookups.territories]
+        # Every place is in the cache (`load_territories`): a missing one is a bug
+        # to hear about, never a row silently written without its territories.
+        territories = [lookups.territories[t] for t in places[pk]]
         record = {
             "id": pk,
             "slug": row["slug"],
@@ -572,9 +579,10 @@ class LineBuffer:
         return value
 
 
-def csv_chunks(selection, *, batch_size=BATCH_SIZE, progress=None):
+def csv_chunks(selection, *, batch_size=None, progress=None):
     """The CSV document, UTF-8 with a byte-order mark (spreadsheets then read the
     accents right), one chunk of text per batch of cases."""
+    batch_size = batch_size or BATCH_SIZE
     writer = csv.writer(LineBuffer())
     yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(
         [str(column.name) for column in COLUMNS]
@@ -606,8 +614,9 @@ def dumps(value):
     return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
 
 
-def json_chunks(selection, *, batch_size=BATCH_SIZE, progress=None):
+def json_chunks(selection, *, batch_size=None, progress=None):
     """`{"licence": …, "cases": [ … ]}`, streamed one batch at a time."""
+    batch_size = batch_size or BATCH_SIZE
     head = dumps(metadata())[:-1]
     yield head + ',"cases":['
     yield from joined_chunks(
@@ -620,11 +629,12 @@ def json_chunks(selection, *, batch_size=BATCH_SIZE, progress=None):
     yield "]}\n"
 
 
-def geojson_chunks(selection, *, batch_size=BATCH_SIZE, progress=None):
+def geojson_chunks(selection, *, batch_size=None, progress=None):
     """A GeoJSON FeatureCollection: each case at the representative point of its
     first territory (see `representative_point`; the registry has no finer
     geometry, and `properties.point.of` says which territory the point stands
     for). A case without any territory has a null geometry, as GeoJSON allows."""
+    batch_size = batch_size or BATCH_SIZE
     head = dumps({"type": "FeatureCollection", **metadata()})[:-1]
     yield head + ',"features":['
     features = (

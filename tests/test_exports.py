@@ -13,9 +13,10 @@ from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from registry.exports import COLUMN_NAMES, COLUMNS, SEPARATOR
+from registry.exports import COLUMN_NAMES, COLUMNS, SEPARATOR, Lookups
 from registry.filters import CaseFilter
 from registry.models import CaseStatus
+from territories.models import Territory, TerritoryKind
 from tests.factories import CaseFactory, OrganizationFactory, term, territory
 
 pytestmark = pytest.mark.django_db
@@ -259,3 +260,72 @@ def test_a_failed_dump_leaves_the_previous_file_in_place(tmp_path, lille_case, m
         "alliances-territoriales.csv",
         "alliances-territoriales.schema.json",
     ]
+
+
+@pytest.fixture
+def cases_across_many_communes():
+    """Twenty published cases, each in two communes of its own and in a
+    département, some of them sharing a commune with the next one."""
+    communes = list(
+        Territory.objects.filter(kind=TerritoryKind.COMMUNE, departement__code="35").order_by(
+            "code"
+        )[:30]
+    )
+    cases = []
+    for n in range(20):
+        places = [communes[n], communes[n + 1], territory("departement", "56")]
+        cases.append(CaseFactory(places=places, partners=[], index=True))
+    return cases
+
+
+def expected_places(case):
+    """What the database says of a case's places: its territories and the
+    régions and départements they lie in."""
+    links = list(case.case_territories.order_by("id").select_related("territory"))
+    territories = [link.territory for link in links]
+    areas = Territory.objects.filter(
+        kind__in=[TerritoryKind.REGION, TerritoryKind.DEPARTEMENT],
+        descendant_links__descendant__in=territories,
+    ).distinct()
+    return {
+        "territories": SEPARATOR.join(f"{t.kind}:{t.code}" for t in territories),
+        "region_codes": sorted(a.code for a in areas if a.kind == TerritoryKind.REGION),
+        "departement_codes": sorted(a.code for a in areas if a.kind == TerritoryKind.DEPARTEMENT),
+    }
+
+
+def test_every_exported_row_keeps_its_places_when_the_territory_cache_overflows(
+    client, cases_across_many_communes, monkeypatch
+):
+    """The export keeps a bounded cache of territories; a batch that overflows it
+    must still find every one of its own territories (they once vanished, and the
+    rows were written with no territory, région, département nor coordinates)."""
+    monkeypatch.setattr(Lookups, "TERRITORY_CACHE", 5)
+    monkeypatch.setattr("registry.exports.BATCH_SIZE", 3)
+    rows = csv_rows(client.get("/api/v1/exports/cases.csv"))
+    assert len(rows) == len(cases_across_many_communes)
+    by_id = {int(row["id"]): row for row in rows}
+    for case in cases_across_many_communes:
+        row, expected = by_id[case.pk], expected_places(case)
+        assert row["territories"] == expected["territories"]
+        assert sorted(row["region_codes"].split(SEPARATOR)) == expected["region_codes"]
+        assert sorted(row["departement_codes"].split(SEPARATOR)) == expected["departement_codes"]
+        assert row["longitude"] and row["latitude"]
+
+
+def test_the_dump_keeps_every_rows_places_when_the_territory_cache_overflows(
+    tmp_path, cases_across_many_communes, monkeypatch
+):
+    monkeypatch.setattr(Lookups, "TERRITORY_CACHE", 5)
+    monkeypatch.setattr("registry.exports.BATCH_SIZE", 3)
+    call_command("dump_registry", str(tmp_path), verbosity=0)
+    text = (tmp_path / "alliances-territoriales.csv").read_text(encoding="utf-8-sig")
+    rows = {int(row["id"]): row for row in csv.DictReader(io.StringIO(text))}
+    features = json.loads((tmp_path / "alliances-territoriales.geojson").read_text())["features"]
+    for case in cases_across_many_communes:
+        assert rows[case.pk]["territories"] == expected_places(case)["territories"]
+    assert all(feature["geometry"] is not None for feature in features)
+    assert all(feature["properties"]["territories"] for feature in features)
+    cases = json.loads((tmp_path / "alliances-territoriales.json").read_text())["cases"]
+    assert len(cases) == len(features) == len(rows) == len(cases_across_many_communes)
+    assert all(record["territories"] and record["regions"] for record in cases)
