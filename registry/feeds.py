@@ -3,7 +3,13 @@
 `/flux/atom/?region=32&theme=emploi_insertion` follows the cases of one région
 on one theme: the query string is read by the same `CaseFilter`, and an unknown
 code is a 400, never an empty feed that looks right.
+
+Titles and summaries are plain text: Atom says so (`type="text"`); RSS, whose
+descriptions readers take as HTML, gets them escaped. Control characters,
+which XML cannot carry, are removed from whatever the database holds.
 """
+
+import html
 
 from django.contrib.syndication.views import Feed
 from django.http import HttpResponseBadRequest
@@ -11,8 +17,8 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 
-from registry.exports import has_null_characters
 from registry.filters import CaseFilter, TermIndex
+from registry.sanitize import printable
 
 FEED_ITEMS = 50
 
@@ -21,8 +27,6 @@ class LatestCasesRssFeed(Feed):
     feed_type = Rss201rev2Feed
 
     def __call__(self, request, *args, **kwargs):
-        if has_null_characters(request.GET):
-            return HttpResponseBadRequest(_("Caractère nul interdit."))
         filterset = CaseFilter(request.GET, term_index=TermIndex())
         if not filterset.is_valid():
             lines = [
@@ -46,8 +50,8 @@ class LatestCasesRssFeed(Feed):
         for _name, value in filterset.active_filters():
             for item in value if isinstance(value, list) else [value]:
                 names.append(str(getattr(item, "label", item)))
-        title = _("Alliances territoriales : nouvelles expériences")
-        return f"{title} — {', '.join(names)}" if names else title
+        title = _("Alliances territoriales : nouvelles expériences")
+        return printable(f"{title} — {', '.join(names)}" if names else title)
 
     def description(self, obj):
         return _(
@@ -70,10 +74,11 @@ class LatestCasesRssFeed(Feed):
         )
 
     def item_title(self, case):
-        return case.title
+        return printable(case.title)
 
     def item_description(self, case):
-        return case.summary
+        # RSS readers render a description as HTML: the plain summary is escaped for them.
+        return html.escape(printable(case.summary))
 
     def item_pubdate(self, case):
         return case.published_at
@@ -82,11 +87,23 @@ class LatestCasesRssFeed(Feed):
         return case.updated_at
 
     def item_categories(self, case):
-        return [term.label for term in case.themes]
+        return [printable(term.label) for term in case.themes]
+
+
+class PlainTextAtom1Feed(Atom1Feed):
+    """Atom whose entry summaries are declared as what they are: plain text."""
+
+    def add_item_elements(self, handler, item):
+        super().add_item_elements(handler, {**item, "description": None})
+        if item["description"] is not None:
+            handler.addQuickElement("summary", item["description"], {"type": "text"})
 
 
 class LatestCasesAtomFeed(LatestCasesRssFeed):
-    feed_type = Atom1Feed
+    feed_type = PlainTextAtom1Feed
 
     def subtitle(self, obj):
         return self.description(obj)
+
+    def item_description(self, case):
+        return printable(case.summary)

@@ -1,6 +1,7 @@
 """Descriptions accept a small safe subset of formatting; no script ever reaches a page."""
 
 import pytest
+from django.utils.safestring import SafeData
 
 from registry.sanitize import clean_html, render_rich_text
 from tests.factories import CaseFactory
@@ -49,10 +50,23 @@ def test_safe_formatting_is_kept_and_links_get_rel():
     assert 'rel="nofollow noopener noreferrer"' in html
 
 
-def test_plain_text_becomes_escaped_paragraphs():
-    html = str(render_rich_text("Première ligne.\n\nSeconde & dernière <b"))
+def test_plain_text_becomes_escaped_paragraphs_marked_safe():
+    html = render_rich_text("Première ligne.\n\nSeconde & dernière <b")
+    # Marked safe, or a template escapes the paragraphs again (« &lt;p&gt; » on the page).
+    assert isinstance(html, SafeData)
     assert html.startswith("<p>Première ligne.</p>")
-    assert "&amp;" in html
+    assert "<p>Seconde &amp; dernière &lt;b</p>" in html
+
+
+def test_sanitised_html_is_marked_safe():
+    assert isinstance(render_rich_text("<p>Un <em>texte</em></p>"), SafeData)
+
+
+def test_plain_text_is_stored_as_typed():
+    # Escaped when shown; escaped when stored, the editor would show « &amp; ».
+    assert clean_html("Marne & Bois < 10 000 habitants\n\nSuite") == (
+        "Marne & Bois < 10 000 habitants\n\nSuite"
+    )
 
 
 @pytest.mark.django_db
