@@ -1,5 +1,10 @@
 """Duplicate candidates, shown to contributors and moderators, never blocking.
 
+Candidates are drawn only from what the person looking may see
+(`Case.objects.visible_to`, `Organization.objects.visible_to`): a contributor is
+never told the title of someone else's draft nor the name of an organisation
+known only from it. Staff see every candidate.
+
 On PostgreSQL, trigram similarity (pg_trgm) on the folded names; on SQLite, a
 simpler measure: candidates sharing a significant word, scored with difflib.
 """
@@ -73,17 +78,14 @@ def _similar(queryset, key, limit, *, pg_expression, search_column, folded):
     return sorted(scored, key=lambda obj: -obj.similarity)[:limit]
 
 
-def similar_organizations(*, name="", siren="", rna="", exclude=None, limit=5):
-    """Organisations that may be the one being created: same identifier first."""
+def similar_organizations(*, seen_by, name="", siren="", rna="", exclude=None, limit=5):
+    """Organisations `seen_by` may see that may be the one being created: same
+    identifier first."""
     found = []
-    codes = Q()
-    if siren:
-        codes |= Q(siren=compact(siren))
-    if rna:
-        codes |= Q(rna=compact(rna))
-    base = Organization.objects.select_related("actor_type", "seat")
+    base = Organization.objects.visible_to(seen_by).select_related("actor_type", "seat")
     if exclude is not None:
         base = base.exclude(pk=exclude.pk)
+    codes = identifier_lookup(siren=siren, rna=rna)
     if codes:
         found += list(base.filter(codes))
     by_name = _similar(
@@ -100,37 +102,62 @@ def similar_organizations(*, name="", siren="", rna="", exclude=None, limit=5):
     return found[:limit]
 
 
+def identifier_lookup(*, siren="", rna=""):
+    codes = Q()
+    if siren:
+        codes |= Q(siren=compact(siren))
+    if rna:
+        codes |= Q(rna=compact(rna))
+    return codes
+
+
 class NewOrganizationDuplicates(NamedTuple):
     """What an organisation about to be created may duplicate."""
 
-    same_identifier: list  # same SIREN or RNA: never created twice, use it instead
-    candidates: list  # every similar one, same identifier first
+    same_identifier: list  # same SIREN or RNA, visible: never created twice, use it instead
+    unseen_identifier: list  # same SIREN or RNA, not the person's to see: never named
+    candidates: list  # every similar one they may see, same identifier first
+
+    @property
+    def identifier_taken(self):
+        return bool(self.same_identifier or self.unseen_identifier)
 
     def block(self, *, confirmed):
         """True when the organisation must not be created yet: an identifier is
         taken, or similar ones exist and the contributor has not confirmed."""
-        return bool(self.same_identifier) or (bool(self.candidates) and not confirmed)
+        return self.identifier_taken or (bool(self.candidates) and not confirmed)
 
 
-def new_organization_duplicates(*, name, siren=None, rna=None):
+def new_organization_duplicates(*, seen_by, name, siren=None, rna=None):
     """The duplicates of a new organisation, from its cleaned `name`, `siren` and
-    `rna` (as `NewOrganizationForm` gives them): the site's editor and the API
-    decide from the same answer."""
-    candidates = similar_organizations(name=name or "", siren=siren or "", rna=rna or "")
+    `rna` (as `NewOrganizationForm` gives them), as `seen_by` may know them: the
+    site's editor and the API decide from the same answer.
+
+    An identifier is never created twice, whoever holds it; but an organisation
+    `seen_by` may not see is only told by that identifier, never by its name."""
+    candidates = similar_organizations(
+        seen_by=seen_by, name=name or "", siren=siren or "", rna=rna or ""
+    )
     same_identifier = [
         candidate
         for candidate in candidates
         if (siren and candidate.siren == siren) or (rna and candidate.rna == rna)
     ]
-    return NewOrganizationDuplicates(same_identifier, candidates)
+    codes = identifier_lookup(siren=siren or "", rna=rna or "")
+    unseen_identifier = []
+    if codes:
+        seen = {organization.pk for organization in same_identifier}
+        unseen_identifier = list(
+            Organization.objects.filter(codes).exclude(pk__in=seen).only("pk", "siren", "rna")
+        )
+    return NewOrganizationDuplicates(same_identifier, unseen_identifier, candidates)
 
 
-def similar_cases(case, limit=5):
-    """Existing cases resembling `case`: similar title, same territory, shared partners.
-
-    Candidates are visible to staff and the case's owner alike (the owner only
-    sees titles and links of published ones, see the view)."""
-    base = Case.objects.exclude(pk=case.pk)
+def similar_cases(case, *, seen_by, limit=5):
+    """Existing cases resembling `case` that `seen_by` may see: similar title,
+    same territory, shared partners. For a contributor, published cases and
+    their own; for staff, every case."""
+    base = Case.objects.visible_to(seen_by).exclude(pk=case.pk)
     key = normalize(case.title)
     by_title = {c.pk: c for c in _similar_title(base, key, limit * 2)}
     territory_ids = list(case.case_territories.values_list("territory_id", flat=True))

@@ -5,6 +5,8 @@ partner is a search that re-displays the page with candidates to add, and every
 value typed so far is carried along (nothing is lost on a validation error).
 """
 
+import re
+
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
@@ -80,7 +82,7 @@ class CaseForm(forms.ModelForm):
         self.fields["title"].widget.attrs["maxlength"] = 200
         for name in RICH_FIELDS:
             self.fields[name].help_text = _(
-                "Paragraphes séparés par une ligne vide ; gras, italique, listes et liens acceptés."
+                "Paragraphes séparés par une ligne vide ; gras, italique, listes et liens acceptés."
             )
         self.fields["contact_email"].help_text = _("Jamais affiché publiquement.")
 
@@ -153,31 +155,72 @@ class PlacesField(forms.Field):
                 Territory.objects.filter(kind=kind, code=code).select_related("departement").first()
             )
             if territory is None:
-                raise ValidationError(_("Territoire inconnu : %(token)s."), params={"token": token})
+                raise ValidationError(_("Territoire inconnu : %(token)s."), params={"token": token})
             territories.append(territory)
         return territories
 
 
+class SearchBoxField(forms.CharField):
+    """A search box of the editor: text beyond `max_length` (which the browser does not
+    send) is cut, never searched, and never an error that would keep a draft from
+    being saved."""
+
+    def to_python(self, value):
+        return super().to_python(value)[: self.max_length].strip()
+
+
 class PlacesForm(forms.Form):
     territories = PlacesField(label=_("Territoires"), required=False)
-    territory_query = forms.CharField(
+    territory_query = SearchBoxField(
         label=_("Ajouter un territoire"),
         required=False,
         max_length=100,
         help_text=_("Commune, intercommunalité, département ou région, avec ou sans accents."),
     )
 
+    def query(self):
+        """The territory searched for, as the search box keeps it."""
+        return self.fields["territory_query"].to_python(self["territory_query"].data)
+
+
+IDENTIFIER_KEY = re.compile(r"(siren|rna):([0-9A-Z]{9,10})")
+
+
+def organization_by_identifier(key):
+    """The organisation named by a public identifier key (« siren:… », « rna:… »)."""
+    match = IDENTIFIER_KEY.fullmatch(str(key or ""))
+    if match is None:
+        return None
+    kind, code = match.groups()
+    return Organization.objects.filter(**{kind: code}).first()
+
+
+class PartnerChoiceField(forms.ModelChoiceField):
+    """An organisation a person may put on a roster: by id among those they may
+    see (`Organization.objects.visible_to`), or by its public identifier key
+    (« siren:… », « rna:… »), whoever created it. Knowing an official identifier
+    is knowing the organisation; guessing ids must not name anyone's draft partner."""
+
+    def to_python(self, value):
+        if IDENTIFIER_KEY.fullmatch(str(value or "")):
+            organization = organization_by_identifier(value)
+            if organization is None:
+                raise ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+            return organization
+        return super().to_python(value)
+
 
 class RosterEntryForm(forms.Form):
-    organization = forms.ModelChoiceField(
-        queryset=Organization.objects.all(), widget=forms.HiddenInput
+    organization = PartnerChoiceField(
+        queryset=Organization.objects.none(), widget=forms.HiddenInput
     )
     role = forms.ModelChoiceField(queryset=Term.objects.none(), label=_("Rôle"), empty_label=None)
     contribution = forms.CharField(label=_("Apport"), required=False, max_length=300)
     remove = forms.BooleanField(label=_("Retirer"), required=False)
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, user=None, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["organization"].queryset = Organization.objects.visible_to(user)
         self.fields["role"].queryset = active_terms("partner_role")
 
 
@@ -203,17 +246,28 @@ class BaseRosterFormSet(forms.BaseFormSet):
 
 
 RosterFormSet = forms.formset_factory(
-    RosterEntryForm, formset=BaseRosterFormSet, extra=0, max_num=MAX_PARTNERS, validate_max=True
+    RosterEntryForm,
+    formset=BaseRosterFormSet,
+    extra=0,
+    max_num=MAX_PARTNERS,
+    validate_max=True,
+    # The rows built from a posted count, whatever it says: a few more than the
+    # limit, so that a roster one row too long is shown whole with its error.
+    absolute_max=2 * MAX_PARTNERS,
 )
 
 
 class PartnerSearchForm(forms.Form):
-    partner_query = forms.CharField(
+    partner_query = SearchBoxField(
         label=_("Chercher une organisation"),
         required=False,
         max_length=150,
         help_text=_("Nom, SIREN ou numéro RNA."),
     )
+
+    def query(self):
+        """The organisation searched for, as the search box keeps it."""
+        return self.fields["partner_query"].to_python(self["partner_query"].data)
 
 
 class NewOrganizationForm(forms.ModelForm):
@@ -250,7 +304,7 @@ class NewOrganizationForm(forms.ModelForm):
         return identifiers.normalize_rna(value) if value and value.strip() else None
 
 
-SOURCE_LINE_HELP = _("Une source par ligne : « Intitulé | https://adresse » ou une adresse seule.")
+SOURCE_LINE_HELP = _("Une source par ligne : « Intitulé | https://adresse » ou une adresse seule.")
 
 
 class SourcesForm(forms.Form):
@@ -278,7 +332,7 @@ class SourcesForm(forms.Form):
                     url = url_field.clean(url)
                 except ValidationError:
                     raise ValidationError(
-                        _("Ligne %(number)d : adresse web invalide."), params={"number": number}
+                        _("Ligne %(number)d : adresse web invalide."), params={"number": number}
                     ) from None
             sources.append({"title": (title or url)[:300], "url": url})
         return sources[:20]

@@ -1,9 +1,16 @@
 """sitemap.xml: public pages only, published cases only, in French and English."""
 
+import hashlib
+from functools import wraps
+
 from django.contrib.sitemaps import Sitemap
+from django.core.cache import cache
 from django.db.models import Exists, OuterRef, Q
 from django.urls import reverse
+from django.utils.cache import patch_cache_control
+from django.utils.translation import get_language
 
+from registry.facets import REGISTRY_VERSION_KEY, bump_registry_version
 from registry.models import Case, CasePartner, CaseStatus, CaseTerritory, Organization, Term
 from registry.views.pages import REFERENTIEL_ORDER
 from territories.models import Territory, TerritoryKind
@@ -28,6 +35,12 @@ class StaticSitemap(BaseSitemap):
             "territory_index",
             "referentiel",
             "organization_list",
+            "about",
+            "legal_notice",
+            "privacy",
+            "accessibility",
+            "contact",
+            "site_map",
         ]
 
     def location(self, item):
@@ -86,3 +99,37 @@ SITEMAPS = {
     "referentiel": TermSitemap,
     "organizations": OrganizationSitemap,
 }
+
+
+# Building a sitemap walks every published case and organisation, so the server
+# keeps each one it built; but a case's slug carries its title, so a copy must
+# not outlive the case's publication. The copies are keyed on the registry
+# version, which every workflow step and every index refresh bumps
+# (`bump_registry_version`): the next request after an archive, a rejection or
+# a publication builds a fresh sitemap. The expiry only bounds what another
+# worker keeps while the cache is per process (with a shared cache every worker
+# sees the new version at once). Browsers and proxies keep a copy five minutes.
+SITEMAP_CACHE_SECONDS = 10 * 60
+SITEMAP_MAX_AGE = 5 * 60
+
+
+def cached_until_publication_changes(view):
+    @wraps(view)
+    def cached_view(request, *args, **kwargs):
+        version = cache.get(REGISTRY_VERSION_KEY)
+        if version is None:  # never written, or lost: start a version no copy was built under
+            bump_registry_version()
+            version = cache.get(REGISTRY_VERSION_KEY)
+        address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
+        key = f"sitemap:{version}:{get_language()}:{address}"
+        response = cache.get(key)
+        if response is None:
+            response = view(request, *args, **kwargs)
+            if hasattr(response, "render"):
+                response.render()
+            patch_cache_control(response, max_age=SITEMAP_MAX_AGE)
+            if response.status_code == 200:
+                cache.set(key, response, SITEMAP_CACHE_SECONDS)
+        return response
+
+    return cached_view

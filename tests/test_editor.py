@@ -5,7 +5,7 @@ import pytest
 from django.urls import reverse
 
 from registry.models import Case, CaseRevision, CaseStatus, Organization
-from tests.factories import CaseFactory, OrganizationFactory, term, territory
+from tests.factories import CaseFactory, OrganizationFactory, UserFactory, term, territory
 
 pytestmark = pytest.mark.django_db
 
@@ -16,6 +16,9 @@ def editor_data(**overrides):
     charity = OrganizationFactory(
         name="Association Tremplin", actor_type=term("actor_type", "association")
     )
+    # Claire (the `contributor` persona) created them: hers to put on a roster.
+    claire = UserFactory(email="claire.contributrice@example.org")
+    Organization.objects.filter(pk__in=[town.pk, charity.pk]).update(created_by=claire)
     role = term("partner_role", "partenaire")
     data = {
         "case-title": "Cité éducative de Fives",
@@ -98,6 +101,7 @@ def test_a_partner_is_found_by_siren_typed_with_spaces_and_added(contributor_cli
     company = OrganizationFactory(
         name="Industries du Nord", siren="552032534", actor_type=term("actor_type", "entreprise")
     )
+    CaseFactory(partners=[company, OrganizationFactory()])  # public: anyone may find it
     data = editor_data(**{"find-partner_query": "552 032 534", "action": "find_partner"})
     page = contributor_client.post(reverse("case_create"), data).content.decode()
     assert "Industries du Nord" in page
@@ -122,7 +126,7 @@ def test_a_new_organisation_with_an_invalid_siren_is_refused_with_a_message(cont
 
 
 def test_a_similar_organisation_is_proposed_before_creating_a_new_one(contributor_client):
-    OrganizationFactory(name="Association Tremplin Jeunes Lille")
+    CaseFactory(partners=[OrganizationFactory(name="Association Tremplin Jeunes Lille")])
     data = editor_data(
         **{
             "neworg-name": "Association Tremplin Jeunes de Lille",
@@ -270,6 +274,7 @@ def test_territory_suggestions_are_accent_insensitive_and_tell_homonyms_apart(
 
 def test_organisation_suggestions_find_a_siren_typed_with_spaces(contributor_client):
     company = OrganizationFactory(name="Industries du Nord", siren="552032534")
+    CaseFactory(partners=[company, OrganizationFactory()])
     response = contributor_client.get(reverse("suggest_organizations"), {"q": "552 032 534"})
     assert response.json()["results"][0]["value"] == str(company.pk)
 

@@ -405,7 +405,7 @@ class KnownFieldsMixin:
         if isinstance(data, dict):
             unknown = sorted(str(name) for name in data if name not in self.fields)
             if unknown:
-                message = _("Champs inconnus : %(unknown)s. Champs possibles : %(known)s.") % {
+                message = _("Champs inconnus : %(unknown)s. Champs possibles : %(known)s.") % {
                     "unknown": ", ".join(unknown)[:300],
                     "known": ", ".join(self.fields),
                 }
@@ -432,18 +432,23 @@ class TerritoryInputSerializer(KnownFieldsMixin, serializers.Serializer):
     }
 )
 class OrganizationKeyField(serializers.Field):
-    """An organisation by id, slug, SIREN (checksum verified) or RNA number."""
+    """An organisation by id or slug (among those the client may see), or by
+    SIREN (checksum verified) or RNA number."""
 
     default_error_messages = {
-        "unknown": gettext_lazy("Organisation inconnue : %(key)s."),
+        "unknown": gettext_lazy("Organisation inconnue : %(key)s."),
         "invalid": gettext_lazy("Un identifiant d'organisation est un nombre ou un texte."),
     }
 
     def to_internal_value(self, data):
-        if isinstance(data, bool) or not isinstance(data, int | str) or "\x00" in str(data):
+        if isinstance(data, bool) or not isinstance(data, int | str):
             self.fail("invalid")
-        if isinstance(data, int) or (isinstance(data, str) and data.isdigit() and len(data) < 9):
-            organization = Organization.objects.filter(pk=int(data)).first()
+        # By id or slug, only among the organisations the client may see: guessing
+        # ids must not name another account's draft partner. By SIREN or RNA, any:
+        # knowing an official identifier is knowing the organisation.
+        visible = Organization.objects.visible_to(self.context["request"].user)
+        if isinstance(data, int) or re.fullmatch(r"[0-9]{1,8}", data):
+            organization = visible.filter(pk=int(data)).first()
         else:
             compacted = identifiers.compact(data)
             try:
@@ -456,7 +461,7 @@ class OrganizationKeyField(serializers.Field):
                         rna=identifiers.normalize_rna(compacted)
                     ).first()
                 else:
-                    organization = Organization.objects.filter(slug=data[:120]).first()
+                    organization = visible.filter(slug=data[:120]).first()
             except DjangoValidationError as error:
                 raise serializers.ValidationError(error.messages) from None
         if organization is None:
@@ -518,7 +523,7 @@ class TagsInputSerializer(KnownFieldsMixin, serializers.Serializer):
             offered = {t.code: t for t in active_terms(vocabulary)}
             unknown = [code for code in codes if code not in offered]
             if unknown:
-                errors[param] = [_("Code inconnu : %(codes)s.") % {"codes": ", ".join(unknown)}]
+                errors[param] = [_("Code inconnu : %(codes)s.") % {"codes": ", ".join(unknown)}]
             terms[param] = [offered[code] for code in dict.fromkeys(codes) if code in offered]
         if errors:
             raise serializers.ValidationError(errors)
@@ -583,7 +588,7 @@ class CaseWriteSerializer(KnownFieldsMixin, serializers.Serializer):
 
     def term_code(self, vocabulary, code):
         if code and not active_terms(vocabulary).filter(code=code).exists():
-            raise serializers.ValidationError(_("Code inconnu : %(codes)s.") % {"codes": code})
+            raise serializers.ValidationError(_("Code inconnu : %(codes)s.") % {"codes": code})
         return code or None
 
     def validate_territories(self, places):
@@ -596,7 +601,7 @@ class CaseWriteSerializer(KnownFieldsMixin, serializers.Serializer):
                 found.append(territory)
         if unknown:
             raise serializers.ValidationError(
-                _("Territoire inconnu : %(token)s.") % {"token": ", ".join(unknown)}
+                _("Territoire inconnu : %(token)s.") % {"token": ", ".join(unknown)}
             )
         return found
 
@@ -605,7 +610,7 @@ class CaseWriteSerializer(KnownFieldsMixin, serializers.Serializer):
         seen, errors = set(), []
         for entry in entries:
             if entry["role"] not in roles:
-                errors.append(_("Rôle inconnu : %(codes)s.") % {"codes": entry["role"]})
+                errors.append(_("Rôle inconnu : %(codes)s.") % {"codes": entry["role"]})
                 continue
             key = (entry["organization"].pk, entry["role"])
             if key in seen:
@@ -717,7 +722,7 @@ class OrganizationWriteSerializer(KnownFieldsMixin, serializers.Serializer):
         for name in ("actor_type", "company_size"):
             field = form.fields[name]
             field.to_field_name = "code"
-            field.error_messages["invalid_choice"] = _("Code inconnu : %(value)s.")
+            field.error_messages["invalid_choice"] = _("Code inconnu : %(value)s.")
         return form
 
 

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.urls import reverse
@@ -5,7 +6,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from registry import identifiers
-from territories.models import normalize
+from registry.models.case import CasePartner, CaseStatus
+from territories.models import normalize, search_words
 
 
 class OrganizationQuerySet(models.QuerySet):
@@ -14,20 +16,43 @@ class OrganizationQuerySet(models.QuerySet):
 
     def search(self, text):
         """By name (accent-insensitive) or by an identifier typed with or without spaces."""
+        # No name is longer than its column: text beyond it cannot match.
+        text = (text or "")[: self.model._meta.get_field("name").max_length]
         key = normalize(text)
         if not key:
             return self
         code = identifiers.compact(text)
         by_name = models.Q()
-        for word in key.split():
+        for word in search_words(key):
             by_name &= models.Q(name_key__contains=word)
         by_code = models.Q(siren=code) | models.Q(siret=code) | models.Q(rna=code)
         return self.filter(by_name | by_code)
 
     def with_published_cases(self):
-        from registry.models.case import CaseStatus
+        """On the roster of at least one published case: public organisations."""
+        return self.filter(self._on_roster(case__status=CaseStatus.PUBLISHED))
 
-        return self.filter(roster_entries__case__status=CaseStatus.PUBLISHED).distinct()
+    def visible_to(self, user):
+        """What `user` may find and see named: every organisation for staff; for a
+        contributor, public ones and their own (created by them, or on the roster
+        of one of their cases, whatever its state); public ones for everyone else.
+        An organisation known only from someone else's drafts is never offered."""
+        public = self._on_roster(case__status=CaseStatus.PUBLISHED)
+        if user is None or not user.is_authenticated or not user.is_active:
+            return self.filter(public)
+        if user.is_staff:
+            return self
+        return self.filter(
+            public | models.Q(created_by=user) | self._on_roster(case__owner=user)
+        )
+
+    @staticmethod
+    def _on_roster(**case_lookups):
+        return models.Q(
+            models.Exists(
+                CasePartner.objects.filter(organization=models.OuterRef("pk"), **case_lookups)
+            )
+        )
 
 
 class Organization(models.Model):
@@ -75,7 +100,7 @@ class Organization(models.Model):
         null=True,
         blank=True,
         validators=[identifiers.validate_rna],
-        help_text=_("Associations : W suivi de 9 chiffres."),
+        help_text=_("Associations : W suivi de 9 chiffres."),
     )
     seat = models.ForeignKey(
         "territories.Territory",
@@ -92,11 +117,19 @@ class Organization(models.Model):
         blank=True,
         on_delete=models.PROTECT,
         related_name="authorities",
-        help_text=_("Pour une collectivité : le territoire qu'elle administre."),
+        help_text=_("Pour une collectivité : le territoire qu'elle administre."),
     )
     website = models.URLField(_("site web"), blank=True)
     description = models.TextField(_("présentation"), blank=True)
     is_demo = models.BooleanField(_("donnée de démonstration"), default=False)
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("créée par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="created_organizations",
+    )
     created_at = models.DateTimeField(_("créée le"), auto_now_add=True)
     updated_at = models.DateTimeField(_("modifiée le"), auto_now=True)
 

@@ -6,6 +6,8 @@ validates everything and writes in one transaction. A published case is never
 changed here: edits go to a revision that staff review.
 """
 
+import re
+
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
@@ -26,6 +28,7 @@ from registry.forms import (
     RosterFormSet,
     SourcesForm,
     TagsForm,
+    organization_by_identifier,
     sources_as_text,
 )
 from registry.models import (
@@ -58,7 +61,7 @@ def editable_case(user, pk):
 class Editor:
     """The bound forms of one editor page, built from POST data or from a snapshot."""
 
-    def __init__(self, data=None, *, snapshot=None, version=None):
+    def __init__(self, data=None, *, user, snapshot=None, version=None):
         if data is None:
             data = self.initial_data(snapshot or {}, version)
             self.is_bound = False
@@ -68,7 +71,8 @@ class Editor:
         self.case_form = CaseForm(data, prefix="case")
         self.tags = TagsForm(data, prefix="tags")
         self.places = PlacesForm(data, prefix="places")
-        self.roster = RosterFormSet(data, prefix="roster")
+        self.user = user
+        self.roster = RosterFormSet(data, prefix="roster", form_kwargs={"user": user})
         self.partner_search = PartnerSearchForm(data, prefix="find")
         self.new_organization = NewOrganizationForm(data, prefix="neworg")
         self.sources = SourcesForm(data, prefix="sources")
@@ -148,19 +152,37 @@ class Editor:
         return list(found.select_related("departement"))
 
     def roster_rows(self):
-        """Each roster form with its organisation, for display."""
-        ids = []
-        for index in range(int(self.data.get("roster-TOTAL_FORMS") or 0)):
-            value = self.data.get(f"roster-{index}-organization")
-            if value and value.isdigit():
-                ids.append(int(value))
-        organizations = Organization.objects.select_related("actor_type").in_bulk(ids)
-        rows = []
-        for form in self.roster.forms:
-            value = form["organization"].value()
-            organization = organizations.get(int(value)) if str(value).isdigit() else None
-            rows.append({"form": form, "organization": organization})
-        return rows
+        """Each roster form with its organisation, for display: named only when the
+        person may see it, or named it by its public identifier."""
+        keys = [form["organization"].value() for form in self.roster.forms]
+        organizations = (
+            Organization.objects.visible_to(self.user)
+            .select_related("actor_type")
+            .in_bulk([pk for pk in map(posted_id, keys) if pk is not None])
+        )
+        return [
+            {
+                "form": form,
+                "organization": organizations.get(posted_id(key))
+                or organization_by_identifier(key),
+            }
+            for form, key in zip(self.roster.forms, keys, strict=True)
+        ]
+
+
+def posted_id(value):
+    """The integer id a form posted, or None (ASCII digits only: "²" is a digit to
+    str.isdigit, not to int)."""
+    value = str(value or "")
+    return int(value) if re.fullmatch(r"[0-9]{1,18}", value) else None
+
+
+def roster_size(data):
+    """The row count the roster's management form posts, or None when the formset
+    refuses it (not a number, or more rows than it builds): the page then shows the
+    formset's error."""
+    value = posted_id(data.get("roster-TOTAL_FORMS") or "0")
+    return value if value is not None and value <= RosterFormSet.absolute_max else None
 
 
 def mutable(data):
@@ -183,11 +205,23 @@ def remove_territory(data, token):
     return data
 
 
-def add_partner(data, organization):
+def partner_key(organization, user):
+    """How a roster row names `organization`: by id when `user` may see it, by its
+    public identifier otherwise (see `PartnerChoiceField`)."""
+    if Organization.objects.visible_to(user).filter(pk=organization.pk).exists():
+        return str(organization.pk)
+    if organization.siren:
+        return f"siren:{organization.siren}"
+    return f"rna:{organization.rna}"
+
+
+def add_partner(data, key):
+    total = roster_size(data)
+    if total is None:
+        return data
     data = mutable(data)
-    total = int(data.get("roster-TOTAL_FORMS") or 0)
     default_role = Term.objects.of("partner_role").filter(code="partenaire").first()
-    data[f"roster-{total}-organization"] = str(organization.pk)
+    data[f"roster-{total}-organization"] = key
     data[f"roster-{total}-role"] = str(default_role.pk) if default_role else ""
     data[f"roster-{total}-contribution"] = ""
     data["roster-TOTAL_FORMS"] = str(total + 1)
@@ -223,12 +257,14 @@ def edit(request, *, case):
 
     if request.method != "POST":
         if revision is not None:
-            editor = Editor(snapshot=revision.data, version=revision.lock_version)
+            editor = Editor(
+                snapshot=revision.data, version=revision.lock_version, user=request.user
+            )
         elif case is not None:
-            editor = Editor(snapshot=case.snapshot(), version=case.version)
-            context["duplicates"] = similar_cases(case)
+            editor = Editor(snapshot=case.snapshot(), version=case.version, user=request.user)
+            context["duplicates"] = similar_cases(case, seen_by=request.user)
         else:
-            editor = Editor(snapshot={}, version=None)
+            editor = Editor(snapshot={}, version=None, user=request.user)
         return render_editor(request, editor, context)
 
     action, _sep, value = request.POST.get("action", "save").partition(":")
@@ -238,22 +274,27 @@ def edit(request, *, case):
     elif action == "remove_territory":
         data = remove_territory(data, value)
     elif action == "add_partner":
-        organization = Organization.objects.filter(pk=value if value.isdigit() else 0).first()
+        # By id among the organisations this person may see, or by public identifier.
+        organization = organization_by_identifier(value) or (
+            Organization.objects.visible_to(request.user).filter(pk=posted_id(value) or 0).first()
+        )
         if organization is not None:
-            data = add_partner(data, organization)
-    editor = Editor(data)
+            data = add_partner(data, partner_key(organization, request.user))
+    editor = Editor(data, user=request.user)
 
     if action == "find_territory":
-        query = data.get("places-territory_query", "")
+        query = editor.places.query()
         context["candidates"]["territories"] = list(
             Territory.objects.search(query).select_related("departement")[:15]
         )
         context["searched_territory"] = query
         return render_editor(request, editor, context)
     if action == "find_partner":
-        query = data.get("find-partner_query", "")
+        query = editor.partner_search.query()
         context["candidates"]["organizations"] = list(
-            Organization.objects.search(query).select_related("actor_type", "seat")[:15]
+            Organization.objects.visible_to(request.user)
+            .search(query)
+            .select_related("actor_type", "seat")[:15]
         )
         context["searched_partner"] = query
         return render_editor(request, editor, context)
@@ -263,7 +304,7 @@ def edit(request, *, case):
         return render_editor(request, editor, context)
 
     if not editor.is_valid():
-        messages.error(request, _("Certains champs sont à corriger : rien n'a été perdu."))
+        messages.error(request, _("Certains champs sont à corriger : rien n'a été perdu."))
         return render_editor(request, editor, context, status=400)
     try:
         case, revision = save_editor(request.user, editor, case=case, revision=revision)
@@ -271,13 +312,13 @@ def edit(request, *, case):
         # Keep what was typed; the next save applies it over the other person's edit.
         data = mutable(editor.data)
         data["case-version"] = str(conflict.current_version)
-        editor = Editor(data)
+        editor = Editor(data, user=request.user)
         editor.is_valid()
         editor.case_form.add_error(
             None,
             _(
                 "Quelqu'un d'autre a modifié cette expérience pendant que vous la modifiiez. "
-                "Vos saisies sont conservées ci-dessous : vérifiez-les puis enregistrez à nouveau "
+                "Vos saisies sont conservées ci-dessous : vérifiez-les puis enregistrez à nouveau "
                 "pour les appliquer."
             ),
         )
@@ -291,19 +332,27 @@ def edit(request, *, case):
 
 def create_partner(request, editor, context):
     form = editor.new_organization
-    if not form.is_valid():
+    valid = form.is_valid()
+    cleaned = form.cleaned_data
+    # A taken identifier is checked whatever else is wrong (the form's own
+    # uniqueness check already refuses it): the organisation that holds it is
+    # offered instead, by name only to those who may see it.
+    duplicates = new_organization_duplicates(
+        seen_by=request.user,
+        name=cleaned.get("name") if valid else "",
+        siren=cleaned.get("siren"),
+        rna=cleaned.get("rna"),
+    )
+    if duplicates.identifier_taken:
+        context["candidates"]["organizations"] = duplicates.same_identifier
+        context["unseen_organizations"] = duplicates.unseen_identifier
+        context["taken_identifier"] = True
         context["show_new_organization"] = True
         return render_editor(request, editor, context, status=400)
-    duplicates = new_organization_duplicates(
-        name=form.cleaned_data["name"],
-        siren=form.cleaned_data.get("siren"),
-        rna=form.cleaned_data.get("rna"),
-    )
-    if duplicates.same_identifier:
-        form.add_error(
-            None, _("Une organisation porte déjà cet identifiant : ajoutez-la depuis la liste.")
-        )
-    if duplicates.block(confirmed=form.cleaned_data.get("confirm_new")):
+    if not valid:
+        context["show_new_organization"] = True
+        return render_editor(request, editor, context, status=400)
+    if duplicates.block(confirmed=cleaned.get("confirm_new")):
         context["candidates"]["organizations"] = duplicates.candidates
         context["similar_organizations"] = True
         context["show_new_organization"] = True
@@ -311,6 +360,7 @@ def create_partner(request, editor, context):
     try:
         with transaction.atomic():
             organization = form.save(commit=False)
+            organization.created_by = request.user
             organization.full_clean()
             organization.save()
     except ValidationError as error:  # a model rule, or a uniqueness race
@@ -318,9 +368,12 @@ def create_partner(request, editor, context):
         context["show_new_organization"] = True
         return render_editor(request, editor, context, status=400)
     messages.success(
-        request, _("Organisation « %(name)s » créée et ajoutée.") % {"name": organization.name}
+        request, _("Organisation « %(name)s » créée et ajoutée.") % {"name": organization.name}
     )
-    return render_editor(request, Editor(add_partner(editor.data, organization)), context)
+    editor = Editor(
+        add_partner(editor.data, partner_key(organization, request.user)), user=request.user
+    )
+    return render_editor(request, editor, context)
 
 
 class EditConflict(Exception):
@@ -436,14 +489,14 @@ def submit(request, pk):
     except TransitionNotAllowed as error:
         messages.error(
             request,
-            _("L'expérience ne peut pas encore être soumise. Il manque : %(missing)s.")
+            _("L'expérience ne peut pas encore être soumise. Il manque : %(missing)s.")
             % {"missing": ", ".join(str(m) for m in error.messages)},
         )
         return redirect("case_edit", pk=case.pk)
     if case.status == CaseStatus.PUBLISHED:
         messages.success(request, _("Expérience publiée (contributeur de confiance)."))
     else:
-        messages.success(request, _("Expérience soumise : l'équipe de modération va la relire."))
+        messages.success(request, _("Expérience soumise : l'équipe de modération va la relire."))
     return redirect(case.get_absolute_url())
 
 
@@ -457,7 +510,7 @@ def withdraw(request, pk):
         messages.error(request, " ".join(error.messages))
     else:
         messages.success(
-            request, _("Soumission retirée : l'expérience est redevenue un brouillon.")
+            request, _("Soumission retirée : l'expérience est redevenue un brouillon.")
         )
     return redirect(reverse("case_edit", kwargs={"pk": case.pk}))
 
@@ -483,12 +536,12 @@ def suggest_territories(request):
 
 @login_required
 def suggest_organizations(request):
-    """Autocomplete of the partner picker: by name, SIREN or RNA."""
+    """Autocomplete of the partner picker: by name, SIREN or RNA, among the
+    organisations the contributor may see."""
     query = request.GET.get("q", "")[:150]
+    visible = Organization.objects.visible_to(request.user)
     organizations = (
-        Organization.objects.search(query).select_related("actor_type")[:12]
-        if query.strip()
-        else []
+        visible.search(query).select_related("actor_type")[:12] if query.strip() else []
     )
     return JsonResponse(
         {
