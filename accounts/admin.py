@@ -64,7 +64,7 @@ class UserAdmin(TerritoryLabelsMixin, DjangoUserAdmin):
             },
         ),
         (_("Confiance"), {"fields": ("is_trusted",)}),
-        (_("Droits"), {"fields": ("is_active", *PRIVILEGE_FIELDS)}),
+        (_("Droits"), {"fields": ("is_active", "awaiting_confirmation", *PRIVILEGE_FIELDS)}),
         (_("Compte"), {"fields": ("username", "last_login", "date_joined")}),
     )
     list_display = (
@@ -76,7 +76,14 @@ class UserAdmin(TerritoryLabelsMixin, DjangoUserAdmin):
         "is_active",
         "date_joined",
     )
-    list_filter = ("is_trusted", "is_staff", "is_superuser", "is_active", "groups")
+    list_filter = (
+        "is_trusted",
+        "is_staff",
+        "is_superuser",
+        "is_active",
+        "awaiting_confirmation",
+        "groups",
+    )
     list_select_related = ("organization",)
     search_fields = ("email", "display_name", "username", "first_name", "last_name")
     ordering = ("email",)

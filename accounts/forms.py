@@ -1,10 +1,16 @@
+import math
+
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
 
 from accounts.models import User
+from accounts.ratelimit import LoginDelay, client_ip
 from registry.models import Organization
 from territories.models import Territory
 
@@ -23,8 +29,14 @@ class HoneypotMixin(forms.Form):
 
 
 class SignupForm(HoneypotMixin, forms.Form):
+    """Sign-up answers the same whether or not the address has an account: the
+    view e-mails the address either a confirmation link or a word that it has
+    an account already, and says nothing else."""
+
     email = forms.EmailField(
-        label=_("Adresse e-mail"), widget=forms.EmailInput(attrs={"autocomplete": "email"})
+        label=_("Adresse e-mail"),
+        max_length=150,  # the address is also the username, 150 characters at most
+        widget=forms.EmailInput(attrs={"autocomplete": "email"}),
     )
     display_name = forms.CharField(
         label=_("Nom affiché"),
@@ -44,18 +56,6 @@ class SignupForm(HoneypotMixin, forms.Form):
         widget=forms.PasswordInput(attrs={"autocomplete": "new-password"}),
     )
 
-    def clean_email(self):
-        email = self.cleaned_data["email"].strip()
-        if User.objects.filter(email__iexact=email).exists():
-            raise ValidationError(
-                _(
-                    "Un compte existe déjà avec cette adresse. Connectez-vous ou réinitialisez "
-                    "votre mot de passe."
-                ),
-                code="duplicate",
-            )
-        return email
-
     def clean(self):
         data = super().clean()
         first, second = data.get("password1"), data.get("password2")
@@ -70,19 +70,51 @@ class SignupForm(HoneypotMixin, forms.Form):
         return data
 
     def save(self):
+        """(account, created): a new account awaiting confirmation, or the one
+        the address already has, left unchanged (None if only its username is
+        taken)."""
         email = self.cleaned_data["email"]
+        existing = User.objects.filter(email__iexact=email).first()
+        if existing is not None:
+            # Spend the time a new account's password costs.
+            make_password(self.cleaned_data["password1"])
+            return existing, False
         user = User(
             username=email.lower(),
             email=email,
             display_name=self.cleaned_data["display_name"],
             is_active=False,
+            awaiting_confirmation=True,
         )
         user.set_password(self.cleaned_data["password1"])
-        user.save()
-        return user
+        try:
+            with transaction.atomic():
+                user.save()
+        except IntegrityError:  # the same address signed up at the same instant
+            return User.objects.filter(email__iexact=email).first(), False
+        return user, True
+
+
+def wait_message(seconds):
+    if seconds <= 60:
+        return ngettext(
+            "Trop de tentatives : réessayez dans %(count)d seconde.",
+            "Trop de tentatives : réessayez dans %(count)d secondes.",
+            seconds,
+        ) % {"count": seconds}
+    minutes = math.ceil(seconds / 60)
+    return ngettext(
+        "Trop de tentatives : réessayez dans %(count)d minute.",
+        "Trop de tentatives : réessayez dans %(count)d minutes.",
+        minutes,
+    ) % {"count": minutes}
 
 
 class EmailLoginForm(AuthenticationForm):
+    """Log in by address; failures from one source slow that source down
+    (`LoginDelay`), and its attempts wait, the right password too, so that the
+    answer tells nothing."""
+
     username = forms.EmailField(
         label=_("Adresse e-mail"),
         widget=forms.EmailInput(attrs={"autocomplete": "email", "autofocus": True}),
@@ -93,6 +125,24 @@ class EmailLoginForm(AuthenticationForm):
         ),
         "inactive": _("Ce compte n'est pas actif."),
     }
+    # Seconds to wait, when the attempt was refused unchecked.
+    retry_after = None
+
+    def clean(self):
+        email, password = self.cleaned_data.get("username"), self.cleaned_data.get("password")
+        if not email or not password:
+            return super().clean()
+        delay = LoginDelay(email, client_ip(self.request))
+        if wait := delay.wait():
+            self.retry_after = wait
+            raise ValidationError(wait_message(wait), code="too_many_attempts")
+        try:
+            cleaned_data = super().clean()
+        except ValidationError:
+            delay.failed()
+            raise
+        delay.succeeded()
+        return cleaned_data
 
 
 class ResendConfirmationForm(forms.Form):
@@ -111,7 +161,7 @@ class ProfileForm(forms.ModelForm):
         required=False,
         max_length=100,
         help_text=_(
-            "Commune, intercommunalité, département ou région ; par exemple « Lille (59) »."
+            "Commune, intercommunalité, département ou région ; par exemple « Lille (59) »."
         ),
     )
 
@@ -135,9 +185,9 @@ class ProfileForm(forms.ModelForm):
         if len(matches) == 1:
             return matches[0]
         if not matches:
-            raise ValidationError(_("Aucune organisation ne correspond : vérifiez l'orthographe."))
+            raise ValidationError(_("Aucune organisation ne correspond : vérifiez l'orthographe."))
         raise ValidationError(
-            _("Plusieurs organisations correspondent : %(names)s. Précisez le nom ou le SIREN.")
+            _("Plusieurs organisations correspondent : %(names)s. Précisez le nom ou le SIREN.")
             % {"names": ", ".join(m.name for m in matches[:5])}
         )
 
@@ -158,7 +208,7 @@ class ProfileForm(forms.ModelForm):
             raise ValidationError(_("Aucun territoire ne correspond."))
         raise ValidationError(
             _(
-                "Plusieurs territoires correspondent : %(names)s. Ajoutez le département entre "
+                "Plusieurs territoires correspondent : %(names)s. Ajoutez le département entre "
                 "parenthèses."
             )
             % {"names": ", ".join(t.label for t in matches[:6])}

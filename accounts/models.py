@@ -34,6 +34,16 @@ class User(AbstractUser):
         default=False,
         help_text=_("Ses expériences sont publiées sans relecture préalable (toujours tracé)."),
     )
+    # Tells an account signed up and never confirmed from one staff deactivated:
+    # only the first may be opened by the link e-mailed at sign-up.
+    awaiting_confirmation = models.BooleanField(
+        _("en attente de confirmation"),
+        default=False,
+        help_text=_(
+            "Inscrit, adresse pas encore confirmée : le lien envoyé par e-mail peut encore "
+            "activer le compte. Décochez la case pour bloquer cette inscription."
+        ),
+    )
 
     objects = UserManager()
 
@@ -50,6 +60,17 @@ class User(AbstractUser):
     @property
     def is_moderator(self):
         return self.is_active and self.is_staff
+
+    def confirm_email(self):
+        """Open the account that signed up with this address. True the first
+        time; False if it was already confirmed, or blocked by staff, even by
+        a request at the same instant."""
+        opened = User.objects.filter(
+            pk=self.pk, awaiting_confirmation=True, is_active=False
+        ).update(is_active=True, awaiting_confirmation=False)
+        if opened:
+            self.is_active, self.awaiting_confirmation = True, False
+        return bool(opened)
 
 
 class ApiTokenQuerySet(models.QuerySet):
@@ -71,7 +92,7 @@ class ApiToken(models.Model):
         User, verbose_name=_("utilisateur"), on_delete=models.CASCADE, related_name="api_tokens"
     )
     name = models.CharField(
-        _("nom"), max_length=100, help_text=_("Pour vous y retrouver : l'outil qui s'en sert.")
+        _("nom"), max_length=100, help_text=_("Pour vous y retrouver : l'outil qui s'en sert.")
     )
     prefix = models.CharField(_("début du jeton"), max_length=PREFIX_LENGTH, editable=False)
     key_hash = models.CharField(max_length=64, unique=True, editable=False)

@@ -19,28 +19,40 @@ from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from accounts import confirmation
 from accounts.forms import EmailLoginForm, ProfileForm, ResendConfirmationForm, SignupForm
 from accounts.models import User
-from accounts.ratelimit import hit, ratelimit, too_many
+from accounts.ratelimit import ratelimit
 from registry.models import Action, AuditLog, Case, CaseStatus, CaseTerritory
 
-CONFIRMATION_SALT = "accounts.confirm-email"
-CONFIRMATION_MAX_AGE = 3 * 24 * 3600
 STALE_AFTER = timedelta(days=365)
-
-
-def confirmation_token(user):
-    return signing.TimestampSigner(salt=CONFIRMATION_SALT).sign(str(user.pk))
 
 
 def send_confirmation(request, user):
     url = request.build_absolute_uri(
-        reverse("accounts:confirm", kwargs={"token": confirmation_token(user)})
+        reverse("accounts:confirm", kwargs={"token": confirmation.make_token(user)})
     )
     body = render_to_string("accounts/email/confirm.txt", {"user": user, "url": url})
     send_mail(
         "[Alliances territoriales] Confirmez votre adresse / Confirm your address",
         body,
+        settings.DEFAULT_FROM_EMAIL,
+        [user.email],
+    )
+
+
+def send_account_exists(request, user):
+    """Someone signed up with the address of an account: tell its owner, not them."""
+    context = {
+        "user": user,
+        "waiting": user.awaiting_confirmation and not user.is_active,
+        "login_url": request.build_absolute_uri(reverse("accounts:login")),
+        "reset_url": request.build_absolute_uri(reverse("accounts:password_reset")),
+        "resend_url": request.build_absolute_uri(reverse("accounts:resend")),
+    }
+    send_mail(
+        "[Alliances territoriales] Votre compte existe déjà / You already have an account",
+        render_to_string("accounts/email/account_exists.txt", context),
         settings.DEFAULT_FROM_EMAIL,
         [user.email],
     )
@@ -56,8 +68,12 @@ def signup(request):
             # Say nothing to a bot; create nothing.
             return redirect("accounts:signup_done")
         if form.is_valid():
-            user = form.save()
-            send_confirmation(request, user)
+            user, created = form.save()
+            if created:
+                send_confirmation(request, user)
+            elif user is not None:
+                send_account_exists(request, user)
+            # The same answer either way: sign-up does not tell who has an account.
             return redirect("accounts:signup_done")
     context = {"form": form, "breadcrumbs": [(_("Créer un compte"), None)]}
     return render(request, "accounts/signup.html", context, status=400 if form.errors else 200)
@@ -71,21 +87,24 @@ def signup_done(request):
 
 def confirm(request, token):
     try:
-        pk = signing.TimestampSigner(salt=CONFIRMATION_SALT).unsign(
-            token, max_age=CONFIRMATION_MAX_AGE
-        )
+        user = confirmation.account_of(token)
     except signing.SignatureExpired:
         messages.error(request, _("Ce lien a expiré. Demandez-en un nouveau ci-dessous."))
         return redirect("accounts:resend")
     except signing.BadSignature:
         messages.error(request, _("Ce lien n'est pas valide. Demandez-en un nouveau ci-dessous."))
         return redirect("accounts:resend")
-    user = get_object_or_404(User, pk=pk)
-    if not user.is_active:
-        user.is_active = True
-        user.save(update_fields=["is_active"])
+    if user is None or not user.confirm_email():
+        messages.error(
+            request,
+            _(
+                "Ce lien a déjà servi ou n'est plus valide. Si votre adresse est confirmée, "
+                "connectez-vous avec votre mot de passe."
+            ),
+        )
+        return redirect("accounts:login")
     login(request, user, backend="accounts.backends.EmailBackend")
-    messages.success(request, _("Adresse confirmée : bienvenue !"))
+    messages.success(request, _("Adresse confirmée : bienvenue !"))
     return redirect("accounts:dashboard")
 
 
@@ -94,7 +113,7 @@ def resend(request):
     form = ResendConfirmationForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         user = User.objects.filter(
-            email__iexact=form.cleaned_data["email"], is_active=False, last_login__isnull=True
+            email__iexact=form.cleaned_data["email"], awaiting_confirmation=True, is_active=False
         ).first()
         if user is not None:
             send_confirmation(request, user)
@@ -108,15 +127,19 @@ def resend(request):
 
 @method_decorator(ratelimit("login-ip", limit=30, period=900), name="dispatch")
 class LoginView(auth_views.LoginView):
+    """Log in; a source is capped at 30 attempts per 15 minutes whatever the
+    addresses, and slowed down per address by `EmailLoginForm`."""
+
     form_class = EmailLoginForm
     template_name = "accounts/login.html"
     redirect_authenticated_user = True
 
-    def post(self, request, *args, **kwargs):
-        email = (request.POST.get("username") or "").strip().lower()
-        if email and not hit("login-email", email, limit=10, period=900):
-            return too_many(request)
-        return super().post(request, *args, **kwargs)
+    def form_invalid(self, form):
+        response = super().form_invalid(form)
+        if form.retry_after:
+            response.status_code = 429
+            response["Retry-After"] = str(form.retry_after)
+        return response
 
     def get_context_data(self, **kwargs):
         return {**super().get_context_data(**kwargs), "breadcrumbs": [(_("Se connecter"), None)]}
@@ -185,7 +208,7 @@ def confirm_accurate(request, pk):
     case.save(update_fields=["last_verified_on", "updated_at"])
     case.log(Action.VERIFY, by=request.user)
     messages.success(
-        request, _("Merci : « %(title)s » est marquée comme vérifiée.") % {"title": case.title}
+        request, _("Merci : « %(title)s » est marquée comme vérifiée.") % {"title": case.title}
     )
     return redirect("accounts:dashboard")
 

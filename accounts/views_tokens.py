@@ -35,7 +35,7 @@ def token_list(request):
         if request.user.api_tokens.active().count() >= ApiToken.MAX_ACTIVE:
             form.add_error(
                 None,
-                _("Vous avez déjà %(max)d jetons actifs : révoquez-en un d'abord.")
+                _("Vous avez déjà %(max)d jetons actifs : révoquez-en un d'abord.")
                 % {"max": ApiToken.MAX_ACTIVE},
             )
         if form.is_valid():
@@ -58,5 +58,5 @@ def token_list(request):
 def token_revoke(request, pk):
     token = get_object_or_404(ApiToken, pk=pk, user=request.user)
     token.revoke()
-    messages.success(request, _("Jeton « %(name)s » révoqué.") % {"name": token.name})
+    messages.success(request, _("Jeton « %(name)s » révoqué.") % {"name": token.name})
     return redirect("tokens:list")

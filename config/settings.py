@@ -7,8 +7,10 @@ Every variable is documented in `.env.example`. Development needs none: without
 """
 
 import os
+import re
 import sys
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -44,6 +46,41 @@ def env_list(name, default=""):
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+REDIS_SCHEMES = {"redis", "rediss", "unix"}
+
+
+def cache_from_url(url, *, key_prefix):
+    """The default cache: Redis from `CACHE_URL`, shared by every worker and host
+    (rate limits, cached counts), or, without it, memory local to each process."""
+    if not url:
+        return {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "registry"}
+    # Never echo the URL itself: it may hold a password.
+    parts = urlsplit(url)
+    if parts.scheme not in REDIS_SCHEMES:
+        given = f"{parts.scheme}://…" if parts.scheme else "a URL without a scheme"
+        raise ImproperlyConfigured(
+            "CACHE_URL must be a Redis URL (redis://, rediss:// or unix://, e.g. "
+            f"redis://127.0.0.1:6379/0), not {given}."
+        )
+    try:
+        parts.port  # noqa: B018 -- reading it raises on a port that is not a number
+    except ValueError:
+        raise ImproperlyConfigured("CACHE_URL has a port that is not a number.") from None
+    if parts.scheme != "unix" and (not parts.hostname or not re.fullmatch(r"/?\d*", parts.path)):
+        raise ImproperlyConfigured(
+            "CACHE_URL must name a host and, after it, a database number: "
+            "redis://HOST:6379/0 (one URL, no list)."
+        )
+    return {
+        "BACKEND": "django.core.cache.backends.redis.RedisCache",
+        "LOCATION": url,
+        "KEY_PREFIX": key_prefix,
+        # A Redis that stops answering fails a request within seconds rather
+        # than holding a worker until gunicorn kills it.
+        "OPTIONS": {"socket_connect_timeout": 2, "socket_timeout": 2},
+    }
+
+
 DEBUG = env_bool("DEBUG", False)
 # Under pytest the settings are development-safe unless TESTING=false says otherwise.
 TESTING = env_bool("TESTING", "pytest" in sys.modules)
@@ -67,6 +104,23 @@ elif not ALLOWED_HOSTS:
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")
 
 SITE_URL = os.environ.get("SITE_URL", "http://127.0.0.1:8000").rstrip("/")
+
+# Who publishes and hosts the registry, printed on « Mentions légales », « À propos »
+# and in every footer. Left empty, the pages say « à renseigner » and, in production,
+# `manage.py check` warns (registry.W001): the site starts, the deploy check fails.
+PUBLISHER_NAME = os.environ.get("PUBLISHER_NAME", "")
+PUBLISHER_ADDRESS = os.environ.get("PUBLISHER_ADDRESS", "")
+PUBLISHER_PHONE = os.environ.get("PUBLISHER_PHONE", "")
+PUBLISHER_IDENTIFIER = os.environ.get("PUBLISHER_IDENTIFIER", "")  # SIREN or RNA, if any
+PUBLICATION_DIRECTOR = os.environ.get("PUBLICATION_DIRECTOR", "")
+HOST_NAME = os.environ.get("HOST_NAME", "")
+HOST_ADDRESS = os.environ.get("HOST_ADDRESS", "")
+HOST_PHONE = os.environ.get("HOST_PHONE", "")
+# Where the contact form's messages are e-mailed (they are also kept for staff in
+# the moderation area). The development default is a placeholder address.
+CONTACT_EMAIL = os.environ.get("CONTACT_EMAIL", "")
+if not CONTACT_EMAIL and (DEBUG or TESTING):
+    CONTACT_EMAIL = "contact@alliances.example"
 
 INSTALLED_APPS = [
     "django.contrib.admin",
@@ -94,6 +148,8 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
+    "registry.text_input.ControlCharacterMiddleware",
+    "registry.statement_timeout.StatementTimeoutMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -136,6 +192,25 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     # SQLite builds it on its key columns alone, as intended.
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
+# PostgreSQL cancels a statement running longer than this (0: never), so that no
+# request holds a worker: the request answers 503 (registry.statement_timeout).
+# It bounds the processes that serve requests (gunicorn, runserver). The other
+# commands of manage.py (migrate, load_territories, seed_demo, dump_registry…)
+# run without it, as do the tests, which load the whole geography the way
+# load_territories does: their statements legitimately take longer.
+DATABASE_STATEMENT_TIMEOUT_MS = env_int("DATABASE_STATEMENT_TIMEOUT_MS", 5000)
+if DATABASE_STATEMENT_TIMEOUT_MS < 0:
+    raise ImproperlyConfigured("DATABASE_STATEMENT_TIMEOUT_MS must be 0 (none) or more.")
+RUNNING_A_COMMAND = Path(sys.argv[0]).name == "manage.py" and sys.argv[1:2] != ["runserver"]
+if (
+    DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql"
+    and DATABASE_STATEMENT_TIMEOUT_MS
+    and not (RUNNING_A_COMMAND or TESTING)
+):
+    options = DATABASES["default"].setdefault("OPTIONS", {})  # `?options=` of the URL kept
+    timeout = f"-c statement_timeout={DATABASE_STATEMENT_TIMEOUT_MS}"
+    options["options"] = f"{options.get('options', '')} {timeout}".strip()
+
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
 LOGIN_URL = "accounts:login"
@@ -154,6 +229,10 @@ AUTH_PASSWORD_VALIDATORS = [
 LANGUAGE_CODE = "fr"
 LANGUAGES = [("fr", _("Français")), ("en", _("English"))]
 LOCALE_PATHS = [BASE_DIR / "locale"]
+# French thousands grouped with a narrow no-break space (config/formats/fr/formats.py).
+# USE_THOUSAND_SEPARATOR stays off: years and codes print as they are, counts go
+# through the `number` filter (registry/templatetags/typography.py).
+FORMAT_MODULE_PATH = ["config.formats"]
 TIME_ZONE = "Europe/Paris"
 USE_I18N = True
 USE_TZ = True
@@ -181,11 +260,13 @@ EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "registre@alliances.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
 
+# Keys carry the site's host, so that two deployments may share one Redis
+# database, and a test run's keys are its own (tests/conftest.py clears only those).
 CACHES = {
-    "default": {
-        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-        "LOCATION": "registry",
-    }
+    "default": cache_from_url(
+        os.environ.get("CACHE_URL", ""),
+        key_prefix=("test-" if TESTING else "") + urlsplit(SITE_URL).netloc,
+    )
 }
 
 REST_FRAMEWORK = {
@@ -199,7 +280,8 @@ REST_FRAMEWORK = {
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
-    "DEFAULT_PARSER_CLASSES": ["rest_framework.parsers.JSONParser"],
+    # JSON only, nesting bounded and forbidden characters refused (registry.api.parsers).
+    "DEFAULT_PARSER_CLASSES": ["registry.api.parsers.CheckedJSONParser"],
     "DEFAULT_CONTENT_NEGOTIATION_CLASS": "registry.api.negotiation.LenientContentNegotiation",
     "DEFAULT_THROTTLE_CLASSES": [
         "registry.api.throttling.AnonymousClientThrottle",

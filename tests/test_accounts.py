@@ -1,12 +1,12 @@
 """Accounts: sign-up with e-mail confirmation, log in by e-mail, rate limits,
 honeypot, password reset, profile and the contributor's dashboard."""
 
+import html
 import re
 import time
 from datetime import date, timedelta
 
 import pytest
-from django.core.cache import cache
 from django.urls import reverse
 
 from accounts.models import User
@@ -15,16 +15,11 @@ from tests.factories import CaseFactory, OrganizationFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 PASSWORD = "une-phrase-de-passe-solide"
+ATTACKER = "203.0.113.66"
+ELSEWHERE = "198.51.100.20"
 
 
-@pytest.fixture(autouse=True)
-def fresh_rate_limits():
-    cache.clear()
-    yield
-    cache.clear()
-
-
-def sign_up(client, **overrides):
+def sign_up(client, *, follow=False, **overrides):
     data = {
         "email": "Nadia.Nouvelle@Example.org",
         "display_name": "Nadia Nouvelle",
@@ -32,11 +27,51 @@ def sign_up(client, **overrides):
         "password2": PASSWORD,
     }
     data.update(overrides)
-    return client.post(reverse("accounts:signup"), data)
+    return client.post(reverse("accounts:signup"), data, follow=follow)
 
 
 def link_in(mail):
     return re.search(r"https?://[^\s]+/compte/confirmer/[^\s]+/", mail.body).group()
+
+
+def log_in(client, email, password, *, source="127.0.0.1"):
+    return client.post(
+        reverse("accounts:login"), {"username": email, "password": password}, REMOTE_ADDR=source
+    )
+
+
+def log_out(client):
+    client.post(reverse("accounts:logout"))
+
+
+def is_logged_in(client):
+    return client.get(reverse("accounts:dashboard")).status_code == 200
+
+
+def text_of(response):
+    return html.unescape(response.content.decode())
+
+
+def without_csrf_token(response):
+    return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "", response.content.decode())
+
+
+class Clock:
+    """The time the rate limits read, moved forward by the test."""
+
+    def __init__(self):
+        self.offset = 0
+
+    def advance(self, seconds):
+        self.offset += seconds
+
+
+@pytest.fixture
+def clock(monkeypatch):
+    clock = Clock()
+    real_time = time.time
+    monkeypatch.setattr("time.time", lambda: real_time() + clock.offset)
+    return clock
 
 
 def test_sign_up_sends_a_confirmation_link_that_activates_and_logs_in(client, mailoutbox):
@@ -70,18 +105,132 @@ def test_an_expired_link_is_refused(client, mailoutbox, monkeypatch):
     assert not User.objects.get().is_active
 
 
+def test_the_confirmation_link_works_only_once(client, mailoutbox):
+    sign_up(client)
+    link = link_in(mailoutbox[0])
+    client.get(link)
+    log_out(client)
+
+    response = client.get(link, follow=True)
+    assert "Ce lien a déjà servi ou n'est plus valide" in text_of(response)
+    assert not is_logged_in(client)
+
+
+def test_the_confirmation_link_is_void_after_a_password_change(client, mailoutbox):
+    sign_up(client)
+    link = link_in(mailoutbox[0])
+    client.get(link)
+    client.post(
+        reverse("accounts:password_change"),
+        {
+            "old_password": PASSWORD,
+            "new_password1": "un-tout-nouveau-secret",
+            "new_password2": "un-tout-nouveau-secret",
+        },
+    )
+    log_out(client)
+
+    client.get(link)
+    assert not is_logged_in(client)
+    assert log_in(client, "nadia.nouvelle@example.org", "un-tout-nouveau-secret").status_code == 302
+
+
+def test_an_unused_link_is_void_once_the_password_changed(client, mailoutbox):
+    sign_up(client)
+    user = User.objects.get()
+    user.set_password("choisi-par-l-equipe")
+    user.save()
+
+    client.get(link_in(mailoutbox[0]))
+    assert not is_logged_in(client)
+    user.refresh_from_db()
+    assert not user.is_active
+
+
+def test_the_confirmation_link_does_not_reopen_an_account_staff_deactivated(client, mailoutbox):
+    sign_up(client)
+    link = link_in(mailoutbox[0])
+    client.get(link)
+    log_out(client)
+    User.objects.update(is_active=False)  # as staff do in the admin
+
+    response = client.get(link, follow=True)
+    assert "Ce lien a déjà servi ou n'est plus valide" in text_of(response)
+    assert not is_logged_in(client)
+    assert not User.objects.get().is_active
+
+
+def test_a_sign_up_staff_blocked_cannot_be_confirmed(client, mailoutbox):
+    sign_up(client)
+    User.objects.update(awaiting_confirmation=False)  # unticked in the admin
+
+    client.get(link_in(mailoutbox[0]))
+    assert not is_logged_in(client)
+    assert not User.objects.get().is_active
+
+
+def test_a_deactivated_account_gets_no_new_confirmation_link(client, mailoutbox):
+    UserFactory(email="ancien@example.org", is_active=False)  # never logged in
+
+    response = client.post(
+        reverse("accounts:resend"), {"email": "ancien@example.org"}, follow=True
+    )
+    assert "Si un compte attend sa confirmation" in response.content.decode()
+    assert mailoutbox == []
+
+
+def test_an_account_waiting_for_confirmation_gets_a_new_link(client, mailoutbox):
+    sign_up(client)
+    client.post(reverse("accounts:resend"), {"email": "nadia.nouvelle@example.org"})
+    assert len(mailoutbox) == 2
+    client.get(link_in(mailoutbox[1]))
+    assert is_logged_in(client)
+
+
 def test_the_honeypot_pretends_success_and_creates_nothing(client, mailoutbox):
     response = sign_up(client, website_url="http://spam.example")
     assert response.status_code == 302
     assert not User.objects.exists() and not mailoutbox
 
 
-def test_an_address_already_used_in_another_case_is_refused(client):
-    UserFactory(email="nadia.nouvelle@example.org")
-    response = sign_up(client)
-    assert response.status_code == 400
-    assert "Un compte existe déjà" in response.content.decode()
-    assert User.objects.count() == 1
+def test_sign_up_answers_the_same_whether_or_not_the_address_has_an_account(
+    client, mailoutbox
+):
+    UserFactory(email="nadia.nouvelle@example.org", display_name="Nadia")
+    taken = sign_up(client, email="Nadia.Nouvelle@Example.org")
+    new = sign_up(client, email="nouvelle.venue@example.org")
+
+    assert taken.status_code == new.status_code == 302
+    assert taken["Location"] == new["Location"]
+    taken, new = client.get(taken["Location"]), client.get(new["Location"])
+    assert taken.status_code == new.status_code == 200
+    assert without_csrf_token(taken) == without_csrf_token(new)
+    assert "Un compte existe déjà" not in without_csrf_token(taken)
+    assert User.objects.filter(email__iexact="nadia.nouvelle@example.org").count() == 1
+
+
+def test_signing_up_with_a_taken_address_tells_its_owner_instead(client, mailoutbox):
+    owner = UserFactory(email="nadia.nouvelle@example.org", password=PASSWORD)
+    other_password = "un-autre-secret-bien-long"
+    sign_up(client, email="NADIA.nouvelle@example.org", password1=other_password,
+            password2=other_password)
+
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == ["nadia.nouvelle@example.org"]
+    mail = mailoutbox[0].body
+    assert "Quelqu'un a voulu créer un compte avec votre adresse" in mail
+    assert "/compte/connexion/" in mail and "/compte/mot-de-passe/oublie/" in mail
+    assert "/compte/confirmer/" not in mail
+    owner.refresh_from_db()
+    assert owner.check_password(PASSWORD) and owner.is_active
+
+
+def test_a_second_sign_up_before_confirming_points_to_a_new_link(client, mailoutbox):
+    sign_up(client)
+    sign_up(client)
+
+    assert len(mailoutbox) == 2 and User.objects.count() == 1
+    assert "/compte/confirmer-a-nouveau/" in mailoutbox[1].body
+    assert "/compte/confirmer/" not in mailoutbox[1].body
 
 
 def test_mismatched_or_weak_passwords_keep_the_other_values(client):
@@ -111,15 +260,63 @@ def test_a_wrong_password_says_so_without_telling_which_part(client):
     assert "Adresse e-mail ou mot de passe incorrect" in response.content.decode()
 
 
-def test_log_in_attempts_are_rate_limited_per_address(client):
+def test_failed_log_ins_from_one_source_make_it_wait_longer_and_longer(client, clock):
     UserFactory(email="claire@example.org", password=PASSWORD)
-    for _ in range(10):
-        client.post(reverse("accounts:login"), {"username": "claire@example.org", "password": "x"})
+    for _ in range(5):
+        assert log_in(client, "claire@example.org", "x", source=ATTACKER).status_code == 200
+    for wait in ["1\u00a0seconde", "2\u00a0secondes", "4\u00a0secondes", "8\u00a0secondes"]:
+        # Even the right password waits: the answer tells nothing about it.
+        response = log_in(client, "claire@example.org", PASSWORD, source=ATTACKER)
+        assert response.status_code == 429
+        assert f"Trop de tentatives\u00a0: réessayez dans {wait}." in response.content.decode()
+        clock.advance(int(wait.split("\u00a0")[0]))
+        assert log_in(client, "claire@example.org", "x", source=ATTACKER).status_code == 200
+    response = log_in(client, "claire@example.org", PASSWORD, source=ATTACKER)
+    assert response.status_code == 429 and response["Retry-After"] == "16"
+    assert 'value="claire@example.org"' in response.content.decode()
+
+
+def test_the_delay_is_said_in_minutes_past_a_minute_and_in_english_under_en(client, clock):
+    for _ in range(11):
+        clock.advance(60)  # longer than any wait so far: every attempt is checked
+        log_in(client, "claire@example.org", "x", source=ATTACKER)
+    response = log_in(client, "claire@example.org", "x", source=ATTACKER)
+    assert "Trop de tentatives\u00a0: réessayez dans 2\u00a0minutes." in response.content.decode()
     response = client.post(
-        reverse("accounts:login"), {"username": "claire@example.org", "password": PASSWORD}
+        "/en" + reverse("accounts:login"),
+        {"username": "claire@example.org", "password": "x"},
+        REMOTE_ADDR=ATTACKER,
     )
-    assert response.status_code == 429
-    assert "Trop de tentatives" in response.content.decode()
+    assert "Too many attempts: try again in 2 minutes." in response.content.decode()
+
+
+def test_the_owner_logs_in_from_elsewhere_after_someone_elses_failures(client):
+    UserFactory(email="claire@example.org", password=PASSWORD)
+    for _ in range(30):
+        log_in(client, "claire@example.org", "devine", source=ATTACKER)
+    assert log_in(client, "claire@example.org", PASSWORD, source=ATTACKER).status_code == 429
+
+    assert log_in(client, "claire@example.org", PASSWORD, source=ELSEWHERE).status_code == 302
+    assert is_logged_in(client)
+
+
+def test_a_successful_log_in_forgets_the_earlier_failures(client):
+    UserFactory(email="claire@example.org", password=PASSWORD)
+    for _ in range(4):
+        log_in(client, "claire@example.org", "oups")
+    assert log_in(client, "claire@example.org", PASSWORD).status_code == 302
+    log_out(client)
+    for _ in range(4):
+        log_in(client, "claire@example.org", "oups")
+    assert log_in(client, "claire@example.org", PASSWORD).status_code == 302
+
+
+def test_one_source_trying_many_addresses_is_capped(client):
+    for number in range(30):
+        log_in(client, f"personne{number}@example.org", "x", source=ATTACKER)
+    response = log_in(client, "encore.une@example.org", "x", source=ATTACKER)
+    assert response.status_code == 429 and "Trop de tentatives" in response.content.decode()
+    assert log_in(client, "encore.une@example.org", "x", source=ELSEWHERE).status_code == 200
 
 
 def test_sign_up_is_rate_limited_per_address(client):

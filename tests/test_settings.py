@@ -23,8 +23,19 @@ SETTINGS_VARIABLES = {
     "ALLOWED_HOSTS",
     "CSRF_TRUSTED_ORIGINS",
     "SITE_URL",
+    "PUBLISHER_NAME",
+    "PUBLISHER_ADDRESS",
+    "PUBLISHER_PHONE",
+    "PUBLISHER_IDENTIFIER",
+    "PUBLICATION_DIRECTOR",
+    "HOST_NAME",
+    "HOST_ADDRESS",
+    "HOST_PHONE",
+    "CONTACT_EMAIL",
     "DATABASE_URL",
     "CONN_MAX_AGE",
+    "DATABASE_STATEMENT_TIMEOUT_MS",
+    "CACHE_URL",
     "EMAIL_BACKEND",
     "EMAIL_HOST",
     "EMAIL_PORT",
@@ -47,6 +58,17 @@ def production_env(tmp_path):
         SECRET_KEY=PRODUCTION_SECRET_KEY,
         ALLOWED_HOSTS="registre.example.org",
         DATABASE_URL=f"sqlite:///{tmp_path / 'production.sqlite3'}",
+        # The legal notice (« Mentions légales ») of a real deployment.
+        PUBLISHER_NAME="Association Territoires Alliés",
+        PUBLISHER_ADDRESS="12 rue des Partenaires, 59000 Lille",
+        PUBLISHER_PHONE="03 20 00 00 00",
+        PUBLICATION_DIRECTOR="Camille Martin",
+        HOST_NAME="Hébergeur Coopératif",
+        HOST_ADDRESS="1 quai du Serveur, 69000 Lyon",
+        HOST_PHONE="04 72 00 00 00",
+        CONTACT_EMAIL="contact@registre.example.org",
+        # Only named: no check connects to it.
+        CACHE_URL="redis://127.0.0.1:6379/0",
     )
     return env
 
@@ -113,6 +135,47 @@ def test_an_integer_that_is_not_a_number_is_refused(production_env):
     assert_refuses_to_start(manage("check", env=production_env), mentioning="CONN_MAX_AGE")
 
 
+def test_production_without_a_shared_cache_is_warned_about(production_env):
+    del production_env["CACHE_URL"]
+
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
+
+    assert result.returncode != 0
+    assert "accounts.W001" in result.stderr
+    assert "rate limits and cached counts are per process" in result.stderr
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["memcached://cache.internal:11211", "cache.internal:6379", "redis://:s3cret@cache.internal:63x9/0"],
+)
+def test_a_cache_url_that_is_not_redis_is_refused_without_echoing_it(production_env, url):
+    production_env["CACHE_URL"] = url
+
+    result = manage("check", env=production_env)
+
+    assert_refuses_to_start(result, mentioning="CACHE_URL")
+    assert url not in result.stderr and "s3cret" not in result.stderr
+
+
+def test_the_cache_url_selects_redis_shared_by_every_process(production_env):
+    code = (
+        "from django.conf import settings; c = settings.CACHES['default']; "
+        "print(c['BACKEND'], c['LOCATION'], c['KEY_PREFIX'])"
+    )
+    production_env["CACHE_URL"] = "redis://127.0.0.1:6379/3"
+    production_env["SITE_URL"] = "https://registre.example.org"
+
+    result = manage("shell", "--verbosity", "0", "-c", code, env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.split() == [
+        "django.core.cache.backends.redis.RedisCache",
+        "redis://127.0.0.1:6379/3",
+        "registre.example.org",
+    ]
+
+
 def test_development_needs_no_variable_but_debug(production_env):
     for name in ("SECRET_KEY", "ALLOWED_HOSTS"):
         del production_env[name]
@@ -134,3 +197,16 @@ def test_env_example_documents_every_variable_the_settings_read():
 
     assert read == SETTINGS_VARIABLES
     assert read <= documented, sorted(read - documented)
+
+
+def test_production_without_its_legal_notice_starts_but_fails_the_deploy_check(production_env):
+    del production_env["PUBLISHER_NAME"]
+    del production_env["HOST_NAME"]
+
+    started = manage("check", env=production_env)
+    deploy = manage("check", "--deploy", "--fail-level", "WARNING", env=production_env)
+
+    assert started.returncode == 0, started.stderr
+    assert "registry.W001" in started.stderr
+    assert deploy.returncode != 0
+    assert "PUBLISHER_NAME, HOST_NAME not set" in deploy.stderr
