@@ -2,26 +2,21 @@ from django.conf.urls.i18n import i18n_patterns
 from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
-from django.views.decorators.cache import cache_page
 
-from registry.sitemaps import SITEMAPS
+from registry.sitemaps import SITEMAPS, cached_until_publication_changes
 from registry.views.discovery import robots_txt
-
-# Building a sitemap walks every published case and organisation: crawlers get
-# a copy at most an hour old.
-SITEMAP_CACHE_SECONDS = 60 * 60
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
     path(
         "sitemap.xml",
-        cache_page(SITEMAP_CACHE_SECONDS)(sitemap_views.index),
+        cached_until_publication_changes(sitemap_views.index),
         {"sitemaps": SITEMAPS, "sitemap_url_name": "sitemap_section"},
         name="sitemap",
     ),
     path(
         "sitemap-<section>.xml",
-        cache_page(SITEMAP_CACHE_SECONDS)(sitemap_views.sitemap),
+        cached_until_publication_changes(sitemap_views.sitemap),
         {"sitemaps": SITEMAPS},
         name="sitemap_section",
     ),

@@ -11,6 +11,7 @@ from django.contrib.admin.views.autocomplete import AutocompleteJsonView
 from django.db import models
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
+from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
@@ -26,11 +27,13 @@ from registry.models import (
     CaseStatus,
     CaseTerritory,
     CaseVersion,
+    ContactMessage,
+    ContactStatus,
     Organization,
     Term,
     Vocabulary,
 )
-from registry.search import refresh_case_index
+from registry.search import refresh_case_index, refresh_cases_tagged
 from territories.admin import TerritoryLabelsMixin
 
 admin.site.site_header = _("Registre des alliances territoriales — administration")
@@ -69,6 +72,24 @@ TAG_VOCABULARIES = tuple(TERM_FACETS.values())
 # --- Vocabularies ---------------------------------------------------------
 
 
+# Cases are found by their tags' labels: a relabelled term is searched for by its new name.
+LABELS = {"label_fr", "label_en"}
+
+
+def reindex_cases_tagged(model_admin, request, terms):
+    count = refresh_cases_tagged(terms)
+    model_admin.message_user(
+        request,
+        ngettext(
+            "%(count)s expérience réindexée sous le nouveau libellé.",
+            "%(count)s expériences réindexées sous le nouveau libellé.",
+            count,
+        )
+        % {"count": number_format(count, force_grouping=True)},
+        messages.INFO,
+    )
+
+
 class TermInline(admin.TabularInline):
     """The terms of a vocabulary, to review their labels at a glance. New terms
     are added from the term admin, where the code is chosen once."""
@@ -104,6 +125,12 @@ class VocabularyAdmin(admin.ModelAdmin):
     def get_readonly_fields(self, request, obj=None):
         return ("code",) if obj else ()
 
+    def save_formset(self, request, form, formset, change):
+        super().save_formset(request, form, formset, change)
+        relabelled = [f.instance for f in formset.forms if LABELS & set(f.changed_data)]
+        if relabelled:
+            reindex_cases_tagged(self, request, relabelled)
+
     # The lists are those of the référentiel, loaded by `load_vocabularies`,
     # and the code refers to them by code.
     def has_add_permission(self, request):
@@ -138,6 +165,11 @@ class TermAdmin(admin.ModelAdmin):
         # Codes are identifiers used in URLs, filters and exports.
         return ("vocabulary", "code", "parent") if obj else ()
 
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and LABELS & set(form.changed_data):
+            reindex_cases_tagged(self, request, [obj])
+
     def has_delete_permission(self, request, obj=None):
         return False
 
@@ -147,8 +179,8 @@ class TermAdmin(admin.ModelAdmin):
         self.message_user(
             request,
             ngettext(
-                "%(count)d terme retiré : il reste sur les expériences existantes.",
-                "%(count)d termes retirés : ils restent sur les expériences existantes.",
+                "%(count)d terme retiré : il reste sur les expériences existantes.",
+                "%(count)d termes retirés : ils restent sur les expériences existantes.",
                 count,
             )
             % {"count": count},
@@ -217,7 +249,7 @@ class OrganizationAdmin(TerritoryLabelsMixin, admin.ModelAdmin):
     search_fields = ("name_key", "siren", "siret", "rna")
     search_help_text = _("Nom (accents indifférents), SIREN, SIRET ou numéro RNA.")
     autocomplete_fields = ("seat", "governed_territory")
-    readonly_fields = ("slug", "created_at", "updated_at")
+    readonly_fields = ("slug", "created_by", "created_at", "updated_at")
     fieldsets = (
         (
             None,
@@ -225,7 +257,7 @@ class OrganizationAdmin(TerritoryLabelsMixin, admin.ModelAdmin):
         ),
         (_("Identifiants officiels"), {"fields": IDENTIFIER_FIELDS}),
         (_("Territoire"), {"fields": ("seat", "governed_territory")}),
-        (_("Suivi"), {"fields": ("is_demo", "created_at", "updated_at")}),
+        (_("Suivi"), {"fields": ("is_demo", "created_by", "created_at", "updated_at")}),
     )
 
     @admin.display(description=_("territoire du siège"), ordering="seat__name_key")
@@ -234,6 +266,11 @@ class OrganizationAdmin(TerritoryLabelsMixin, admin.ModelAdmin):
 
     def get_search_results(self, request, queryset, search_term):
         return queryset.search(search_term), False
+
+    def save_model(self, request, obj, form, change):
+        if not change:
+            obj.created_by = request.user
+        super().save_model(request, obj, form, change)
 
 
 # --- Cases ----------------------------------------------------------------
@@ -519,3 +556,51 @@ class CaseRevisionAdmin(ReadOnlyAdmin):
     list_filter = ("status",)
     list_select_related = ("case", "author")
     search_fields = ("case__title", "case__slug")
+
+
+# --- Contact messages ------------------------------------------------------
+
+
+@admin.register(ContactMessage)
+class ContactMessageAdmin(admin.ModelAdmin):
+    """What visitors wrote stays as written; staff only mark it handled."""
+
+    list_display = ("created_at", "subject", "email", "name", "status", "handled_by")
+    list_filter = ("status", "subject")
+    list_select_related = ("handled_by",)
+    search_fields = ("email", "name", "message")
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "subject",
+        "name",
+        "email",
+        "sender",
+        "language",
+        "message",
+        "status",
+        "handled_by",
+        "handled_at",
+    )
+    readonly_fields = fields
+    actions = ["mark_handled"]
+
+    def has_add_permission(self, request):
+        return False
+
+    @admin.action(description=_("Marquer comme traités"), permissions=["change"])
+    def mark_handled(self, request, queryset):
+        handled = 0
+        for message in queryset.filter(status=ContactStatus.NEW):
+            message.mark_handled(by=request.user)
+            handled += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d message marqué comme traité.",
+                "%(count)d messages marqués comme traités.",
+                handled,
+            )
+            % {"count": handled},
+            messages.SUCCESS,
+        )

@@ -1,7 +1,16 @@
 from django.urls import path
 
 from registry.feeds import LatestCasesAtomFeed, LatestCasesRssFeed
-from registry.views import discovery, editor, moderation, observatory, opendata, pages, reports
+from registry.views import (
+    discovery,
+    editor,
+    moderation,
+    observatory,
+    opendata,
+    pages,
+    reports,
+    site,
+)
 
 urlpatterns = [
     path("", discovery.home, name="home"),
@@ -50,6 +59,16 @@ urlpatterns += [
         reports.report_resolve,
         name="report_resolve",
     ),
+    path(
+        "moderation/messages/",
+        moderation.moderation_contact_messages,
+        name="moderation_contact_messages",
+    ),
+    path(
+        "moderation/messages/<int:pk>/traite/",
+        moderation.contact_message_handle,
+        name="contact_message_handle",
+    ),
 ]
 
 urlpatterns += [
@@ -79,8 +98,20 @@ urlpatterns += [
         {"fmt": "geojson"},
         name="case_export_geojson",
     ),
+    path(
+        "experiences/export.xlsx", opendata.case_export, {"fmt": "xlsx"}, name="case_export_xlsx"
+    ),
     path("flux/atom/", LatestCasesAtomFeed(), name="feed_atom"),
     path("flux/rss/", LatestCasesRssFeed(), name="feed_rss"),
     path("donnees/", opendata.data_dictionary, name="data_dictionary"),
     path("donnees/schema-csv.json", opendata.csv_table_schema, name="data_schema_csv"),
+]
+
+urlpatterns += [
+    path("a-propos/", site.about, name="about"),
+    path("mentions-legales/", site.legal_notice, name="legal_notice"),
+    path("donnees-personnelles/", site.privacy, name="privacy"),
+    path("accessibilite/", site.accessibility, name="accessibility"),
+    path("contact/", site.contact, name="contact"),
+    path("plan-du-site/", site.site_map, name="site_map"),
 ]

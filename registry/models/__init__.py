@@ -11,14 +11,20 @@ from registry.models.case import (
     Family,
 )
 from registry.models.choices import Action, ModerationReason, RevisionStatus
+from registry.models.contact import ContactMessage, ContactStatus, ContactSubject
 from registry.models.moderation import AuditLog, CaseRevision, CaseVersion
 from registry.models.organization import Organization
 from registry.models.report import Report, ReportReason, ReportStatus
+from registry.models.search import SearchWord
 from registry.models.vocabulary import Basis, Term, Vocabulary
 from registry.models.workflow import TRANSITIONS, TransitionNotAllowed
 
 __all__ = [
+    "ContactMessage",
+    "ContactStatus",
+    "ContactSubject",
     "Report",
+    "SearchWord",
     "ReportReason",
     "ReportStatus",
     "Action",

@@ -1,5 +1,5 @@
 """Staff pages: the moderation queue, reviewing one submission, pioneers,
-merging organisations, case history and restoring a version."""
+merging organisations, case history and restoring a version, contact messages."""
 
 from functools import wraps
 
@@ -24,6 +24,8 @@ from registry.models import (
     CasePartner,
     CaseRevision,
     CaseStatus,
+    ContactMessage,
+    ContactStatus,
     ModerationReason,
     Organization,
     Report,
@@ -102,6 +104,8 @@ def moderation_queue(request):
         "submitted": submitted,
         "revisions": revisions,
         "reports": open_reports(),
+        "contact_messages": ContactMessage.objects.new().order_by("created_at", "id")[:5],
+        "contact_count": ContactMessage.objects.new().count(),
         "counts": Case.objects.values("status").annotate(n=Count("pk")).order_by("status"),
         "breadcrumbs": [(_("Modération"), None)],
         "reasons": ModerationReason.choices,
@@ -111,6 +115,39 @@ def moderation_queue(request):
 
 def open_reports():
     return list(Report.objects.open().select_related("case").order_by("created_at")[:100])
+
+
+CONTACT_MESSAGES_SHOWN = 100
+
+
+@staff_required
+def moderation_contact_messages(request):
+    """Messages of the contact form: the new ones, oldest first; or the handled ones."""
+    handled = request.GET.get("statut") == "traites"
+    if handled:
+        shown = ContactMessage.objects.filter(status=ContactStatus.HANDLED).order_by(
+            "-handled_at", "-id"
+        )
+    else:
+        shown = ContactMessage.objects.new().order_by("created_at", "id")
+    context = {
+        "contact_messages": list(
+            shown.select_related("sender", "handled_by")[:CONTACT_MESSAGES_SHOWN]
+        ),
+        "handled": handled,
+        "new_count": ContactMessage.objects.new().count(),
+        "breadcrumbs": [(_("Modération"), "/moderation/"), (_("Messages de contact"), None)],
+    }
+    return render(request, "registry/moderation/contact_messages.html", context)
+
+
+@staff_required
+@require_POST
+def contact_message_handle(request, pk):
+    message = get_object_or_404(ContactMessage, pk=pk)
+    message.mark_handled(by=request.user)
+    messages.success(request, _("Message marqué comme traité."))
+    return redirect("moderation_contact_messages")
 
 
 @staff_required
@@ -138,7 +175,7 @@ def moderation_review(request, pk):
         "revision": revision,
         "changes": changes,
         "is_new": revision is None and published is None,
-        "duplicates": similar_cases(case),
+        "duplicates": similar_cases(case, seen_by=request.user),
         "form": form,
         "history": case.audit_entries.select_related("actor")[:20],
         "breadcrumbs": [(_("Modération"), "/moderation/"), (case.title, None)],
@@ -328,7 +365,7 @@ def moderation_merge(request):
         messages.success(
             request,
             _(
-                "« %(duplicate)s » fusionnée dans « %(survivor)s » : "
+                "« %(duplicate)s » fusionnée dans « %(survivor)s » : "
                 "%(count)d partenariat(s) repris."
             )
             % {"duplicate": duplicate.name, "survivor": survivor.name, "count": moved},
