@@ -1,4 +1,6 @@
-"""Open data exports of a selection of cases: CSV, JSON and GeoJSON.
+"""Open data exports of a selection of cases: CSV, JSON and GeoJSON (the XLSX
+workbook, built on the same records, is in `registry.spreadsheet`), and the
+names of the files, which say the selection.
 
 Shared by the API, the search page's download links and `dump_registry`. Every
 writer streams: cases are read in batches of `BATCH_SIZE` (one query for the
@@ -15,7 +17,7 @@ import codecs
 import csv
 import json
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import UTC
 from functools import cache
 from itertools import islice
 from pathlib import Path
@@ -24,10 +26,11 @@ from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
-from django.utils.translation import get_language, override
+from django.utils.text import slugify
+from django.utils.translation import get_language, override, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from registry.filters import TermIndex, among
+from registry.filters import TermFilter, TermIndex, among
 from registry.models import (
     ALL_THREE_FAMILIES,
     CasePartner,
@@ -101,7 +104,7 @@ COLUMNS = [
     ),
     Column("url", _("Adresse"), _("Adresse de la fiche publique."), required=True),
     Column("title", _("Titre"), _("Titre de l'expérience."), required=True),
-    Column("summary", _("Résumé"), _("Deux ou trois phrases : qui, quoi, où."), required=True),
+    Column("summary", _("Résumé"), _("Deux ou trois phrases : qui, quoi, où."), required=True),
     Column(
         "published_at",
         _("Publiée le"),
@@ -136,7 +139,7 @@ COLUMNS = [
         "territories",
         _("Territoires (codes)"),
         _(
-            "Territoires de l'expérience, « niveau:code » : région, département et commune "
+            "Territoires de l'expérience, « niveau:code » : région, département et commune "
             "par leur code INSEE (COG 2026), intercommunalité par son SIREN."
         ),
         multiple=True,
@@ -273,7 +276,7 @@ COLUMNS = [
         _("Longitude"),
         _(
             "Point représentatif (WGS 84) du département du premier territoire, ou de sa "
-            "région pour une expérience régionale : le registre ne situe pas plus "
+            "région pour une expérience régionale : le registre ne situe pas plus "
             "finement."
         ),
         "number",
@@ -287,7 +290,7 @@ COLUMNS = [
     ),
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
-MULTIPLE_NOTE = _("Plusieurs valeurs séparées par « %(separator)s ».")
+MULTIPLE_NOTE = _("Plusieurs valeurs séparées par « %(separator)s ».")
 BY_VOCABULARY = {vocabulary: param for param, vocabulary in TAG_COLUMNS.items()}
 
 
@@ -691,19 +694,108 @@ FORMATS = {
 }
 
 
+WHOLE_REGISTRY = "alliances-territoriales"
+NAME_PREFIX = "alliances"
+NAME_MORE = "etc"
+NAME_PARTS = 3
+# The name without its extension ("alliances-…-etc-2026-12-01"), short enough for
+# a download bar or a file explorer to show it whole.
+NAME_LENGTH = 80
+# Letters that Unicode decomposition does not turn into ASCII ("cœur", not "cur").
+LIGATURES = str.maketrans({"œ": "oe", "Œ": "Oe", "æ": "ae", "Æ": "Ae", "ß": "ss"})
+# Small words left out of a term's label ("Emploi et insertion professionnelle":
+# emploi-insertion-professionnelle); place names keep theirs (Seine-et-Marne).
+SMALL_WORDS = {
+    *("a", "au", "aux", "d", "de", "des", "du", "en", "et", "l", "la", "le", "les"),
+    *("par", "pour", "sur", "un", "une", "and", "for", "in", "of", "on", "the", "to"),
+}
+TERRITORY_FILTERS = ("region", "departement", "epci", "commune")
+
+
 def export_filename(fmt, now=None):
-    now = now or datetime.now()
-    return f"alliances-territoriales-{now:%Y-%m-%d}.{fmt}"
+    """The name of a download of the whole registry."""
+    now = now or timezone.localdate()
+    return f"{WHOLE_REGISTRY}-{now:%Y-%m-%d}.{fmt}"
 
 
-def has_null_characters(query):
-    """True when a query string holds a NUL character, which PostgreSQL refuses in
-    any text: callers answer 400 before a filter reaches the database."""
-    return any("\x00" in value for _name, values in query.lists() for value in values)
+def selection_filename(filterset, fmt, now=None):
+    """The name of a download that says its selection, in the active language:
+    `alliances-occitanie-emploi-insertion-professionnelle-2026-12-01.xlsx` for a
+    région and a theme.
+
+    Places first, then référentiel terms, the text query and the other filters;
+    at most `NAME_PARTS` of them and `NAME_LENGTH` characters, « -etc » when some
+    are left out; the whole registry's name when no filter is active."""
+    now = now or timezone.localdate()
+    places, terms, others = selection_labels(filterset)
+    parts = [
+        *(name_part(label) for label in places),
+        *(name_part(label, short=True) for label in terms),
+        *(name_part(label) for label in others),
+    ]
+    parts = [part for part in parts if part]
+    if not parts:
+        return export_filename(fmt, now)
+    date = f"-{now:%Y-%m-%d}"
+    budget = NAME_LENGTH - len(date)
+    kept, more = parts[:NAME_PARTS], len(parts) > NAME_PARTS
+
+    def stem():
+        return "-".join([NAME_PREFIX, *kept, *([NAME_MORE] if more else [])])
+
+    while len(stem()) > budget and len(kept) > 1:
+        kept.pop()
+        more = True
+    if len(stem()) > budget:  # one long part (a text query): cut it after a word
+        more = True
+        kept = [cut_at_word(kept[0], budget - len(stem()) + len(kept[0]))]
+    return f"{stem()}{date}.{fmt}"
 
 
-def streaming_export(selection, fmt):
-    """A download of `selection` in `fmt` (csv, json, geojson), streamed."""
+def name_part(label, *, short=False):
+    slug = slugify(str(label).translate(LIGATURES).replace("'", " ").replace("’", " "))
+    words = [word for word in slug.split("-") if word not in SMALL_WORDS] if short else []
+    return "-".join(words) or slug
+
+
+def cut_at_word(slug, room):
+    if len(slug) <= room:
+        return slug
+    head = slug[: room + 1]
+    return head.rsplit("-", 1)[0] if "-" in head else slug[:room]
+
+
+def selection_labels(filterset):
+    """The active filters of `filterset` in words, as three lists: territory
+    names, term labels, and the text query with the other filters."""
+    active = dict(filterset.active_filters())
+    places = [t.name for name in TERRITORY_FILTERS for t in active.pop(name, [])]
+    terms = [
+        term.label
+        for name, value in active.items()
+        if isinstance(filterset.filters[name], TermFilter)
+        for term in value
+    ]
+    others = [active["q"]] if active.get("q") else []
+    year_min, year_max = active.get("year_min"), active.get("year_max")
+    if year_min is not None and year_max is not None:
+        others.append(f"{int(year_min)}-{int(year_max)}")
+    elif year_min is not None:
+        others.append(pgettext("nom de fichier", "depuis %(year)s") % {"year": int(year_min)})
+    elif year_max is not None:
+        others.append(pgettext("nom de fichier", "jusqu'en %(year)s") % {"year": int(year_max)})
+    if active.get("pioneer"):
+        others.append(pgettext("nom de fichier", "pionnières"))
+    if active.get("ongoing"):
+        others.append(dict(filterset.form.fields["ongoing"].choices).get(active["ongoing"], ""))
+    if active.get("families"):
+        others.append(pgettext("nom de fichier", "trois familles"))
+    return places, terms, others
+
+
+def streaming_export(selection, fmt, filename=None):
+    """A download of `selection` in `fmt` (csv, json, geojson), streamed, named
+    `filename` (by default the whole registry's name)."""
     chunks, content_type = FORMATS[fmt]
     # The body is written after the view returns: keep the request's language for the labels.
     language = get_language()
@@ -714,7 +806,8 @@ def streaming_export(selection, fmt):
                 yield chunk.encode("utf-8")
 
     response = StreamingHttpResponse(body(), content_type=content_type)
-    response["Content-Disposition"] = f'attachment; filename="{export_filename(fmt)}"'
+    filename = filename or export_filename(fmt)
+    response["Content-Disposition"] = f'attachment; filename="{filename}"'
     response["X-Content-Type-Options"] = "nosniff"
     return response
 

@@ -3,19 +3,23 @@ valid GeoJSON, the search page's selection exactly, the data dictionary and
 its Table Schema, and the nightly dump."""
 
 import csv
+import datetime
 import io
 import json
 import re
 
+import openpyxl
 import pytest
+import yaml
 from django.core.management import call_command
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
 
 from registry.exports import COLUMN_NAMES, COLUMNS, SEPARATOR, Lookups
 from registry.filters import CaseFilter
-from registry.models import CaseStatus
+from registry.models import CasePartner, CaseStatus
 from territories.models import Territory, TerritoryKind
 from tests.factories import CaseFactory, OrganizationFactory, term, territory
 
@@ -109,9 +113,9 @@ def test_an_export_holds_exactly_the_search_pages_selection(client, lille_case, 
 
 
 def test_the_search_page_offers_the_export_of_its_selection(client, lille_case):
-    page = client.get("/experiences/?theme=mobilite&region=32").content.decode()
-    assert "/experiences/export.csv?theme=mobilite&amp;region=32" in page
-    assert "/experiences/export.geojson?theme=mobilite&amp;region=32" in page
+    page = client.get("/experiences/?theme=education_jeunesse&region=32").content.decode()
+    assert "/experiences/export.csv?theme=education_jeunesse&amp;region=32" in page
+    assert "/experiences/export.geojson?theme=education_jeunesse&amp;region=32" in page
 
 
 def test_invalid_filters_refuse_the_export(client):
@@ -329,3 +333,268 @@ def test_the_dump_keeps_every_rows_places_when_the_territory_cache_overflows(
     cases = json.loads((tmp_path / "alliances-territoriales.json").read_text())["cases"]
     assert len(cases) == len(features) == len(rows) == len(cases_across_many_communes)
     assert all(record["territories"] and record["regions"] for record in cases)
+
+
+# ---- The XLSX workbook, for people who open the data in a spreadsheet ----------------
+
+
+def workbook(response):
+    assert response["Content-Type"] == (
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    )
+    return openpyxl.load_workbook(io.BytesIO(body(response)))
+
+
+def sheet_rows(sheet):
+    """The rows of a sheet as dicts keyed by the header row's titles."""
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows)
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+def download_name(response):
+    assert response.status_code == 200, response.content
+    match = re.fullmatch(r'attachment; filename="([^"]+)"', response["Content-Disposition"])
+    return match.group(1)
+
+
+TODAY = "{:%Y-%m-%d}"
+
+
+def test_the_xlsx_has_a_sheet_of_cases_under_french_titles_and_a_sheet_of_partners(
+    client, lille_case
+):
+    book = workbook(client.get("/experiences/export.xlsx"))
+    assert book.sheetnames == ["Expériences", "Partenaires"]
+    cases, partners = book.worksheets
+    titles = [cell.value for cell in cases[1]]
+    assert titles[:5] == ["Identifiant", "Identifiant d'URL", "Adresse", "Titre", "Résumé"]
+    assert "Régions (codes INSEE)" in titles and "SIREN des partenaires" in titles
+    assert len(titles) == len(COLUMNS)
+    assert [cell.value for cell in partners[1]] == [
+        "Identifiant de l'expérience",
+        "Titre de l'expérience",
+        "Organisation",
+        "SIREN",
+        "RNA",
+        "Type d'acteur (code)",
+        "Type d'acteur",
+        "Rôle (code)",
+        "Rôle",
+        "Contribution",
+    ]
+    for sheet in book.worksheets:  # the titles stay in view, and every column filters
+        assert sheet.freeze_panes == "A2"
+        assert sheet.auto_filter.ref.startswith("A1:")
+        assert sheet.column_dimensions["A"].width > 5
+    (row,) = sheet_rows(cases)
+    assert row["Titre"] == "Cité éducative de Lille : l'école et ses partenaires"
+    assert row["Territoires"] == "Lille | Pas-de-Calais"
+
+
+def test_the_xlsx_keeps_codes_as_text_and_years_counts_and_dates_as_such(client):
+    guadeloupe = CaseFactory(
+        title="Alliance en Guadeloupe",
+        places=[territory("region", "01")],
+        partners=[
+            OrganizationFactory(name="Entreprise du zéro", siren="001234566"),
+            OrganizationFactory(name="Association Corse", rna="W2A1234567"),
+        ],
+        start_year=2018,
+    )
+    CaseFactory(title="Alliance en Corse-du-Sud", places=[territory("departement", "2A")])
+    cases, partners = workbook(client.get("/experiences/export.xlsx?sort=title")).worksheets
+    corse, guadeloupe_row = sheet_rows(cases)
+    assert guadeloupe_row["Régions (codes INSEE)"] == "01"  # not 1
+    assert guadeloupe_row["Territoires (codes)"] == "region:01"
+    assert corse["Départements (codes INSEE)"] == "2A"
+    assert corse["Régions (codes INSEE)"] == "94"
+    assert guadeloupe_row["SIREN des partenaires"] == "001234566 | "
+    assert guadeloupe_row["Identifiant"] == guadeloupe.pk
+    assert guadeloupe_row["Année de démarrage"] == 2018
+    assert guadeloupe_row["Nombre de partenaires"] == 2
+    assert guadeloupe_row["En cours"] is True and guadeloupe_row["Expérience pionnière"] is False
+    assert isinstance(guadeloupe_row["Publiée le"], datetime.datetime)
+    assert guadeloupe_row["Publiée le"].date() == guadeloupe.published_at.date()
+    sirens = {row["Organisation"]: row["SIREN"] for row in sheet_rows(partners)}
+    assert sirens["Entreprise du zéro"] == "001234566"
+    assert sirens["Association Corse"] is None
+
+
+def test_text_in_the_xlsx_is_never_a_formula(client):
+    CaseFactory(title='=HYPERLINK("http://example.com","clic")', summary="+1+1")
+    cases, _partners = workbook(client.get("/experiences/export.xlsx")).worksheets
+    title, summary = cases["D2"], cases["E2"]
+    assert title.value == '=HYPERLINK("http://example.com","clic")' and title.data_type == "s"
+    assert summary.value == "+1+1" and summary.data_type == "s"
+
+
+def test_the_partner_sheet_has_one_row_per_roster_entry(client, lille_case, lyon_case):
+    company = lille_case.roster.get(position=0).organization
+    CasePartner.objects.create(
+        case=lille_case,
+        organization=company,
+        role=term("partner_role", "financeur"),
+        position=5,
+        contribution="Mécénat de compétences",
+    )
+    _cases, partners = workbook(client.get("/experiences/export.xlsx?sort=title")).worksheets
+    rows = sheet_rows(partners)
+    assert len(rows) == CasePartner.objects.count() == 5
+    lille_rows = [row for row in rows if row["Identifiant de l'expérience"] == lille_case.pk]
+    assert [row["Organisation"] for row in lille_rows] == [
+        "Société Générale d'Électricité du Nord",
+        "Association Jeunesse & Avenir",
+        "Société Générale d'Électricité du Nord",
+    ]
+    first, second, funder = lille_rows
+    assert first["Titre de l'expérience"] == lille_case.title
+    assert first["SIREN"] == "552120222" and first["RNA"] is None
+    assert second["RNA"] == "W595012345"
+    assert first["Type d'acteur (code)"] == "entreprise"
+    assert first["Type d'acteur"] == term("actor_type", "entreprise").label_fr
+    assert funder["Rôle (code)"] == "financeur"
+    assert funder["Rôle"] == term("partner_role", "financeur").label_fr
+    assert funder["Contribution"] == "Mécénat de compétences"
+
+
+@pytest.mark.parametrize(
+    "query", ["", "theme=mobilite", "region=32", "q=garage", "sort=title", "ongoing=no"]
+)
+def test_the_xlsx_holds_the_same_selection_as_the_csv(client, lille_case, lyon_case, query):
+    CaseFactory(title="Brouillon", status=CaseStatus.DRAFT, places=[territory("region", "32")])
+    expected = [int(r["id"]) for r in csv_rows(client.get(f"/experiences/export.csv?{query}"))]
+    for url in ["/experiences/export.xlsx", "/api/v1/exports/cases.xlsx"]:
+        cases, _partners = workbook(client.get(f"{url}?{query}")).worksheets
+        assert [row["Identifiant"] for row in sheet_rows(cases)] == expected
+
+
+def test_the_english_xlsx_has_english_titles(client, lille_case):
+    for url in ["/en/experiences/export.xlsx", "/api/v1/exports/cases.xlsx?lang=en"]:
+        book = workbook(client.get(url))
+        assert book.sheetnames == ["Cases", "Partners"]
+        (row,) = sheet_rows(book.worksheets[0])
+        assert row["Title"] == lille_case.title
+        assert term("theme", "education_jeunesse").label_en in row["Themes"]
+        partner = sheet_rows(book.worksheets[1])[0]
+        assert partner["Actor type"] == term("actor_type", "entreprise").label_en
+
+
+def test_invalid_filters_refuse_the_xlsx(client):
+    response = client.get("/experiences/export.xlsx?theme=nope")
+    assert response.status_code == 400 and "nope" in response.content.decode()
+    response = client.get("/api/v1/exports/cases.xlsx?region=999")
+    assert response.status_code == 400 and "region" in response.json()
+
+
+def test_the_xlsx_never_holds_unpublished_cases(client, contributor, lille_case):
+    CaseFactory(
+        title="Brouillon secret",
+        owner=contributor,
+        status=CaseStatus.DRAFT,
+        partners=[OrganizationFactory(name="Partenaire du brouillon")],
+    )
+    client.force_login(contributor)
+    for url in ["/experiences/export.xlsx", "/api/v1/exports/cases.xlsx"]:
+        cases, partners = workbook(client.get(url)).worksheets
+        assert [row["Titre"] for row in sheet_rows(cases)] == [lille_case.title]
+        organizations = {row["Organisation"] for row in sheet_rows(partners)}
+        assert "Partenaire du brouillon" not in organizations
+
+
+def test_the_dump_can_write_the_workbook(tmp_path, lille_case, lyon_case):
+    CaseFactory(title="Brouillon", status=CaseStatus.DRAFT)
+    call_command("dump_registry", str(tmp_path), formats="csv,xlsx", verbosity=0)
+    assert sorted(path.name for path in tmp_path.iterdir()) == [
+        "alliances-territoriales.csv",
+        "alliances-territoriales.schema.json",
+        "alliances-territoriales.xlsx",
+    ]
+    book = openpyxl.load_workbook(tmp_path / "alliances-territoriales.xlsx")
+    ids = {row["Identifiant"] for row in sheet_rows(book.worksheets[0])}
+    assert ids == {lille_case.pk, lyon_case.pk}
+    call_command("dump_registry", str(tmp_path), formats="xlsx", lang="en", verbosity=0)
+    book = openpyxl.load_workbook(tmp_path / "alliances-territoriales.xlsx")
+    assert book.sheetnames == ["Cases", "Partners"]
+
+
+def test_the_search_page_offers_the_xlsx_of_its_selection(client, lille_case):
+    page = client.get("/experiences/?theme=education_jeunesse&region=32").content.decode()
+    assert "/experiences/export.xlsx?theme=education_jeunesse&amp;region=32" in page
+    page = client.get("/en/experiences/?theme=education_jeunesse").content.decode()
+    assert "/en/experiences/export.xlsx?theme=education_jeunesse" in page
+
+
+def test_the_data_page_offers_the_xlsx_and_describes_its_partner_sheet(client):
+    page = client.get("/donnees/").content.decode()
+    assert 'href="/experiences/export.xlsx"' in page
+    assert 'id="col-partners-siren"' in page and "Identifiant de l&#x27;expérience" in page
+    page = client.get("/en/donnees/").content.decode()
+    assert 'href="/en/experiences/export.xlsx"' in page and "Case title" in page
+
+
+def test_the_api_documents_the_xlsx_export(client):
+    schema = yaml.safe_load(client.get("/api/v1/schema/").content)
+    operation = schema["paths"]["/api/v1/exports/cases.xlsx"]["get"]
+    content = operation["responses"]["200"]["content"]
+    assert list(content) == ["application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"]
+    assert {"region", "theme", "q", "lang"} <= {p["name"] for p in operation["parameters"]}
+    assert "400" in operation["responses"]
+
+
+# ---- File names that say the selection -------------------------------------------------
+
+
+def test_a_download_is_named_after_its_region_and_theme(client, lille_case):
+    today = TODAY.format(timezone.localdate())
+    query = "region=76&theme=emploi_insertion"
+    for url in [
+        f"/experiences/export.xlsx?{query}",
+        f"/experiences/export.csv?{query}",
+        f"/api/v1/exports/cases.xlsx?{query}",
+    ]:
+        name = download_name(client.get(url))
+        stem = name.rsplit(".", 1)[0]
+        assert stem == f"alliances-occitanie-emploi-insertion-professionnelle-{today}"
+    assert download_name(client.get(f"/experiences/export.geojson?{query}")).endswith(".geojson")
+
+
+def test_the_csv_keeps_its_data_gouv_form_under_its_new_name(client, lille_case):
+    response = client.get("/experiences/export.csv?region=32")
+    assert download_name(response).startswith("alliances-hauts-de-france-")
+    raw = body(response)
+    assert raw.startswith(b"\xef\xbb\xbf")
+    assert next(csv.reader(io.StringIO(raw.decode("utf-8-sig")))) == COLUMN_NAMES
+
+
+def test_a_text_query_names_the_download(client, lyon_case):
+    today = TODAY.format(timezone.localdate())
+    name = download_name(client.get("/experiences/export.xlsx?q=Garage+solidaire"))
+    assert name == f"alliances-garage-solidaire-{today}.xlsx"
+    long_query = "cœur de ville " + " ".join(["revitalisation"] * 12)
+    name = download_name(client.get(f"/experiences/export.csv?q={long_query}"))
+    assert name.startswith("alliances-coeur-de-ville-revitalisation-")
+    assert name.endswith(f"-etc-{today}.csv") and len(name.rsplit(".", 1)[0]) <= 80
+
+
+def test_the_whole_registry_keeps_its_name(client, lille_case):
+    today = TODAY.format(timezone.localdate())
+    for url in ["/experiences/export.xlsx", "/experiences/export.csv?sort=title"]:
+        assert download_name(client.get(url)).startswith(f"alliances-territoriales-{today}.")
+
+
+def test_a_long_selection_keeps_three_parts_and_says_etc(client, lille_case):
+    today = TODAY.format(timezone.localdate())
+    query = "region=84&region=93&departement=2A&theme=mobilite&pioneer=on"
+    name = download_name(client.get(f"/experiences/export.xlsx?{query}"))
+    assert name == f"alliances-auvergne-rhone-alpes-provence-alpes-cote-d-azur-etc-{today}.xlsx"
+    assert len(name.rsplit(".", 1)[0]) <= 80
+
+
+def test_english_downloads_are_named_in_english(client, lille_case):
+    today = TODAY.format(timezone.localdate())
+    query = "region=76&theme=emploi_insertion&year_min=2015"
+    name = download_name(client.get(f"/en/experiences/export.xlsx?{query}"))
+    assert name == f"alliances-occitanie-jobs-work-integration-since-2015-{today}.xlsx"
+    name = download_name(client.get(f"/api/v1/exports/cases.csv?{query}&lang=en"))
+    assert name == f"alliances-occitanie-jobs-work-integration-since-2015-{today}.csv"

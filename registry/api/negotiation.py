@@ -23,4 +23,4 @@ class Pagination(PageNumberPagination):
     page_size = 25
     page_size_query_param = "page_size"
     max_page_size = 100
-    invalid_page_message = gettext_lazy("Page « {page_number} » introuvable : {message}")
+    invalid_page_message = gettext_lazy("Page « {page_number} » introuvable : {message}")

@@ -15,6 +15,7 @@ urlpatterns = [
     path("exports/cases.csv", views.CaseExportCsv.as_view(), name="export_csv"),
     path("exports/cases.json", views.CaseExportJson.as_view(), name="export_json"),
     path("exports/cases.geojson", views.CaseExportGeojson.as_view(), name="export_geojson"),
+    path("exports/cases.xlsx", views.CaseExportXlsx.as_view(), name="export_xlsx"),
     path("organizations/", views.OrganizationList.as_view(), name="organization_list"),
     path(
         "organizations/<str:slug>/",

@@ -19,9 +19,10 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_sche
 from rest_framework import permissions
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.generics import GenericAPIView
+from rest_framework.metadata import SimpleMetadata
 from rest_framework.response import Response
 
-from registry import exports
+from registry import spreadsheet
 from registry.api import serializers as s
 from registry.api.negotiation import Pagination
 from registry.api.schema import (
@@ -45,7 +46,8 @@ from registry.models import (
     TransitionNotAllowed,
     Vocabulary,
 )
-from registry.views.pages import public_organizations
+from registry.text_input import forbidden_character_message, has_forbidden_characters
+from registry.views.opendata import export_response
 from territories.models import Territory, TerritoryKind
 
 SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$", "maxLength": 220}
@@ -60,7 +62,7 @@ def request_language(request):
     if asked is not None:
         if asked in LANGUAGES:
             return asked, None
-        return settings.LANGUAGE_CODE, _("Langue inconnue : choisissez fr ou en.")
+        return settings.LANGUAGE_CODE, _("Langue inconnue : choisissez fr ou en.")
     for code, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
         if code == "*":
             break
@@ -81,7 +83,7 @@ def requested_fields(request, serializer_class):
         raise ValidationError(
             {
                 "fields": [
-                    _("Champs inconnus : %(unknown)s. Champs possibles : %(known)s.")
+                    _("Champs inconnus : %(unknown)s. Champs possibles : %(known)s.")
                     % {"unknown": ", ".join(unknown) or "—", "known": ", ".join(known)}
                 ]
             }
@@ -109,12 +111,17 @@ LIST_DEFERRED = (
 )
 
 
-def case_selection(request, term_index=None):
-    """The published cases `request` asks for, through the search page's FilterSet."""
+def case_filterset(request, term_index=None):
+    """The search page's FilterSet over the request's parameters, valid (else a 400)."""
     filterset = CaseFilter(request.query_params, term_index=term_index or TermIndex())
     if not filterset.is_valid():
         raise ValidationError(form_errors(filterset.form))
-    return filterset.qs
+    return filterset
+
+
+def case_selection(request, term_index=None):
+    """The published cases `request` asks for, through the search page's FilterSet."""
+    return case_filterset(request, term_index).qs
 
 
 def ordered_ids(selection):
@@ -180,23 +187,30 @@ class CasePages:
         return cases
 
 
-def reject_null_characters(query):
-    """A NUL character can reach no database column (PostgreSQL refuses it): a 400."""
-    bad = sorted({name for name, values in query.lists() if any("\x00" in v for v in values)})
-    if bad:
-        raise ValidationError({name: [_("Caractère nul interdit.")] for name in bad})
+def reject_forbidden_characters(query):
+    """A parameter holding a control character (NUL: no PostgreSQL column takes it) is
+    a 400 naming it: the API refuses what the site's pages strip (registry.text_input)."""
+    errors = {}
+    for name, values in query.lists():
+        for text in [name, *values]:
+            if has_forbidden_characters(text):
+                errors[name] = [forbidden_character_message(text)]
+                break
+    if errors:
+        raise ValidationError(errors)
 
 
 def path_key(value, message):
     """A slug or a code from the URL, or a 404 when it cannot be one."""
-    if "\x00" in value or len(value) > 255:
+    if has_forbidden_characters(value) or len(value) > 255:
         raise NotFound(message)
     return value
 
 
 def parse_pk(value):
-    if not value.isdigit() or len(value) > 18:
-        raise NotFound(_("Aucune expérience ne porte l'identifiant « %(id)s ».") % {"id": value})
+    # ASCII digits only: "²" is a digit to str.isdigit, not to int().
+    if not re.fullmatch(r"[0-9]{1,18}", value):
+        raise NotFound(_("Aucune expérience ne porte l'identifiant « %(id)s ».") % {"id": value})
     return int(value)
 
 
@@ -220,10 +234,21 @@ def case_detail_queryset(queryset):
     )
 
 
+class EndpointMetadata(SimpleMetadata):
+    """OPTIONS: the endpoint's name, description and media types, with its methods
+    in the Allow header. Bodies are described by the OpenAPI schema: DRF's own
+    description of them needs a `serializer_class`, which these views, writing
+    through several serializers, do not declare (it asserted, a 500)."""
+
+    def determine_actions(self, request, view):
+        return {}
+
+
 class ApiView(GenericAPIView):
     """Base of every endpoint: the language of the request, paginated lists."""
 
     schema = ApiSchema()
+    metadata_class = EndpointMetadata
     pagination_class = Pagination
     with_case_filters = False
 
@@ -234,7 +259,7 @@ class ApiView(GenericAPIView):
         super().initial(request, *args, **kwargs)
         if error:
             raise ValidationError({"lang": [error]})
-        reject_null_characters(request.query_params)
+        reject_forbidden_characters(request.query_params)
 
     def paginated(self, queryset, serializer_class, **kwargs):
         page = self.paginate_queryset(queryset)
@@ -354,7 +379,7 @@ class CaseExport(ApiView):
     format = "csv"
 
     def get(self, request):
-        return exports.streaming_export(case_selection(request), self.format)
+        return export_response(case_filterset(request), self.format)
 
 
 EXPORT_METADATA = {
@@ -410,6 +435,7 @@ EXPORT_SCHEMAS = {
         },
         "required": ["type", "features"],
     },
+    "xlsx": {"type": "string", "format": "binary"},
 }
 
 
@@ -451,6 +477,13 @@ CaseExportGeojson = export_view(
     "GeoJSON FeatureCollection; each case at the representative point of its first "
     "territory's département (or région).",
 )
+CaseExportXlsx = export_view(
+    "xlsx",
+    spreadsheet.CONTENT_TYPE,
+    "XLSX workbook for spreadsheets: a sheet of cases (the CSV's columns under their "
+    "titles in the request's language) and a sheet of partners (one row per roster entry). "
+    "Codes (INSEE, SIREN, RNA) are text cells, years and counts numbers, dates dates.",
+)
 
 
 # ---- Territories --------------------------------------------------------------------
@@ -485,7 +518,7 @@ class TerritoryList(ApiView):
         errors = {}
         kind = params.get("kind")
         if kind is not None and kind not in TerritoryKind.values:
-            errors["kind"] = [_("Niveau inconnu : %(kinds)s.") % {"kinds": kind}]
+            errors["kind"] = [_("Niveau inconnu : %(kinds)s.") % {"kinds": kind}]
         siren = params.get("siren")
         if siren is not None and not (siren.isdigit() and len(siren) == 9):
             errors["siren"] = [_("Un SIREN compte exactement 9 chiffres.")]
@@ -531,11 +564,11 @@ class TerritoryDetail(ApiView):
     )
     def get(self, request, kind, code):
         if kind not in TerritoryKind.values:
-            raise NotFound(_("Niveau inconnu : %(kinds)s.") % {"kinds": kind})
+            raise NotFound(_("Niveau inconnu : %(kinds)s.") % {"kinds": kind})
         by_siren = kind == TerritoryKind.COMMUNE and re.fullmatch(r"\d{9}", code)
         if not by_siren and not re.fullmatch(CODE_PATTERNS[kind], code):
             raise ValidationError(
-                {"code": [_("Code mal formé pour ce niveau : %(code)s.") % {"code": code}]}
+                {"code": [_("Code mal formé pour ce niveau : %(code)s.") % {"code": code}]}
             )
         territories = Territory.objects.select_related("region", "departement", "epci")
         lookup = {"siren": code} if by_siren else {"code": code}
@@ -557,7 +590,11 @@ class OrganizationList(ApiView):
     @extend_schema(
         operation_id="organizations_list",
         summary="Organisations taking part in published cases",
-        description="The filters of the organisation directory (/organisations/).",
+        description=(
+            "The filters of the organisation directory (/organisations/). Authenticated, "
+            "the list adds the organisations you may see before publication: yours "
+            "(created by you, or in one of your cases) and, for staff, every one."
+        ),
         parameters=[
             OpenApiParameter(
                 "q", {"type": "string", "maxLength": 150}, description="Name, SIREN or RNA."
@@ -590,7 +627,9 @@ class OrganizationList(ApiView):
     )
     def get(self, request):
         filterset = OrganizationFilter(
-            request.query_params, queryset=public_organizations(), term_index=TermIndex()
+            request.query_params,
+            queryset=Organization.objects.visible_to(request.user),
+            term_index=TermIndex(),
         )
         if not filterset.is_valid():
             raise ValidationError(form_errors(filterset.form))
@@ -632,8 +671,8 @@ class OrganizationDetail(ApiView):
             .filter(slug=path_key(slug, _("Aucune organisation visible ne porte cet identifiant.")))
             .first()
         )
-        visible = Case.objects.visible_to(request.user)
-        if organization is None or not visible.filter(roster__organization=organization).exists():
+        visible = Organization.objects.visible_to(request.user)
+        if organization is None or not visible.filter(pk=organization.pk).exists():
             raise NotFound(_("Aucune organisation visible ne porte cet identifiant."))
         cases = Case.objects.published().filter(roster__organization=organization).distinct()
         organization.published_cases = cases.count()
@@ -684,7 +723,7 @@ class VocabularyDetail(ApiView):
     def get(self, request, code):
         vocabulary = Vocabulary.objects.filter(code=path_key(code, "")).first()
         if vocabulary is None:
-            raise NotFound(_("Vocabulaire inconnu : %(code)s.") % {"code": code})
+            raise NotFound(_("Vocabulaire inconnu : %(code)s.") % {"code": code})
         context = {**self.get_serializer_context(), "terms_by_vocabulary": terms_by_vocabulary()}
         return Response(s.VocabularySerializer(vocabulary, context=context).data)
 

@@ -1,12 +1,12 @@
 """Open data on the site: downloads of the current search selection, the data
 dictionary of the exports and the Table Schema of the CSV."""
 
-from django.http import HttpResponseBadRequest, JsonResponse
+from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from accounts.ratelimit import ratelimit
-from registry import exports
+from registry import exports, spreadsheet
 from registry.filters import CaseFilter, TermIndex
 from registry.models import Case, Vocabulary
 from registry.views.discovery import invalid_filters_response
@@ -16,13 +16,20 @@ EXPORTS_PER_HOUR = 60
 
 @ratelimit("export", limit=EXPORTS_PER_HOUR, period=3600, key="ip", methods=("GET",))
 def case_export(request, fmt):
-    """The search page's selection (same query string) as CSV, JSON or GeoJSON."""
-    if exports.has_null_characters(request.GET):
-        return HttpResponseBadRequest(_("Caractère nul interdit."))
+    """The search page's selection (same query string) as CSV, JSON, GeoJSON or XLSX."""
     filterset = CaseFilter(request.GET, term_index=TermIndex())
     if not filterset.is_valid():
         return invalid_filters_response(filterset)
-    return exports.streaming_export(filterset.qs, fmt)
+    return export_response(filterset, fmt)
+
+
+def export_response(filterset, fmt):
+    """The download of a valid filterset's selection, named after its filters (the
+    site and the API answer with this)."""
+    filename = exports.selection_filename(filterset, fmt)
+    if fmt == "xlsx":
+        return spreadsheet.workbook_response(filterset.qs, filename)
+    return exports.streaming_export(filterset.qs, fmt, filename)
 
 
 def data_dictionary(request):
@@ -39,6 +46,7 @@ def data_dictionary(request):
         )
     context = {
         "columns": columns,
+        "partner_columns": spreadsheet.PARTNER_COLUMNS,
         "separator": exports.SEPARATOR.strip(),
         "licence": exports.LICENCE,
         "licence_url": exports.LICENCE_URL,

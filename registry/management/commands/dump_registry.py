@@ -3,7 +3,8 @@
     manage.py dump_registry /srv/opendata
 
 Writes `alliances-territoriales.csv`, `.json`, `.geojson` and the Table Schema
-`alliances-territoriales.schema.json` into the folder. Each file is written
+`alliances-territoriales.schema.json` into the folder; `--formats` can add the
+spreadsheet workbook `.xlsx` (e.g. `--formats csv,json,geojson,xlsx`). Each file is written
 under a temporary name in the same folder and renamed when complete, so a
 download in progress never sees half a file and a failed run leaves the
 previous files in place.
@@ -13,27 +14,30 @@ import json
 import os
 import tempfile
 import time
+from contextlib import contextmanager
 from pathlib import Path
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from registry import exports
+from registry import exports, spreadsheet
 from registry.models import Case
 
-BASENAME = "alliances-territoriales"
+BASENAME = exports.WHOLE_REGISTRY
+FORMATS = (*exports.FORMATS, "xlsx")
 
 
 class Command(BaseCommand):
-    help = "Write CSV, JSON and GeoJSON exports of every published case into a folder."
+    help = "Write CSV, JSON, GeoJSON (and XLSX) exports of every published case into a folder."
 
     def add_arguments(self, parser):
         parser.add_argument("folder", help="Where to write the files (created if needed).")
         parser.add_argument(
             "--formats",
             default="csv,json,geojson",
-            help="Comma-separated formats among csv, json, geojson (default: all three).",
+            help="Comma-separated formats among csv, json, geojson, xlsx "
+            "(default: csv,json,geojson).",
         )
         parser.add_argument(
             "--lang",
@@ -44,7 +48,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, folder, formats, lang, **options):
         wanted = [fmt.strip() for fmt in formats.split(",") if fmt.strip()]
-        unknown = [fmt for fmt in wanted if fmt not in exports.FORMATS]
+        unknown = [fmt for fmt in wanted if fmt not in FORMATS]
         if unknown or not wanted:
             raise CommandError(f"Unknown format: {', '.join(unknown) or '(none)'}.")
         folder = Path(folder)
@@ -60,14 +64,18 @@ class Command(BaseCommand):
 
     def write(self, path, fmt, selection, total, options):
         started = time.monotonic()
-        chunks, _content_type = exports.FORMATS[fmt]
         verbose = options.get("verbosity", 1) >= 1
 
         def progress(done):
             if verbose and (done == total or done % 10_000 < exports.BATCH_SIZE):
                 self.stdout.write(f"  {path.name}: {done}/{total} cases")
 
-        write_atomically(path, chunks(selection, progress=progress))
+        if fmt == "xlsx":
+            with replaced_atomically(path) as file:
+                spreadsheet.write_workbook(selection, file, progress=progress)
+        else:
+            chunks, _content_type = exports.FORMATS[fmt]
+            write_atomically(path, chunks(selection, progress=progress))
         if verbose:
             elapsed = time.monotonic() - started
             size = path.stat().st_size / 1_000_000
@@ -76,11 +84,19 @@ class Command(BaseCommand):
 
 def write_atomically(path, chunks):
     """Write `chunks` of text to a temporary file beside `path`, then rename it."""
+    with replaced_atomically(path) as file:
+        for chunk in chunks:
+            file.write(chunk.encode("utf-8"))
+
+
+@contextmanager
+def replaced_atomically(path):
+    """A binary file beside `path` that replaces it once the block succeeds (and is
+    removed, leaving `path` as it was, if the block fails)."""
     handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
     try:
-        with os.fdopen(handle, "w", encoding="utf-8", newline="") as file:
-            for chunk in chunks:
-                file.write(chunk)
+        with os.fdopen(handle, "wb") as file:
+            yield file
             file.flush()
             os.fsync(file.fileno())
         os.chmod(temporary, 0o644)
