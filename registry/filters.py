@@ -5,20 +5,19 @@ Every value is validated: an unknown code or a malformed year is a form error
 (a message on the page, a 400 from the API), never a 500.
 """
 
-import re
-
 import django_filters
 from django import forms
-from django.contrib.postgres.search import SearchHeadline, SearchQuery, SearchRank
+from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connection
-from django.db.models import Case as Choose
-from django.db.models import F, Field, ForeignObject, Lookup, Q, Value, When
+from django.db.models import F, Field, ForeignObject, Func, Lookup, Q, TextField, Value
 from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Case, CasePartner, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
-from territories.models import Territory, TerritoryKind, normalize
+from registry.sanitize import LOOKS_LIKE_TAG, MARK_END, MARK_START, SENTINELS
+from registry.search_query import full_text, parse_search
+from territories.models import Territory, TerritoryKind
 
 # URL parameter -> vocabulary code, for every facet made of référentiel terms.
 TERM_FACETS = {
@@ -75,9 +74,6 @@ class CodeListField(forms.Field):
         if isinstance(value, str):
             value = [value]
         codes = [str(code).strip() for code in value if str(code).strip()]
-        if any("\x00" in code for code in codes):
-            # No database column can hold it (PostgreSQL refuses it outright).
-            raise forms.ValidationError(_("Caractère interdit dans un code."), code="null")
         if len(codes) > MAX_VALUES:
             raise forms.ValidationError(
                 _("Trop de valeurs (%(max)d au plus)."), params={"max": MAX_VALUES}
@@ -86,7 +82,7 @@ class CodeListField(forms.Field):
         unknown = [code for code in codes if code not in found]
         if unknown:
             raise forms.ValidationError(
-                _("Code inconnu : %(codes)s."),
+                _("Code inconnu : %(codes)s."),
                 code="unknown_code",
                 params={"codes": ", ".join(unknown[:5])},
             )
@@ -182,62 +178,45 @@ def among(column, ids):
     return Q(**{f"{column}__{lookup}": list(ids)})
 
 
-def parse_search(text):
-    """Split a websearch-style query into (phrases, words, excluded words), folded."""
-    text = text or ""
-    phrases = [normalize(p) for p in re.findall(r'"([^"]+)"', text)]
-    rest = re.sub(r'"[^"]*"?', " ", text)
-    words, excluded = [], []
-    for token in rest.split():
-        if token.lower() == "or":
-            continue
-        if token.startswith("-") and len(token) > 1:
-            excluded.extend(normalize(token[1:]).split())
-        else:
-            words.extend(normalize(token).split())
-    return [p for p in phrases if p], words, excluded
-
-
-def full_text(qs, text):
-    """Cases matching `text`, with a `rank` annotation (PostgreSQL: French stemming
-    and ranking; SQLite: every word found in the folded text)."""
-    if connection.vendor == "postgresql":
-        query = SearchQuery(text, search_type="websearch", config="registry_fr")
-        return qs.filter(search_vector=query).annotate(
-            rank=SearchRank(F("search_vector"), query, cover_density=True)
-        )
-    phrases, words, excluded = parse_search(text)
-    if not (phrases or words or excluded):
-        return qs.annotate(rank=Value(0.0))
-    for fragment in [*phrases, *words]:
-        qs = qs.filter(search_text__contains=fragment)
-    for word in excluded:
-        qs = qs.exclude(search_text__contains=word)
-    title_hit = Q()
-    for fragment in [*phrases, *words]:
-        title_hit &= Q(title__icontains=fragment)
-    return qs.annotate(
-        rank=Choose(When(title_hit, then=Value(1.0)), default=Value(0.5))
-        if (phrases or words)
-        else Value(0.5)
-    )
-
-
 def headline(qs, text):
-    """On PostgreSQL, the summary with the matching words wrapped in <mark>."""
+    """On PostgreSQL, `summary_headline`: the summary with the words the French
+    search matched for `text` between sentinels; never HTML (it is printed by
+    `registry.sanitize.render_headline`, which escapes it first)."""
     if connection.vendor != "postgresql" or not text:
         return qs
     query = SearchQuery(text, search_type="websearch", config="registry_fr")
+    # The summary as `sanitize.plain_words` reads it: no sentinel of its own, no tags.
+    without_sentinels = Func(
+        F("summary"), Value(SENTINELS), Value(""), function="translate", output_field=TextField()
+    )
+    source = Func(
+        without_sentinels,
+        Value(LOOKS_LIKE_TAG.pattern),
+        Value(" "),
+        Value("g"),
+        function="regexp_replace",
+        output_field=TextField(),
+    )
     return qs.annotate(
         summary_headline=SearchHeadline(
-            "summary",
+            source,
             query,
             config="registry_fr",
-            start_sel="<mark>",
-            stop_sel="</mark>",
+            start_sel=MARK_START,
+            stop_sel=MARK_END,
+            # The whole summary: the extract is chosen in Python, as on SQLite.
             highlight_all=True,
         )
     )
+
+
+def highlight_words(text):
+    """The folded words of a query that a result's snippet marks on SQLite (on
+    PostgreSQL the headline marks what the French search matched: none here)."""
+    if connection.vendor == "postgresql" or not text:
+        return []
+    phrases, words, _excluded = parse_search(text)
+    return list(dict.fromkeys([*words, *(w for phrase in phrases for w in phrase.split())]))
 
 
 class CaseFilter(django_filters.FilterSet):

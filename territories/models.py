@@ -21,6 +21,17 @@ COMBINING_MARKS = re.compile(r"[\u0300-\u036f]")
 NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
 
 
+# A name search filters on this many distinct words at most (each one is a filter:
+# a pasted page of words made thousands). Further words would only narrow what
+# these find, and the whole text still ranks an exact name first.
+SEARCH_WORDS = 8
+
+
+def search_words(key, limit=SEARCH_WORDS):
+    """The first `limit` distinct words of a normalized `key`."""
+    return list(dict.fromkeys(key.split()))[:limit]
+
+
 def normalize(text):
     """Lower-case, accent-free, punctuation-free form used to find and sort names.
 
@@ -39,6 +50,14 @@ class TerritoryKind(models.TextChoices):
     EPCI = "epci", _("Intercommunalité (EPCI)")
     COMMUNE = "commune", _("Commune")
 
+
+# The level in a phrase, after a name: « CA Dinan Agglomération — intercommunalité ».
+KIND_NOUNS = {
+    TerritoryKind.REGION: _("région"),
+    TerritoryKind.DEPARTEMENT: _("département"),
+    TerritoryKind.EPCI: _("intercommunalité"),
+    TerritoryKind.COMMUNE: _("commune"),
+}
 
 KIND_DEPTH = {
     TerritoryKind.REGION: 0,
@@ -88,11 +107,12 @@ class TerritoryQuerySet(models.QuerySet):
         """Accent-, case- and hyphen-insensitive name lookup: every word typed starts
         a word of the name. Exact names first, then names starting with the text,
         then the most populated."""
-        key = normalize(text)
+        # No name is longer than its column: text beyond it cannot match.
+        key = normalize((text or "")[: self.model._meta.get_field("name").max_length])
         if not key:
             return self.none()
         qs = self
-        for word in key.split():
+        for word in search_words(key):
             qs = qs.filter(
                 models.Q(name_key__startswith=word) | models.Q(name_key__contains=" " + word)
             )
@@ -186,12 +206,21 @@ class Territory(models.Model):
 
     @property
     def label(self):
-        """Name told apart from its homonyms: "Sainte-Colombe (05)"."""
+        """The one way a territory is named: told apart from its homonyms by its
+        département's code, « Sainte-Colombe (05) », « Côtes-d'Armor (22) »;
+        an EPCI or a région by its name alone. Templates never append a code."""
         if self.kind == TerritoryKind.COMMUNE and self.departement_id:
             return f"{self.name} ({self.departement_code})"
         if self.kind == TerritoryKind.DEPARTEMENT:
             return f"{self.name} ({self.code})"
         return self.name
+
+    @property
+    def label_with_kind(self):
+        """The label and its level, where levels mix (a case's territories):
+        « CA Dinan Agglomération — intercommunalité », « Dinan (22) — commune »,
+        one pair of parentheses at most."""
+        return f"{self.label} — {KIND_NOUNS[self.kind]}"
 
     @property
     def departement_code(self):

@@ -44,7 +44,7 @@ ERROR_DESCRIPTIONS = {
 
 def responses(ok, *codes):
     """The documented responses: `ok` (a dict or a serializer for 200), plus the
-    error codes given; 400 (a bad `lang`, a NUL character in the query string),
+    error codes given; 400 (a bad `lang`, a control character in the query string),
     401 and 429 (a bad token, a limit) are always possible."""
     documented = dict(ok) if isinstance(ok, dict) else {200: ok}
     for code in sorted({*codes, 400, 401, 429}):

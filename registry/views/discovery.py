@@ -13,7 +13,7 @@ from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
 from registry.facets import FacetCounter, summary, whole_registry
-from registry.filters import SORTS, CaseFilter, TermIndex, headline
+from registry.filters import SORTS, CaseFilter, TermIndex, headline, highlight_words
 from registry.models import (
     Case,
     CasePartner,
@@ -22,6 +22,8 @@ from registry.models import (
     Organization,
     Term,
 )
+from registry.sanitize import render_headline, snippet
+from registry.suggestions import SearchHelp, query_string
 from territories.models import Territory
 
 PAGE_SIZE = 20
@@ -82,8 +84,10 @@ def case_list(request):
         headline(filterset.qs.for_list(), filterset.text), PAGE_SIZE, count=figures["total"]
     )
     page = paginator.get_page(request.GET.get("page"))
+    add_snippets(page.object_list, filterset.text)
     facets = counter.compute()
     page_range = paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1)
+    chips = filter_chips(request, filterset) if valid else []
     context = {
         "filterset": filterset,
         "form": filterset.form,
@@ -94,11 +98,37 @@ def case_list(request):
         "sorts": SORTS,
         "sort": filterset.sort_order,
         "text": filterset.text,
-        "chips": filter_chips(request, filterset) if valid else [],
+        "chips": chips,
+        # The filters the visitor may relax when nothing is found (the query is
+        # named apart: it is not a filter).
+        "relax": [chip for chip in chips if chip["param"] != "q"],
         "page_range": list(page_range),
         "breadcrumbs": [(_("Expériences"), None)],
+        **search_help(request, filterset, figures["total"], valid),
     }
     return render(request, htmx_template(request, "case_list.html", "_search_zone.html"), context)
+
+
+def search_help(request, filterset, total, valid):
+    """The filters the query names and the correction of its mistyped words."""
+    if not (valid and filterset.text):
+        return {"offers": [], "correction": None}
+    assist = SearchHelp(filterset, request.GET, total=total)
+    return {
+        "offers": assist.offers(),
+        "correction": assist.correction(),
+        "without_query": query_string(assist.with_query("")),
+    }
+
+
+def add_snippets(cases, text):
+    """Each result's summary extract, its matched words marked, as safe HTML:
+    PostgreSQL's headline where it matched the summary, else Python's marks."""
+    words = highlight_words(text)
+    for case in cases:
+        case.snippet = render_headline(getattr(case, "summary_headline", None)) or snippet(
+            case.summary, words
+        )
 
 
 def htmx_template(request, page, zone):
@@ -127,8 +157,9 @@ def filter_chips(request, filterset):
                 text = display_value(filterset.form.fields[name], item)
             chips.append(
                 {
-                    "label": _("%(filter)s : %(value)s") % {"filter": label, "value": text},
+                    "label": _("%(filter)s : %(value)s") % {"filter": label, "value": text},
                     "url": "?" + query.urlencode(),
+                    "param": name,
                 }
             )
     return chips
@@ -148,13 +179,13 @@ def _error_messages(filterset):
     for name, errors in filterset.form.errors.items():
         label = filterset.form.fields[name].label if name in filterset.form.fields else name
         for error in errors:
-            messages.append(_("%(filter)s : %(value)s") % {"filter": label, "value": error})
+            messages.append(_("%(filter)s : %(value)s") % {"filter": label, "value": error})
     return messages
 
 
 def invalid_filters_response(filterset):
     """A download asked with invalid filters: a 400 naming each one, in plain text."""
-    lines = [_("Certains filtres ne sont pas valides :"), *_error_messages(filterset)]
+    lines = [_("Certains filtres ne sont pas valides :"), *_error_messages(filterset)]
     return HttpResponseBadRequest("\n".join(lines), content_type="text/plain; charset=utf-8")
 
 

@@ -33,6 +33,13 @@ class Command(BaseCommand):
             from registry.search import refresh_facet_keys
 
             refresh_facet_keys()
+        if report.changed:
+            # Their search documents name those territories too.
+            from registry.models import CaseTerritory
+            from registry.search import refresh_search_documents
+
+            placed = CaseTerritory.objects.values_list("case_id", flat=True).distinct()
+            refresh_search_documents(sorted(placed))
         if not verbose:
             return
         elapsed = time.monotonic() - started
