@@ -88,7 +88,18 @@ from registry.models import (
     Organization,
     Term,
 )
-from registry.search import PG_VECTOR_EXPRESSION, TEXT_FIELDS, fold_search_text, unique_names
+from registry.search import (
+    PG_VECTOR_EXPRESSION,
+    count_words,
+    document_columns,
+    document_names,
+    enclosing_names,
+    forget_word_index,
+    update_lexicon,
+    uses_word_index,
+    word_index_row,
+    write_word_index,
+)
 from territories.models import Territory, TerritoryLink, normalize
 
 BATCH = 2000
@@ -334,6 +345,7 @@ class PlannedCase:
     terms: list
     criteria: list
     sources: list  # (title, url)
+    described_by: list = field(default_factory=list)  # phase and scale, beside the tags
 
 
 @dataclass
@@ -897,10 +909,6 @@ class Generator:
         for family in families:
             mask |= FAMILY_BITS.get(family, Family.OTHER)
         values["family_mask"] = mask
-        # The same documents `refresh_search_documents` would build from the rows.
-        names = unique_names([o.name for o, _r, _c in roster] + [p.name for p in places])
-        values["search_names"] = " ".join(names)
-        values["search_text"] = fold_search_text((values[f] for f in TEXT_FIELDS), names)
         sources = []
         for title_pattern, path in rng.sample(SOURCES, rng.choice((1, 1, 2, 3))):
             year = rng.randint(start, end or LAST_YEAR)
@@ -921,10 +929,11 @@ class Generator:
             values["facet_pairs"] = sorted(
                 m.pk * PAIR_BASE + t.pk for m in missions for t in themes
             )
-        return PlannedCase(values, places, roster, tags, criteria, sources)
+        return PlannedCase(values, places, roster, tags, criteria, sources, [phase, scale])
 
     def batch(self, owners, size):
         cases = [self.case(owners) for _ in range(size)]
+        add_search_documents(cases)
         organizations, self.new_organizations = self.new_organizations, []
         return Batch(cases, organizations)
 
@@ -956,6 +965,20 @@ class Generator:
             values["pioneer_at"] + timedelta(days=rng.randint(365, 730))
         ).date()
         return [available[code] for code in chosen]
+
+
+def add_search_documents(planned):
+    """The documents `refresh_search_documents` would build from the rows, by the
+    same functions (one query for the territories the places lie in)."""
+    areas = enclosing_names({place.pk for plan in planned for place in plan.places})
+    for plan in planned:
+        names = document_names(
+            partners=[organization.name for organization, _role, _c in plan.roster],
+            places=[place.name for place in plan.places],
+            areas=[area for place in plan.places for area in areas[place.pk]],
+            terms=[*plan.terms, *plan.described_by],
+        )
+        plan.values.update(document_columns(plan.values, names))
 
 
 # Writing --------------------------------------------------------------------------
@@ -1064,6 +1087,14 @@ def write_batch(batch):
     planned = batch.cases
     ids = reserve_ids(Case, len(planned))
     insert_cases(planned, ids)
+    if uses_word_index():
+        write_word_index(
+            [
+                word_index_row(pk, plan.values["title"], plan.values["search_text"])
+                for pk, plan in zip(ids, planned, strict=True)
+            ]
+        )
+    update_lexicon(count_words(plan.values["search_text"] for plan in planned))
     territories, partners, terms, criteria, sources = [], [], [], [], []
     for pk, plan in zip(ids, planned, strict=True):
         territories += [(pk, place.pk) for place in plan.places]
@@ -1195,6 +1226,10 @@ def clear_demo(*, progress=print):
     refers to any more (a real case may have picked a demo organisation)."""
     demo_cases = Case.objects.filter(is_demo=True)
     count = demo_cases.count()
+    # The lexicon and the word index forget the cases that go.
+    lost = count_words(demo_cases.values_list("search_text", flat=True).iterator(chunk_size=BATCH))
+    update_lexicon({word: -n for word, n in lost.items()})
+    forget_word_index(demo_cases.values_list("pk", flat=True))
     # The big link tables in one statement each; the ORM's cascade then handles
     # the rest (versions, audit rows, reports) without loading the link rows.
     for model in (

@@ -20,10 +20,19 @@ from django.db.models import Count
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from registry.facets import ids_of, summary, territory_counts, whole_registry
+from registry.facets import (
+    fetch_rows,
+    ids_of,
+    located_sql,
+    selection_sql,
+    summary,
+    table,
+    territory_counts,
+    whole_registry,
+)
 from registry.filters import TERRITORY_FACETS, CaseFilter
 from registry.models import ALL_THREE_FAMILIES, PAIR_BASE, Case, CaseTerritory, Family, Term
-from territories.models import Territory, TerritoryKind, TerritoryLink
+from territories.models import Territory, TerritoryKind
 
 GEOGRAPHY_TTL = 3600
 TOP_PAIRS = 15
@@ -272,7 +281,7 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
     columns = ["pk", "phase_id", "start_year", "family_mask", "is_pioneer", "end_year"]
     if keys:
         columns += ["facet_terms", "facet_places", "facet_pairs"]
-    selection_sql, params = queryset.order_by().values(*columns).query.sql_with_params()
+    selection_query, params = queryset.order_by().values(*columns).query.sql_with_params()
     params = list(params)
 
     def placeholders(values):
@@ -308,8 +317,9 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
         tags = f""",
         tags (case_id, term_id) AS (
             SELECT tag.case_id, tag.term_id
-              FROM {quote(Case.terms.through._meta.db_table)} tag
-              JOIN selection ON selection.id = tag.case_id
+              FROM selection
+             CROSS JOIN {quote(Case.terms.through._meta.db_table)} tag
+             WHERE tag.case_id = selection.id
         )"""
         branches += [
             "SELECT 'term', term_id, NULL, COUNT(*) FROM tags GROUP BY 2",
@@ -331,19 +341,14 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
                  WHERE place = ANY({array(area_ids)}) GROUP BY 2"""
         )
     elif area_ids is not None:
+        located, located_params = located_sql("SELECT id FROM selection", area_ids)
+        params.extend(located_params)
         branches.append(
-            f"""SELECT 'area', ancestor_id, NULL, COUNT(*) FROM (
-                    SELECT DISTINCT place.case_id, link.ancestor_id
-                      FROM {quote(CaseTerritory._meta.db_table)} place
-                      JOIN selection ON selection.id = place.case_id
-                      JOIN {quote(TerritoryLink._meta.db_table)} link
-                        ON link.descendant_id = place.territory_id
-                     WHERE link.ancestor_id IN ({placeholders(area_ids)})
-                ) located GROUP BY 2"""
+            f"SELECT 'area', ancestor_id, NULL, COUNT(*) FROM ({located}) located GROUP BY 2"
         )
     sql = f"""
         WITH selection ({", ".join(["id", *columns[1:]])}) AS (
-            {selection_sql}
+            {selection_query}
         ){tags}
         {" UNION ALL ".join(branches)}
     """
@@ -391,6 +396,20 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
 
 def mission_region_counts(case_ids, mission_ids, region_ids):
     """{(région pk, mission pk): cases} — the white spots of the référentiel."""
+    if connection.vendor == "sqlite":
+        # From the selection's places, as every count by territory (`located_sql`).
+        selection, params = selection_sql(case_ids)
+        located, located_params = located_sql(selection, region_ids)
+        rows = fetch_rows(
+            f"""SELECT located.ancestor_id, tag.term_id, COUNT(*)
+                  FROM ({located}) located
+                 CROSS JOIN {table(Case.terms.through)} tag
+                 WHERE tag.case_id = located.case_id
+                   AND +tag.term_id IN ({", ".join(["%s"] * len(mission_ids)) or "NULL"})
+                 GROUP BY 1, 2""",
+            [*params, *located_params, *mission_ids],
+        )
+        return {(region, mission): n for region, mission, n in rows}
     rows = (
         CaseTerritory.objects.filter(
             case_id__in=case_ids,
@@ -426,7 +445,7 @@ def themes_chart(selection):
         "themes",
         "theme",
         _("Thèmes"),
-        _("Une expérience peut porter plusieurs thèmes : les parts ne s'additionnent pas."),
+        _("Une expérience peut porter plusieurs thèmes : les parts ne s'additionnent pas."),
     )
 
 
@@ -443,8 +462,8 @@ def practices_chart(selection):
             if t.parent_id == metier.pk
         ]
     note = _(
-        "Métiers de la catalyse territoriale et leurs missions (référentiel « co-construction "
-        "territoriale », 2016) ; un métier compte chaque expérience une fois."
+        "Métiers de la catalyse territoriale et leurs missions (référentiel « co-construction "
+        "territoriale », 2016) ; un métier compte chaque expérience une fois."
     )
     return Chart("pratiques", _("Pratiques du référentiel"), rows, selection.total, note)
 
@@ -503,7 +522,7 @@ def families_chart(selection):
             sum(n for mask, n in masks.items() if mask & ALL_THREE_FAMILIES == ALL_THREE_FAMILIES),
         )
     )
-    note = _("Une expérience réunit souvent plusieurs familles : les parts ne s'additionnent pas.")
+    note = _("Une expérience réunit souvent plusieurs familles : les parts ne s'additionnent pas.")
     return Chart("familles", _("Familles de partenaires"), rows, selection.total, note)
 
 
@@ -557,7 +576,7 @@ def area_chart(selection, kind):
     total = selection.outside.area_counts["summary"]["total"]
     title = _("Régions") if kind == TerritoryKind.REGION else _("Départements")
     note = _(
-        "Hors filtre territorial : chaque zone compte les expériences de la sélection qui s'y "
+        "Hors filtre territorial : chaque zone compte les expériences de la sélection qui s'y "
         "trouvent, ce qu'un clic sur elle sélectionne. Une expérience présente dans plusieurs "
         "zones compte dans chacune. Population municipale (INSEE), somme des communes."
     )

@@ -35,6 +35,8 @@ class Command(BaseCommand):
             )
         if if_empty and has_demo_data():
             progress("Demo cases already present: nothing to do.")
+            if connection.vendor == "sqlite" and not has_statistics():
+                analyze(progress)  # seeded by a version that did not analyse it
             return
         started = time.monotonic()
         if clear:
@@ -46,8 +48,27 @@ class Command(BaseCommand):
             progress("VACUUM ANALYZE…")
             with connection.cursor() as cursor:
                 cursor.execute("VACUUM ANALYZE")
+        elif connection.vendor == "sqlite":
+            analyze(progress)
         progress(
             self.style.SUCCESS(
                 f"{len(created)} demo cases created in {time.monotonic() - started:.1f} s."
             )
         )
+
+
+def has_statistics():
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM sqlite_master WHERE name = 'sqlite_stat1'")
+        return cursor.fetchone() is not None
+
+
+def analyze(progress):
+    """SQLite gathers no statistics by itself. Without them its planner takes a
+    territory kind for a handful of rows: a territory page ranked its communes
+    by reading the 35 000 of France (30 ms instead of 1 on 10 000 cases, where
+    ANALYZE takes 0.3 s once). The counts do not depend on them (see
+    `registry.facets`)."""
+    progress("ANALYZE…")
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
