@@ -7,6 +7,7 @@ import json
 import re
 import subprocess
 import sys
+from html import unescape
 from pathlib import Path
 
 import pytest
@@ -17,13 +18,14 @@ from django.http import QueryDict
 from registry.filters import CaseFilter, TermIndex
 from registry.models import CaseStatus
 from registry.observatory import CHARTS, PHARE_FIGURES, Selection
-from registry.views.observatory import outlines
+from registry.views.choropleth import outlines
 from territories.models import Territory, TerritoryKind
 from tests.factories import CaseFactory, OrganizationFactory, term, territory
 
 pytestmark = pytest.mark.django_db
 
 HIDDEN = [status for status in CaseStatus.values if status != CaseStatus.PUBLISHED]
+NBSP = "\u00a0"
 # CC d'Aire-sur-l'Adour: communes in the Landes (Nouvelle-Aquitaine) and the
 # Gers (Occitanie).
 STRADDLING_EPCI = "200030435"
@@ -297,7 +299,7 @@ def test_the_map_can_show_rates(client, registry):
     rate = CHARTS["regions"](selection("")).rows
     hauts_de_france = next(row for row in rate if row.code == "32")
     shown = f"{hauts_de_france.rate}".replace(".", ",")
-    assert f"Hauts-de-France : {shown} pour 100 000 habitants (3 expériences)" in page
+    assert f"Hauts-de-France{NBSP}: {shown} pour 100 000 habitants (3 expériences)" in page
 
 
 # ---- The map ----------------------------------------------------------------
@@ -336,9 +338,9 @@ def test_the_derived_outlines_cover_the_geography():
 def test_each_area_has_a_name_a_value_and_a_link_narrowing_the_selection(client, registry):
     page = client.get("/observatoire/?theme=emploi_insertion&region=53").content.decode()
     svg = map_svg(page)
-    assert 'aria-label="Hauts-de-France : 2 expériences"' in svg
-    assert "<title>Hauts-de-France : 2 expériences</title>" in svg
-    assert 'aria-label="Corse : 0 expériences"' in svg
+    assert f'aria-label="Hauts-de-France{NBSP}: 2 expériences"' in svg
+    assert f"<title>Hauts-de-France{NBSP}: 2 expériences</title>" in svg
+    assert f'aria-label="Corse{NBSP}: 0 expériences"' in svg
     # A click replaces the territory filter and keeps the others.
     assert 'href="?theme=emploi_insertion&amp;region=32"' in svg
     # The area selected is marked, on the map and in the table beside it.
@@ -349,7 +351,7 @@ def test_each_area_has_a_name_a_value_and_a_link_narrowing_the_selection(client,
 
 def test_areas_without_a_case_are_hatched_and_the_legend_says_so(client, registry):
     svg = map_svg(client.get("/observatoire/").content.decode())
-    assert 'fill="url(#obs-hatch)"><title>Corse : 0 expériences</title>' in svg
+    assert f'fill="url(#obs-hatch)"><title>Corse{NBSP}: 0 expériences</title>' in svg
     page = client.get("/observatoire/").content.decode()
     assert "Aucune expérience" in page.split('class="obs-legend"')[1]
 
@@ -470,7 +472,7 @@ def test_whole_registry_figures_are_cached_until_the_next_write(
 
 def test_the_page_shows_the_selection_its_charts_and_the_way_back_to_the_cases(client, registry):
     response = client.get("/observatoire/?region=32&theme=emploi_insertion&carte=departement")
-    page = response.content.decode()
+    page = response.content.decode().replace(NBSP, " ")
     assert "2 expériences publiées dans la sélection" in page
     assert "Région : Hauts-de-France" in page and "Thème : Emploi et insertion" in page
     assert 'href="/experiences/?region=32&amp;theme=emploi_insertion"' in page
@@ -517,7 +519,7 @@ def test_the_phare_figures_are_context_cited_apart_from_the_registry_figures(cli
     page = client.get("/observatoire/").content.decode()
     context = page.split('<aside class="obs-context"')[1].split("</aside>")[0]
     for figure in PHARE_FIGURES:
-        assert f"<strong>{figure.percent} %</strong>" in context
+        assert f"<strong>{figure.percent}\u00a0%</strong>" in context
         assert str(figure.source) in context
     assert "PHARE-Institutions, 29 nov. 2016" in context
     assert "Le RAMEAU, Observatoire des partenariats, programme PHARE" in context
@@ -533,7 +535,6 @@ def test_the_phare_figures_are_context_cited_apart_from_the_registry_figures(cli
         ("year_min=deux", "Saisissez un nombre"),
         ("year_min=2020&year_max=2010", "précède"),
         ("region=99", "Code inconnu"),
-        ("region=%00", "Caractère interdit"),
     ],
 )
 def test_an_invalid_filter_gives_a_message_not_an_error(client, registry, query, message):
@@ -629,7 +630,7 @@ def test_a_departement_compares_with_its_region_in_shares(client, registry):
     row = next(r for r in themes["rows"] if r.code == "emploi_insertion")
     assert (row.a.count, row.a.share, row.b.count, row.b.share) == (1, 100.0, 2, 66.7)
     assert row.gap == -33.3
-    page = response.content.decode()
+    page = response.content.decode().replace(NBSP, " ")
     assert "Département : Nord (59)" in page and "Région : Hauts-de-France" in page
 
 
@@ -639,7 +640,11 @@ def test_each_section_of_a_comparison_downloads_as_csv(client, registry):
     response = client.get("/observatoire/comparer/themes.csv?a-departement=59&b-region=32")
     assert response["Content-Type"] == "text/csv; charset=utf-8"
     lines = response.content.decode("utf-8-sig").splitlines()
-    assert lines[0] == "code,label,count_a,share_a,count_b,share_b,gap"
+    assert lines[0] == (
+        "code,libellé,Nord (59)\u00a0: nombre,Nord (59)\u00a0: part en %,"
+        "Hauts-de-France\u00a0: nombre,Hauts-de-France\u00a0: part en %,"
+        "écart en points\u00a0: Hauts-de-France \u2212 Nord (59)"
+    )
     assert "emploi_insertion,Emploi et insertion professionnelle,1,100.0,2,66.7,-33.3" in lines
     assert client.get("/observatoire/comparer/inconnu.csv").status_code == 404
     response = client.get("/observatoire/comparer/themes.csv?b-region=99")
@@ -678,3 +683,299 @@ def test_the_outline_files_are_compact_json_with_their_attribution():
         assert data["attribution"].startswith("Contours : IGN Admin Express 2018")
         assert all(re.fullmatch(r"(M-?\d+ -?\d+l[-\d ]+z)+", a["d"]) for a in data["areas"])
     assert "Licence Ouverte" in (folder / "MAP-README.md").read_text(encoding="utf-8")
+
+
+# ---- A comparison people can read (issue 11, point 8) ---------------------------
+
+MINUS = "\u2212"
+EMPTY_PARAM = re.compile(r"[?&](?:amp;)?[\w-]+=(?=&|#|$)")
+
+
+def section_of(page, heading_id):
+    """The HTML of the section a heading id labels."""
+    return page.split(f'aria-labelledby="{heading_id}"', 1)[1].split("</section>", 1)[0]
+
+
+def row_labels(html):
+    return [
+        unescape(label) for label in re.findall(r'<th scope="row">(?:<a [^>]*>)?([^<]+)<', html)
+    ]
+
+
+def hrefs(page):
+    """The addresses of the page's links."""
+    return [unescape(href) for href in re.findall(r'<a [^>]*href="([^"]*)"', page)]
+
+
+def csv_lines(response):
+    return list(csv.reader(io.StringIO(response.content.decode("utf-8-sig"))))
+
+
+def test_the_comparison_names_its_columns_after_each_selection(client, registry):
+    page = client.get("/observatoire/comparer/?a-region=53&b-region=76").content.decode()
+    assert "<title>Bretagne et Occitanie · Comparer deux sélections" in page
+    themes = section_of(page, "cmp-themes")
+    assert '<th scope="colgroup" colspan="2" class="obs-side-a">Bretagne</th>' in themes
+    assert '<th scope="colgroup" colspan="2" class="obs-side-b">Occitanie</th>' in themes
+    assert "A : part" not in page and "B : nombre" not in page
+    # Each bar says whose share it draws.
+    assert f'role="img" aria-label="Bretagne{NBSP}: 100,0{NBSP}%"' in themes
+    assert f'role="img" aria-label="Occitanie{NBSP}: 0,0{NBSP}%"' in themes
+    assert f"Expériences{NBSP}: Bretagne" in page
+
+
+def test_the_comparison_names_its_columns_in_english_too(client, registry):
+    page = client.get("/en/observatoire/comparer/?a-region=53&b-region=76").content.decode()
+    assert "<title>Bretagne and Occitanie · Compare two selections" in page
+    themes = section_of(page, "cmp-themes")
+    assert 'class="obs-side-a">Bretagne</th>' in themes
+    assert 'role="img" aria-label="Bretagne: 100.0%"' in themes
+    assert "Gap: share in Occitanie minus share in Bretagne, in percentage points" in page
+
+
+def test_a_selection_is_named_after_its_filters_or_the_whole_registry(client, registry):
+    page = client.get("/observatoire/comparer/?a-region=53&a-theme=emploi_insertion").content
+    themes = section_of(page.decode(), "cmp-themes")
+    assert 'class="obs-side-a">Bretagne · Emploi et insertion professionnelle</th>' in themes
+    assert 'class="obs-side-b">Tout le registre</th>' in themes
+    # Two selections that would read the same are told apart.
+    page = client.get("/observatoire/comparer/?a-region=53&b-region=53").content.decode()
+    assert 'class="obs-side-a">Sélection A (Bretagne)</th>' in page
+    assert 'class="obs-side-b">Sélection B (Bretagne)</th>' in page
+
+
+def test_the_comparison_csv_names_its_columns_after_each_selection(client, registry):
+    lines = csv_lines(client.get("/observatoire/comparer/themes.csv?a-region=53&b-region=76"))
+    assert lines[0] == [
+        "code",
+        "libellé",
+        f"Bretagne{NBSP}: nombre",
+        f"Bretagne{NBSP}: part en %",
+        f"Occitanie{NBSP}: nombre",
+        f"Occitanie{NBSP}: part en %",
+        f"écart en points{NBSP}: Occitanie {MINUS} Bretagne",
+    ]
+    response = client.get("/en/observatoire/comparer/themes.csv?a-region=53&b-region=76")
+    assert 'filename="comparaison-themes-bretagne-occitanie.csv"' in (
+        response["Content-Disposition"]
+    )
+    assert csv_lines(response)[0] == [
+        "code",
+        "label",
+        "Bretagne: count",
+        "Bretagne: share in %",
+        "Occitanie: count",
+        "Occitanie: share in %",
+        f"gap in points: Occitanie {MINUS} Bretagne",
+    ]
+
+
+def test_the_comparison_has_a_legend_and_explains_the_gap_in_words(client, registry):
+    page = client.get("/observatoire/comparer/?a-region=53&b-region=76").content.decode()
+    legend = page.split('aria-label="Légende des barres"', 1)[1].split("</ul>", 1)[0]
+    assert f"Bretagne{NBSP}: barre du haut, pleine" in legend
+    assert f"Occitanie{NBSP}: barre du bas, hachurée" in legend
+    assert 'class="obs-swatch obs-swatch-a"' in legend
+    assert 'class="obs-swatch obs-swatch-b"' in legend
+    words = re.sub(r"[ \n]+", " ", page)
+    assert (
+        f"Écart{NBSP}: part dans Occitanie moins part dans Bretagne, en points de pourcentage"
+        in words
+    )
+
+
+def test_gaps_carry_true_minus_and_plus_signs_and_one_decimal(client, registry):
+    page = client.get("/observatoire/comparer/?a-departement=59&b-region=32").content.decode()
+    themes = section_of(page, "cmp-themes")
+    employment = themes.split("Emploi et insertion professionnelle</th>", 1)[1].split("</tr>")[0]
+    assert f"<td class=\"num\">100,0{NBSP}%</td>" in employment
+    assert f"<td class=\"num\">66,7{NBSP}%</td>" in employment
+    assert f'<td class="num">{MINUS}33,3</td>' in employment
+    mobility = themes.split("Mobilité</th>", 1)[1].split("</tr>")[0]
+    assert '<td class="num">+33,3</td>' in mobility
+    assert not re.search(r'<td class="num">-\d', page)
+    english = client.get("/en/observatoire/comparer/?a-departement=59&b-region=32").content.decode()
+    assert f'<td class="num">{MINUS}33.3</td>' in english
+    assert '<td class="num">100.0%</td>' in english
+
+
+def test_the_dashboard_prints_shares_with_one_decimal(client, registry):
+    page = client.get("/observatoire/").content.decode()
+    themes = section_of(page, "chart-themes")
+    employment = themes.split("Emploi et insertion professionnelle</th>", 1)[1].split("</tr>")[0]
+    assert f"50,0{NBSP}%" in employment  # 3 of the 6 cases
+    assert f"<dd>16,7{NBSP}%</dd>" in page  # one case of six brings the three families together
+    assert "50.0%" in client.get("/en/observatoire/").content.decode()
+
+
+# ---- Every chart sorted by count ----------------------------------------------------
+
+
+def test_a_dashboard_chart_sorts_by_count_on_the_page_and_in_its_csv(client, registry):
+    natural = row_labels(section_of(client.get("/observatoire/").content.decode(), "chart-themes"))
+    page = client.get("/observatoire/?region=32&tri_themes=nombre").content.decode()
+    themes = section_of(page, "chart-themes")
+    ranked = row_labels(themes)
+    assert ranked != natural and sorted(ranked) == sorted(natural)
+    assert ranked[0] == "Emploi et insertion professionnelle"
+    assert '<span aria-current="true">Du plus fréquent au moins fréquent</span>' in themes
+    assert 'href="/observatoire/?region=32#chart-themes">Ordre du référentiel</a>' in themes
+    assert 'href="/observatoire/themes.csv?region=32&amp;tri_themes=nombre"' in themes
+    # The other charts keep their order, and the selection's forms keep the order asked.
+    assert '<input type="hidden" name="tri_themes" value="nombre">' in page
+    rows = read_csv(client.get("/observatoire/themes.csv?region=32&tri_themes=nombre"))
+    assert [r["label"] for r in rows] == ranked
+    counts = [int(r["count"]) for r in rows]
+    assert counts == sorted(counts, reverse=True)
+    # The search page does not receive a display option.
+    assert 'href="/experiences/?region=32"' in page
+
+
+def test_practices_sorted_by_count_rank_the_missions(client, registry):
+    page = client.get("/observatoire/?tri_pratiques=nombre").content.decode()
+    ranked = row_labels(section_of(page, "chart-pratiques"))
+    assert len(ranked) == 16 and ranked[0] == "Co-pilotage des expérimentations"
+    rows = read_csv(client.get("/observatoire/pratiques.csv?tri_pratiques=nombre"))
+    assert [r["label"] for r in rows] == ranked
+
+
+def test_the_map_table_sorts_by_count(client, registry):
+    page = client.get("/observatoire/?tri_regions=nombre").content.decode()
+    table = page.split('id="obs-area-caption"', 1)[1].split("</table>", 1)[0]
+    assert row_labels(table)[0] == "32 — Hauts-de-France"
+    assert 'href="/observatoire/regions.csv?tri_regions=nombre"' in page
+
+
+def test_a_compared_chart_sorts_by_either_selection_or_by_the_gap(client, registry):
+    base = "a-departement=59&b-region=32"
+    natural = row_labels(
+        section_of(client.get(f"/observatoire/comparer/?{base}").content.decode(), "cmp-themes")
+    )
+    page = client.get(f"/observatoire/comparer/?{base}&tri_themes=ecart").content.decode()
+    themes = section_of(page, "cmp-themes")
+    ranked = row_labels(themes)
+    # Éducation et jeunesse: all of Nord's cases, a third of Hauts-de-France's.
+    assert ranked != natural and ranked[0] == "Éducation et jeunesse"
+    assert '<span aria-current="true">Du plus grand écart au plus petit</span>' in themes
+    assert "Du plus fréquent au moins fréquent (Nord (59))" in themes
+    assert "Du plus fréquent au moins fréquent (Hauts-de-France)" in themes
+    assert '<input type="hidden" name="tri_themes" value="ecart">' in page
+    assert f"/observatoire/comparer/themes.csv?{base}&tri_themes=ecart" in hrefs(themes)
+    lines = csv_lines(client.get(f"/observatoire/comparer/themes.csv?{base}&tri_themes=ecart"))
+    assert [line[1] for line in lines[1:]] == ranked
+    gaps = [abs(float(line[6])) for line in lines[1:]]
+    assert gaps == sorted(gaps, reverse=True)
+    by_b = client.get(f"/observatoire/comparer/themes.csv?{base}&tri_themes=b")
+    counts_b = [int(line[4]) for line in csv_lines(by_b)[1:]]
+    assert counts_b == sorted(counts_b, reverse=True) and counts_b[0] == 2
+
+
+def test_the_coverage_grid_sorts_by_count_on_the_page_and_in_its_csv(client, registry):
+    page = client.get("/observatoire/couverture/").content.decode()
+    natural = row_labels(section_of(page, "cov-grid"))
+    assert natural[0] == "Guadeloupe"  # by code
+    page = client.get("/observatoire/couverture/?tri_grille=rares").content.decode()
+    grid = section_of(page, "cov-grid")
+    ranked = row_labels(grid)
+    assert ranked != natural and ranked[-1] == "Hauts-de-France"
+    assert 'href="/observatoire/couverture/missions-regions.csv?tri_grille=rares"' in grid
+    lines = csv_lines(client.get("/observatoire/couverture/missions-regions.csv?tri_grille=rares"))
+    assert [line[1] for line in lines[1:]] == ranked
+
+
+def test_coverage_lists_the_least_documented_first_or_in_the_referentiel_order(client, registry):
+    page = client.get("/observatoire/couverture/").content.decode()
+    missions = section_of(page, "cov-missions")
+    assert len(row_labels(missions)) == 16
+    assert 'href="/observatoire/pratiques.csv?tri_pratiques=rares"' in missions
+    rows = read_csv(client.get("/observatoire/pratiques.csv?tri_pratiques=rares"))
+    assert [r["label"] for r in rows] == row_labels(missions)
+    page = client.get("/observatoire/couverture/?tri_pratiques=ordre").content.decode()
+    missions = section_of(page, "cov-missions")
+    assert row_labels(missions)[0] == "Dialogue territorial" and len(row_labels(missions)) == 20
+    assert 'href="/observatoire/pratiques.csv"' in missions
+
+
+# ---- Words for visitors, addresses with what is set ---------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/observatoire/",
+        "/observatoire/couverture/",
+        "/observatoire/comparer/?a-region=53&b-region=76",
+        "/experiences/",
+    ],
+)
+def test_public_pages_carry_no_developer_note(client, registry, url):
+    page = client.get(url).content.decode()
+    assert "préfixe" not in page
+    assert "<code>" not in page
+    assert "a-year_min" not in page
+
+
+def test_the_comparison_tells_visitors_how_to_use_it(client, registry):
+    page = client.get("/observatoire/comparer/").content.decode()
+    assert "Choisissez les filtres de chaque sélection, puis comparez." in page
+
+
+@pytest.mark.parametrize(
+    "url, clean",
+    [
+        ("/observatoire/?q=&region=32&year_min=&ongoing=", "/observatoire/?region=32"),
+        ("/observatoire/?q=&year_max=", "/observatoire/"),
+        ("/observatoire/couverture/?theme=&seuil=2", "/observatoire/couverture/?seuil=2"),
+        (
+            "/observatoire/comparer/?a-region=53&a-theme=&b-region=76&b-departement=",
+            "/observatoire/comparer/?a-region=53&b-region=76",
+        ),
+    ],
+)
+def test_an_address_with_blank_parameters_redirects_to_the_same_without_them(
+    client, registry, url, clean
+):
+    response = client.get(url)
+    assert response.status_code == 302
+    assert response["Location"] == clean
+    assert client.get(clean).status_code == 200
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/observatoire/?q=&region=32&theme=emploi_insertion&year_min=&ongoing=",
+        "/observatoire/?departement=59&year_max=&tri_themes=nombre",
+        "/observatoire/?theme=emploi_insertion&q=&tri_grille=rares&carte=departement",
+    ],
+)
+def test_links_built_by_the_server_carry_no_blank_parameter(client, registry, url):
+    """Even from an address with blanks: an htmx request is answered in place."""
+    page = client.get(url, headers={"HX-Request": "true"}).content.decode()
+    links = hrefs(page)
+    assert any("region=" in link or "departement=" in link for link in links)
+    assert [link for link in links if EMPTY_PARAM.search(link)] == []
+    assert not re.search(r'<input type="hidden" name="[^"]+" value="">', page)
+
+
+def test_the_map_options_stay_out_of_addresses_when_they_are_the_defaults(client, registry):
+    page = client.get("/observatoire/?region=32").content.decode()
+    assert 'name="carte"' not in page and 'name="mesure"' not in page
+    assert 'href="/observatoire/?region=32&amp;carte=departement"' in page
+    page = client.get("/observatoire/?region=32&carte=departement").content.decode()
+    assert '<input type="hidden" name="carte" value="departement">' in page
+    assert 'href="/observatoire/?region=32">Par région</a>' in page
+
+
+def test_the_comparison_links_carry_only_each_sides_filters(client, registry):
+    page = client.get(
+        "/observatoire/?departement=59&q=&theme=emploi_insertion", headers={"HX-Request": "true"}
+    ).content.decode()
+    compare = next(link for link in hrefs(page) if link.startswith("/observatoire/comparer/"))
+    assert compare == (
+        "/observatoire/comparer/?a-departement=59&a-theme=emploi_insertion"
+        "&b-theme=emploi_insertion&b-region=32"
+    )
+    page = client.get(compare).content.decode()
+    assert 'href="/observatoire/?departement=59&amp;theme=emploi_insertion"' in page
+    assert 'href="/experiences/?theme=emploi_insertion&amp;region=32"' in page

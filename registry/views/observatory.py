@@ -2,22 +2,19 @@
 
 The selection is read by `CaseFilter`, as on the search page, from the same
 query string: a link carries it from one to the other. Display options of the
-observatory (`carte`, `mesure`, `seuil`) are not filters and never leave it.
+observatory (`carte`, `mesure`, `seuil`, the charts' orders `tri_<chart>`) are
+not filters and never leave it. The map is drawn in `registry.views.choropleth`,
+the charts ordered in `registry.views.chart_order`, the selections named in
+`registry.views.selection_names`.
 """
 
 import csv
-import json
-import math
-from dataclasses import dataclass, field
-from functools import cache
-from pathlib import Path
 
 from django.http import Http404, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.urls import reverse
-from django.utils.formats import number_format
+from django.utils.text import slugify
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter, TermIndex
 from registry.observatory import (
@@ -25,19 +22,34 @@ from registry.observatory import (
     COMPARED_CHARTS,
     PHARE_FIGURES,
     PHARE_SOURCE,
-    Row,
     Selection,
     comparison,
     coverage,
     geography,
 )
+from registry.views.chart_order import (
+    FEWEST,
+    FEWEST_FIRST,
+    MOST,
+    NATURAL,
+    NATURAL_ORDERS,
+    is_order_param,
+    order_of,
+    order_options,
+    order_param,
+    orders_in,
+    shown_chart,
+    sorted_rows,
+)
+from registry.views.choropleth import choropleth
 from registry.views.discovery import (
     _error_messages,
-    display_value,
     filter_chips,
     htmx_template,
     invalid_filters_response,
 )
+from registry.views.querystrings import address, redirect_without_empty, without_empty
+from registry.views.selection_names import describe, selection_names
 from territories.models import Territory, TerritoryKind
 
 MAP_KINDS = {"region": TerritoryKind.REGION, "departement": TerritoryKind.DEPARTEMENT}
@@ -56,155 +68,6 @@ DASHBOARD_CHARTS = [
 ]
 DEFAULT_THRESHOLD = 3
 MAX_THRESHOLD = 1000
-MAP_DIR = Path(__file__).resolve().parents[1] / "data"
-
-
-# --- The map: a choropleth of an area chart -----------------------------------
-
-PALETTE = ["#c7e9b4", "#7fcdbb", "#41b6c4", "#2c7fb8", "#253494"]  # ColorBrewer YlGnBu
-CLASSES = len(PALETTE)
-
-
-@cache
-def outlines(kind):
-    """The derived outlines (see registry/data/MAP-README.md)."""
-    name = "regions" if kind == TerritoryKind.REGION else "departements"
-    return json.loads((MAP_DIR / f"map-{name}.json").read_text(encoding="utf-8"))
-
-
-def class_breaks(values, classes=CLASSES):
-    """Upper bounds of up to `classes` classes of the positive values (quantiles),
-    so that each colour holds about as many areas."""
-    positive = sorted(v for v in values if v)
-    bounds = []
-    for k in range(1, classes + 1):
-        bound = positive[math.ceil(k * len(positive) / classes) - 1] if positive else None
-        if bound is not None and (not bounds or bound > bounds[-1]):
-            bounds.append(bound)
-    return bounds
-
-
-@dataclass
-class LegendClass:
-    colour: str
-    low: float
-    high: float
-
-
-@dataclass
-class MapArea:
-    code: str
-    name: str
-    d: str
-    count: int
-    rate: float | None
-    colour: str | None  # None: no case, drawn hatched
-    measure: str = "nombre"
-    url: str = ""
-    selected: bool = False
-
-    @property
-    def label(self):
-        """Its name and value, read out for the link and shown as its tooltip."""
-        values = {"name": self.name, "count": self.count}
-        if self.measure != "habitants":
-            return (
-                ngettext(
-                    "%(name)s : %(count)d expérience",
-                    "%(name)s : %(count)d expériences",
-                    self.count,
-                )
-                % values
-            )
-        if self.rate is None:
-            return _("%(name)s : population inconnue") % values
-        values["rate"] = number_format(self.rate, 1)
-        return (
-            ngettext(
-                "%(name)s : %(rate)s pour 100 000 habitants (%(count)d expérience)",
-                "%(name)s : %(rate)s pour 100 000 habitants (%(count)d expériences)",
-                self.count,
-            )
-            % values
-        )
-
-
-@dataclass
-class Choropleth:
-    kind: str
-    measure: str
-    width: int
-    height: int
-    areas: list
-    legend: list
-    insets: list
-    zoom: dict | None
-    attribution: str
-    zoom_areas: list = field(default_factory=list)
-
-    @property
-    def drawn(self):
-        """The areas in drawing order: the selected ones last, their outline on top."""
-        return sorted(self.areas, key=lambda area: area.selected)
-
-
-def choropleth(chart, kind, measure, link, selected_codes=()):
-    """The map of `chart` (an area chart): each area's path, value, colour and
-    link (`link(code)`), with the legend's classes."""
-    data = outlines(kind)
-    rows = {row.code: row for row in chart.rows}
-    values = {
-        code: (row.rate if measure == "habitants" else row.count) for code, row in rows.items()
-    }
-    bounds = class_breaks(values.values())
-    colours = spread(PALETTE, len(bounds))
-    # Classes read « from … to … »: counts start at the next whole number, rates
-    # at the bound of the class below.
-    legend = []
-    low = 0 if measure == "habitants" else 1
-    for bound, colour in zip(bounds, colours, strict=True):
-        legend.append(LegendClass(colour, low, bound))
-        low = bound if measure == "habitants" else bound + 1
-
-    def area(outline):
-        code = outline["code"]
-        row = rows.get(code) or Row(code, outline["name"], 0)
-        value = values.get(code)
-        colour = next(
-            (c for b, c in zip(bounds, colours, strict=True) if value and value <= b), None
-        )
-        return MapArea(
-            code,
-            row.label,
-            outline["d"],
-            row.count,
-            row.rate,
-            colour,
-            measure,
-            url=link(code),
-            selected=code in selected_codes,
-        )
-
-    zoom = data.get("zoom")
-    return Choropleth(
-        kind=kind,
-        measure=measure,
-        width=data["width"],
-        height=data["height"],
-        areas=[area(outline) for outline in data["areas"]],
-        legend=legend,
-        insets=data["insets"],
-        zoom=zoom,
-        attribution=data["attribution"],
-        zoom_areas=[area(outline) for outline in zoom["areas"]] if zoom else [],
-    )
-
-
-def spread(palette, n):
-    """`n` colours of `palette`, from its lightest to its darkest."""
-    if n == 1:
-        return palette[-1:]
-    return [palette[round(i * (len(palette) - 1) / (n - 1))] for i in range(n)]
 
 
 def selection_of(request, prefix=None, term_index=None):
@@ -214,10 +77,12 @@ def selection_of(request, prefix=None, term_index=None):
 
 
 def filters_only(query):
-    """`query` without the observatory's display options: the selection alone."""
-    query = query.copy()
-    for param in DISPLAY_PARAMS:
-        query.pop(param, None)
+    """`query` without the observatory's display options (map, threshold, orders)
+    and blank values: the selection alone."""
+    query = without_empty(query)
+    for key in list(query):
+        if key in DISPLAY_PARAMS or is_order_param(key):
+            query.pop(key)
     return query
 
 
@@ -230,10 +95,20 @@ def map_options(request):
     )
 
 
+def with_map_options(query, kind, measure):
+    """`query` with the map's options, when they are not the defaults."""
+    query = query.copy()
+    for name, value, default in (("carte", kind, "region"), ("mesure", measure, "nombre")):
+        query.pop(name, None)
+        if value != default:
+            query[name] = value
+    return query
+
+
 def area_link(request, param):
     """`link(code)`: the current address with the territory filters replaced by
     one area, display options kept."""
-    base = request.GET.copy()
+    base = without_empty(request.GET)
     for name in TERRITORY_FACETS:
         base.pop(name, None)
 
@@ -325,20 +200,36 @@ def hidden_territories(request, groups):
         for param in ("epci", "commune")
         if param not in shown
         for value in request.GET.getlist(param)
+        if value
     ]
 
 
+# --- The dashboard -------------------------------------------------------------
+
+
 def observatory(request):
+    redirected = redirect_without_empty(request)
+    if redirected:
+        return redirected
     selection = selection_of(request)
     filterset = selection.filterset
     groups = filter_groups(filterset)
     kind, measure = map_options(request)
-    charts = {name: CHARTS[name](selection) for name in DASHBOARD_CHARTS}
+    query = filters_only(request.GET)
+    charts = {
+        name: shown_chart(request, CHARTS[name](selection), query) for name in DASHBOARD_CHARTS
+    }
     area_chart = CHARTS["regions" if kind == "region" else "departements"](selection)
+    areas = shown_chart(request, area_chart, query, anchor="obs-map-heading")
     selected = selected_area_pks(selection)
     selected_codes = {a.code for a in geography()[MAP_KINDS[kind]] if a.pk in selected}
-    query = filters_only(request.GET)
+    drawn = choropleth(
+        area_chart, MAP_KINDS[kind], measure, area_link(request, kind), selected_codes
+    )
     figures = selection.summary
+    kept = filters_only(request.GET)
+    for key, value in orders_in(without_empty(request.GET)):
+        kept.appendlist(key, value)
     context = {
         "filterset": filterset,
         "form": filterset.form,
@@ -346,19 +237,36 @@ def observatory(request):
         "chips": filter_chips(request, filterset) if filterset.form.is_valid() else [],
         "groups": groups,
         "hidden_territories": hidden_territories(request, groups),
+        "hidden_options": [
+            *with_map_options(QueryDict(), kind, measure).items(),
+            *orders_in(without_empty(request.GET)),
+        ],
         "figures": figures,
         "all_three_share": share(figures["all_three"], figures["total"]),
         "charts": charts,
         "area_chart": area_chart,
-        "map": choropleth(
-            area_chart, MAP_KINDS[kind], measure, area_link(request, kind), selected_codes
-        ),
+        "areas": areas,
+        "area_rows": sorted_rows(drawn.areas, areas.order),
+        "map": drawn,
         "kind": kind,
         "measure": measure,
+        "map_links": {
+            **{
+                other: address(request.path, with_map_options(kept, other, measure))
+                for other in MAP_KINDS
+            },
+            **{
+                other: address(request.path, with_map_options(kept, kind, other))
+                for other in MEASURES
+            },
+        },
+        "map_svg_url": address(
+            reverse("observatory_map"), with_map_options(query, kind, measure)
+        ),
         "query": query.urlencode(),
-        "search_url": f"{reverse('case_list')}?{query.urlencode()}",
+        "search_url": address(reverse("case_list"), query),
         "compare_url": compare_link(selection, query),
-        "coverage_url": f"{reverse('observatory_coverage')}?{query.urlencode()}",
+        "coverage_url": address(reverse("observatory_coverage"), query),
         "phare_figures": PHARE_FIGURES,
         "phare_source": PHARE_SOURCE,
         "breadcrumbs": [(_("Observatoire"), None)],
@@ -367,7 +275,7 @@ def observatory(request):
 
 
 def share(part, total):
-    return round(100 * part / total) if total else 0
+    return round(100 * part / total, 1) if total else 0.0
 
 
 def compare_link(selection, query):
@@ -383,7 +291,7 @@ def compare_link(selection, query):
             if key not in TERRITORY_FACETS:
                 compared.setlist(f"b-{key}", query.getlist(key))
         compared["b-region"] = region.code
-    return f"{reverse('observatory_compare')}?{compared.urlencode()}"
+    return address(reverse("observatory_compare"), compared)
 
 
 def observatory_map(request):
@@ -408,6 +316,8 @@ def observatory_map(request):
     return render(request, "registry/_obs_map_svg.html", context, content_type="image/svg+xml")
 
 
+# --- Downloads -------------------------------------------------------------------
+
 CSV_COLUMNS = ["code", "label", "count", "share"]
 
 
@@ -421,7 +331,8 @@ def csv_download(filename):
 
 
 def observatory_csv(request, chart):
-    """The figures of one chart, for the selection of the query string.
+    """The figures of one chart, for the selection of the query string, in the
+    order it asks (`tri_<chart>`, as the page shows it).
 
     Comma-separated, UTF-8 with a byte-order mark so that spreadsheets read the
     accents; shares in percent of the selection's cases, with a point."""
@@ -431,15 +342,32 @@ def observatory_csv(request, chart):
     if not selection.filterset.form.is_valid():
         return invalid_filters_response(selection.filterset)
     figures = CHARTS[chart](selection)
+    order = order_of(request.GET, chart, [NATURAL, MOST, FEWEST])
     response, writer = csv_download(f"observatoire-{figures.name}.csv")
     columns = CSV_COLUMNS + (["population", "per_100k"] if figures.with_population else [])
     writer.writerow(columns)
-    for row in figures.rows:
+    for row in sorted_rows(figures.rows, order):
         line = [row.code, row.label, row.count, "" if row.share is None else f"{row.share:.1f}"]
         if figures.with_population:
             line += [row.population or "", "" if row.rate is None else f"{row.rate:.1f}"]
         writer.writerow(line)
     return response
+
+
+# --- Coverage ----------------------------------------------------------------------
+
+GRID = "grille"
+
+
+def coverage_grid(request, selection, regions):
+    """The missions × régions grid and its order: the régions by code, or the
+    least documented first (`tri_grille=rares`, by their cases as in `regions`)."""
+    grid = coverage(selection, DEFAULT_THRESHOLD)
+    order = order_of(request.GET, GRID, [NATURAL, FEWEST])
+    if order == FEWEST:
+        counts = {row.code: row.count for row in regions.rows}
+        grid["grid"] = sorted(grid["grid"], key=lambda line: counts.get(line["region"].code, 0))
+    return grid, order
 
 
 def observatory_coverage_csv(request):
@@ -448,7 +376,7 @@ def observatory_coverage_csv(request):
     selection = selection_of(request)
     if not selection.filterset.form.is_valid():
         return invalid_filters_response(selection.filterset)
-    grid = coverage(selection, DEFAULT_THRESHOLD)
+    grid, _order = coverage_grid(request, selection, CHARTS["regions"](selection))
     response, writer = csv_download("couverture-missions-regions.csv")
     writer.writerow(["code", "label", *(term.code for term in grid["mission_terms"])])
     for line in grid["grid"]:
@@ -457,6 +385,9 @@ def observatory_coverage_csv(request):
 
 
 def observatory_coverage(request):
+    redirected = redirect_without_empty(request)
+    if redirected:
+        return redirected
     selection = selection_of(request)
     try:
         threshold = int(request.GET.get("seuil", DEFAULT_THRESHOLD))
@@ -465,11 +396,34 @@ def observatory_coverage(request):
     threshold = min(max(threshold, 1), MAX_THRESHOLD)
     query = filters_only(request.GET)
     area_chart = CHARTS["departements"](selection)
+
+    def least_first(chart, anchor):
+        """A table of the page: least documented first, unless asked otherwise."""
+        choices = [(FEWEST, FEWEST_FIRST), (NATURAL, NATURAL_ORDERS[chart.name])]
+        return shown_chart(request, chart, query, choices=choices, default=FEWEST, anchor=anchor)
+
+    regions = least_first(CHARTS["regions"](selection), "cov-regions")
+    grid, grid_order = coverage_grid(request, selection, regions.chart)
+    grid_query = query.copy()
+    if grid_order != NATURAL:
+        grid_query[order_param(GRID)] = grid_order
     context = {
         "filterset": selection.filterset,
         "errors": _error_messages(selection.filterset),
         "chips": describe(selection.filterset),
         "coverage": coverage(selection, threshold),
+        "missions": least_first(CHARTS["pratiques"](selection), "cov-missions"),
+        "regions": regions,
+        "departements": least_first(area_chart, "cov-departements"),
+        "grid": grid,
+        "grid_orders": order_options(
+            request,
+            GRID,
+            [(NATURAL, NATURAL_ORDERS["regions"]), (FEWEST, FEWEST_FIRST)],
+            grid_order,
+            anchor="cov-grid",
+        ),
+        "grid_csv_url": address(reverse("observatory_coverage_csv"), grid_query),
         "map": choropleth(
             area_chart,
             TerritoryKind.DEPARTEMENT,
@@ -477,8 +431,8 @@ def observatory_coverage(request):
             lambda code: f"{reverse('observatory')}{area_link(request, 'departement')(code)}",
         ),
         "query": query.urlencode(),
-        "observatory_url": f"{reverse('observatory')}?{query.urlencode()}",
-        "search_url": f"{reverse('case_list')}?{query.urlencode()}",
+        "observatory_url": address(reverse("observatory"), query),
+        "search_url": address(reverse("case_list"), query),
         "breadcrumbs": [
             (_("Observatoire"), reverse("observatory")),
             (_("Couverture"), None),
@@ -487,37 +441,28 @@ def observatory_coverage(request):
     return render(request, "registry/observatory_coverage.html", context)
 
 
+# --- Comparison --------------------------------------------------------------------
+
 COMPARE_FIELDS = ["region", "departement", "theme", "practice", "partnership", "form", "actor"]
 
 
-def describe(filterset):
-    """The selection's filters as sentences (« Région : Bretagne »)."""
-    lines = []
-    for name, value in filterset.active_filters():
-        label = filterset.form.fields[name].label
-        for item in value if isinstance(value, list) else [value]:
-            text = getattr(item, "label", None) or display_value(filterset.form.fields[name], item)
-            lines.append(_("%(filter)s : %(value)s") % {"filter": label, "value": text})
-    return lines
-
-
-def compare_side(selection, groups):
+def compare_side(selection, groups, name):
     """The form of one side: a list for each common filter, hidden fields
     keeping every other parameter of the query string."""
     filterset = selection.filterset
     prefix = filterset.form.prefix
     fields, hidden = [], []
     by_name = {group["name"]: group for group in groups}
-    for name in COMPARE_FIELDS:
-        values = filterset.data.getlist(f"{prefix}-{name}")
+    for field_name in COMPARE_FIELDS:
+        values = [v for v in filterset.data.getlist(f"{prefix}-{field_name}") if v]
         if len(values) > 1:
-            hidden += [(f"{prefix}-{name}", value) for value in values]
+            hidden += [(f"{prefix}-{field_name}", value) for value in values]
             continue
-        group = by_name[name]
+        group = by_name[field_name]
         fields.append(
             {
-                "name": f"{prefix}-{name}",
-                "id": f"id_{prefix}_{name}",
+                "name": f"{prefix}-{field_name}",
+                "id": f"id_{prefix}_{field_name}",
                 "label": group["label"],
                 "options": [
                     {**option, "selected": option["code"] in values} for option in group["options"]
@@ -525,27 +470,30 @@ def compare_side(selection, groups):
             }
         )
     for key in filterset.data:
-        name = key.removeprefix(f"{prefix}-")
-        if key.startswith(f"{prefix}-") and name not in COMPARE_FIELDS:
-            hidden += [(key, value) for value in filterset.data.getlist(key)]
+        field_name = key.removeprefix(f"{prefix}-")
+        if key.startswith(f"{prefix}-") and field_name not in COMPARE_FIELDS:
+            hidden += [(key, value) for value in filterset.data.getlist(key) if value]
+    selected = unprefixed(filterset.data, prefix)
     return {
         "prefix": prefix,
+        "name": name,
         "selection": selection,
         "description": describe(filterset),
         "errors": _error_messages(filterset),
         "fields": fields,
         "hidden": hidden,
-        "search_url": f"{reverse('case_list')}?{unprefixed(filterset.data, prefix).urlencode()}",
-        "observatory_url": f"{reverse('observatory')}?"
-        f"{unprefixed(filterset.data, prefix).urlencode()}",
+        "search_url": address(reverse("case_list"), selected),
+        "observatory_url": address(reverse("observatory"), selected),
     }
 
 
 def unprefixed(data, prefix):
+    """One side's filters under their own names, blank values left out."""
     query = QueryDict(mutable=True)
     for key in data:
-        if key.startswith(f"{prefix}-"):
-            query.setlist(key.removeprefix(f"{prefix}-"), data.getlist(key))
+        values = [value for value in data.getlist(key) if value]
+        if key.startswith(f"{prefix}-") and values:
+            query.setlist(key.removeprefix(f"{prefix}-"), values)
     return query
 
 
@@ -558,21 +506,79 @@ def compared_selections(request):
     )
 
 
-COMPARE_CSV_COLUMNS = ["code", "label", "count_a", "share_a", "count_b", "share_b", "gap"]
+# The orders of a compared chart: the référentiel's, most frequent first in A
+# or in B, or the widest gap first.
+BY_A, BY_B, BY_GAP = "a", "b", "ecart"
+COMPARED_VALUES = {
+    BY_A: lambda row: row.a.count,
+    BY_B: lambda row: row.b.count,
+    BY_GAP: lambda row: None if row.gap is None else abs(row.gap),
+}
+
+
+def compared_sections(request, side_a, side_b, names, charts=COMPARED_CHARTS):
+    """The compared charts in the order each one asks, their bars on one scale
+    for both selections, the links to their other orders and their downloads."""
+    name_a, name_b = names
+    choices = [
+        (BY_A, _("Du plus fréquent au moins fréquent (%(name)s)") % {"name": name_a}),
+        (BY_B, _("Du plus fréquent au moins fréquent (%(name)s)") % {"name": name_b}),
+        (BY_GAP, _("Du plus grand écart au plus petit")),
+    ]
+    query = without_empty(request.GET)
+    for key in list(query):
+        if is_order_param(key):
+            query.pop(key)
+    sections = comparison(side_a, side_b, charts)
+    for section in sections:
+        name = section["name"]
+        section_choices = [(NATURAL, NATURAL_ORDERS[name]), *choices]
+        order = order_of(request.GET, name, [value for value, label in section_choices])
+        if order != NATURAL:
+            section["rows"] = sorted_rows(section["rows"], MOST, COMPARED_VALUES[order])
+        # One scale for both selections: the longest bar is the largest share.
+        peak = max(
+            (row.share or 0 for line in section["rows"] for row in (line.a, line.b)), default=0
+        )
+        for line in section["rows"]:
+            for row in (line.a, line.b):
+                row.bar = round(100 * (row.share or 0) / peak, 1) if peak else 0.0
+        section["order"] = order
+        section["orders"] = order_options(
+            request, name, section_choices, order, anchor=f"cmp-{name}"
+        )
+        csv_query = query.copy()
+        if order != NATURAL:
+            csv_query[order_param(name)] = order
+        section["csv_url"] = address(reverse("observatory_compare_csv", args=[name]), csv_query)
+    return sections
 
 
 def observatory_compare_csv(request, chart):
-    """One section of the comparison, both selections side by side: counts,
-    shares of each selection's cases (percent) and their gap (points, B − A)."""
+    """One section of the comparison, both selections side by side, in the order
+    the page shows it: counts, shares of each selection's cases (percent) and
+    their gap (points, B − A), under headers that name the selections."""
     if chart not in COMPARED_CHARTS:
         raise Http404
     _index, side_a, side_b = compared_selections(request)
     for side in (side_a, side_b):
         if not side.filterset.form.is_valid():
             return invalid_filters_response(side.filterset)
-    section = next(s for s in comparison(side_a, side_b, [chart]))
-    response, writer = csv_download(f"comparaison-{chart}.csv")
-    writer.writerow(COMPARE_CSV_COLUMNS)
+    name_a, name_b = selection_names(side_a, side_b)
+    section = compared_sections(request, side_a, side_b, (name_a, name_b), [chart])[0]
+    filename = "-".join(["comparaison", chart, slugify(name_a)[:40], slugify(name_b)[:40]])
+    response, writer = csv_download(f"{filename}.csv")
+    writer.writerow(
+        [
+            _("code"),
+            _("libellé"),
+            _("%(name)s : nombre") % {"name": name_a},
+            _("%(name)s : part en %%") % {"name": name_a},
+            _("%(name)s : nombre") % {"name": name_b},
+            _("%(name)s : part en %%") % {"name": name_b},
+            _("écart en points : %(b)s − %(a)s") % {"a": name_a, "b": name_b},
+        ]
+    )
 
     def percent(value):
         return "" if value is None else f"{value:.1f}"
@@ -593,12 +599,17 @@ def observatory_compare_csv(request, chart):
 
 
 def observatory_compare(request):
+    redirected = redirect_without_empty(request)
+    if redirected:
+        return redirected
     index, side_a, side_b = compared_selections(request)
     groups = filter_groups(CaseFilter(QueryDict(), term_index=index))
+    names = selection_names(side_a, side_b)
     context = {
-        "sides": [compare_side(side_a, groups), compare_side(side_b, groups)],
-        "sections": comparison(side_a, side_b),
-        "query": request.GET.urlencode(),
+        "names": names,
+        "sides": [compare_side(side_a, groups, names[0]), compare_side(side_b, groups, names[1])],
+        "sections": compared_sections(request, side_a, side_b, names),
+        "hidden_options": orders_in(without_empty(request.GET)),
         "breadcrumbs": [
             (_("Observatoire"), reverse("observatory")),
             (_("Comparer"), None),
