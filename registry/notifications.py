@@ -1,11 +1,17 @@
-"""E-mails to contributors about moderation decisions (Django's mail settings)."""
+"""E-mails to contributors about moderation decisions, and contact messages to the
+staff (Django's mail settings)."""
+
+import logging
 
 from django.conf import settings
-from django.core.mail import send_mail
+from django.core.mail import EmailMessage, send_mail
 from django.template.loader import render_to_string
+from django.urls import reverse
 from django.utils import translation
 
 from registry.models import Action
+
+logger = logging.getLogger(__name__)
 
 SUBJECTS = {
     Action.PUBLISH: ("Votre expérience est publiée", "Your case is published"),
@@ -41,3 +47,32 @@ def notify_decision(case, action, *, reason_label="", message="", revision=None)
         settings.DEFAULT_FROM_EMAIL,
         [owner.email],
     )
+
+
+def notify_contact_message(contact):
+    """Forward a contact-form message to the staff address; a reply goes to its sender."""
+    if not settings.CONTACT_EMAIL:
+        return 0
+    with translation.override("fr"):
+        subject = contact.get_subject_display()
+        body = render_to_string(
+            "registry/email/contact.txt",
+            {
+                "contact": contact,
+                "url": settings.SITE_URL + reverse("moderation_contact_messages"),
+            },
+        )
+    email = EmailMessage(
+        f"[Alliances territoriales] Contact\u00a0: {subject}"[:200],
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [settings.CONTACT_EMAIL],
+        reply_to=[contact.email],
+    )
+    try:
+        return email.send()
+    except OSError:  # smtplib's errors included
+        # The message is kept for staff in the moderation area: the visitor is not told
+        # of a mail server's failure.
+        logger.exception("Contact message %s could not be e-mailed to the staff", contact.pk)
+        return 0

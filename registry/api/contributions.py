@@ -9,7 +9,9 @@ revision reviewed by staff, in the site's editor (409 here).
 
 A partner missing from the registry is created as in the editor too: the same
 form (`NewOrganizationForm`) and the same duplicate check
-(`new_organization_duplicates`); what stands in its way is a 409 naming it.
+(`new_organization_duplicates`); what stands in its way is a 409 naming it,
+unless it is known only from someone else's drafts: then the 409 says the
+identifier is taken, without the name, and the roster takes that identifier.
 """
 
 from django.core.exceptions import PermissionDenied
@@ -45,11 +47,11 @@ class Conflict(APIException):
 def not_editable_message(case):
     if case.status == CaseStatus.PUBLISHED:
         return _(
-            "Cette expérience est publiée : ses modifications passent par une révision que "
+            "Cette expérience est publiée : ses modifications passent par une révision que "
             "l'équipe de modération relit, depuis l'éditeur du site."
         )
     if case.status == CaseStatus.SUBMITTED:
-        return _("Cette expérience attend sa relecture : retirez la soumission pour la modifier.")
+        return _("Cette expérience attend sa relecture : retirez la soumission pour la modifier.")
     return _("Cette expérience ne peut plus être modifiée dans son état actuel.")
 
 
@@ -64,7 +66,7 @@ class OwnCaseMixin:
         case = queryset.filter(pk=parse_pk(pk)).first()
         if case is None:
             raise NotFound(
-                _("Aucune de vos expériences ne porte l'identifiant « %(id)s ».") % {"id": pk}
+                _("Aucune de vos expériences ne porte l'identifiant « %(id)s ».") % {"id": pk}
             )
         return case
 
@@ -96,7 +98,7 @@ class OwnCaseList(OwnCaseMixin, ApiView):
         if wanted is not None:
             if wanted not in CaseStatus.values:
                 raise ValidationError(
-                    {"status": [_("Statut inconnu : %(status)s.") % {"status": wanted}]}
+                    {"status": [_("Statut inconnu : %(status)s.") % {"status": wanted}]}
                 )
             cases = cases.filter(status=wanted)
         return self.paginated(cases, s.OwnCaseListSerializer)
@@ -175,7 +177,7 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
                 raise Conflict(
                     _(
                         "Quelqu'un a modifié cette expérience depuis la version %(sent)d "
-                        "(version actuelle : %(current)d) : relisez-la puis renvoyez vos "
+                        "(version actuelle : %(current)d) : relisez-la puis renvoyez vos "
                         "modifications."
                     )
                     % {"sent": sent_version, "current": case.version}
@@ -251,12 +253,28 @@ def candidate(organization):
     }
 
 
-def same_identifier_conflict(organizations):
+def same_identifier_conflict(duplicates):
+    if not duplicates.same_identifier:
+        # Known only from someone else's drafts: its name is not the client's to
+        # read, but the identifier it typed is enough to put it on a roster.
+        return Response(
+            {
+                "detail": _(
+                    "Une organisation porte déjà cet identifiant, dans une fiche pas encore "
+                    "publiée : ne la créez pas une seconde fois, indiquez ce SIREN ou ce "
+                    "numéro RNA dans la liste des partenaires de votre expérience."
+                ),
+                "code": "same_identifier",
+                "candidates": [],
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    organizations = duplicates.same_identifier
     found = organizations[0]
     return Response(
         {
             "detail": _(
-                "Une organisation porte déjà cet identifiant : « %(name)s » (id %(id)s). "
+                "Une organisation porte déjà cet identifiant : « %(name)s » (id %(id)s). "
                 "Utilisez-la dans la liste des partenaires."
             )
             % {"name": found.name, "id": found.pk},
@@ -286,9 +304,12 @@ class OwnOrganizationCreate(ApiView):
         description=(
             "For a partner not yet in the registry (search /organizations/ first): the "
             "rules of the site's editor. An organisation with the same SIREN or RNA is "
-            "never created twice: a 409 names it. Similar names are a 409 listing them: "
-            "use one of them, or send again with confirm_new. The id of the organisation "
-            "created goes in a draft's roster."
+            "never created twice: a 409 names it, or, when it is known only from another "
+            "account's unpublished cases, says so without its name (put that SIREN or RNA "
+            "in the roster). Similar names among the organisations you may see (public "
+            "ones and your own) are a 409 listing them: use one of them, or send again "
+            "with confirm_new. The organisation created is yours: /organizations/ lists "
+            "it for you before any case is published. Its id goes in a draft's roster."
         ),
         request=s.OrganizationWriteSerializer,
         parameters=[
@@ -297,7 +318,7 @@ class OwnOrganizationCreate(ApiView):
                 OpenApiTypes.URI,
                 OpenApiParameter.HEADER,
                 response=[201],
-                description="The organisation in the API (visible once in a case you see).",
+                description="The organisation in the API (yours to see from now on).",
             )
         ],
         responses=responses(
@@ -323,19 +344,20 @@ class OwnOrganizationCreate(ApiView):
         # An identifier already taken comes first, whatever else is wrong: the
         # client is to use that organisation, not to fix this one.
         duplicates = new_organization_duplicates(
+            seen_by=request.user,
             name=cleaned.get("name") if valid else "",
             siren=cleaned.get("siren"),
             rna=cleaned.get("rna"),
         )
-        if duplicates.same_identifier:
-            return same_identifier_conflict(duplicates.same_identifier)
+        if duplicates.identifier_taken:
+            return same_identifier_conflict(duplicates)
         if not valid:
             raise validation_error(form)
         if duplicates.block(confirmed=serializer.validated_data["confirm_new"]):
             return Response(
                 {
                     "detail": _(
-                        "Des organisations proches existent déjà : utilisez l'une d'elles, "
+                        "Des organisations proches existent déjà : utilisez l'une d'elles, "
                         "ou renvoyez la demande avec confirm_new si c'est une autre."
                     ),
                     "code": "similar_organizations",
@@ -346,6 +368,7 @@ class OwnOrganizationCreate(ApiView):
         try:
             with transaction.atomic():
                 organization = form.save(commit=False)
+                organization.created_by = request.user
                 organization.full_clean()
                 organization.save()
         except DjangoValidationError as error:  # a model rule
@@ -353,12 +376,12 @@ class OwnOrganizationCreate(ApiView):
             raise validation_error(form) from None
         except IntegrityError:  # created meanwhile by someone else
             taken = new_organization_duplicates(
-                name="", siren=cleaned.get("siren"), rna=cleaned.get("rna")
-            ).same_identifier
-            if taken:
+                seen_by=request.user, name="", siren=cleaned.get("siren"), rna=cleaned.get("rna")
+            )
+            if taken.identifier_taken:
                 return same_identifier_conflict(taken)
             raise Conflict(
-                _("Une autre organisation vient d'être créée au même moment : réessayez.")
+                _("Une autre organisation vient d'être créée au même moment : réessayez.")
             ) from None
         organization.published_cases = 0
         context = {**self.get_serializer_context(), "published_cases": []}
