@@ -33,15 +33,21 @@ def load_vocabularies(path=TAXONOMY_PATH, overwrite_labels=False):
     changes nothing. Labels edited by staff are kept unless `overwrite_labels`.
     Items removed from the file are not deleted (cases may use them)."""
     data = read_taxonomy(path)
-    sources = data.get("sources", {})
+    # The shared reference words its sources and notes in English; the French
+    # wording is the registry's (`sources_fr`, `note_fr`).
+    sources_en = data.get("sources", {})
+    sources_fr = data.get("sources_fr", {})
     report = LoadReport()
     for position, spec in enumerate(data["lists"]):
+        source = spec.get("source", "")
         vocabulary_values = {
             "label_fr": spec["label"]["fr"],
             "label_en": spec["label"].get("en", ""),
             "basis": spec["basis"],
-            "source": sources.get(spec.get("source", ""), ""),
-            "note": spec.get("note", ""),
+            "source_fr": sources_fr.get(source, ""),
+            "source_en": sources_en.get(source, ""),
+            "note_fr": spec.get("note_fr", ""),
+            "note_en": spec.get("note", ""),
             "position": position,
         }
         vocabulary = _upsert(

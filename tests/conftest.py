@@ -2,7 +2,11 @@
 personas every view is checked for (a visitor, a contributor, another
 contributor, a moderator)."""
 
+import functools
+import re
+
 import pytest
+import redis
 from django.core.management import call_command
 
 from tests import factories
@@ -85,8 +89,29 @@ def french_to_begin_with():
 @pytest.fixture(autouse=True)
 def fresh_cache():
     """Rate limits and cached figures start empty in every test."""
-    from django.core.cache import cache
-
-    cache.clear()
+    clear_this_runs_cache()
     yield
-    cache.clear()
+    clear_this_runs_cache()
+
+
+@functools.cache
+def redis_client(url):
+    return redis.Redis.from_url(url)
+
+
+def clear_this_runs_cache():
+    """On Redis (CACHE_URL) only the keys of this run's prefix (`test-<host>`)
+    go: `cache.clear()` would empty the whole Redis database, whoever uses it."""
+    from django.conf import settings
+    from django.core.cache import caches
+    from django.core.cache.backends.redis import RedisCache
+
+    cache = caches["default"]
+    if not isinstance(cache, RedisCache):
+        cache.clear()
+        return
+    client = redis_client(settings.CACHES["default"]["LOCATION"])
+    pattern = re.sub(r"([\[\]*?\\])", r"\\\1", cache.key_prefix) + ":*"
+    keys = list(client.scan_iter(match=pattern, count=1000))
+    if keys:
+        client.delete(*keys)

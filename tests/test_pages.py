@@ -306,7 +306,7 @@ def test_the_referentiel_tells_where_each_list_comes_from(client):
     logement = page[page.index("Logement et habitat") :]
     assert logement.index("ajout du registre") < logement.index("</li>")
     partnership = page[page.index('id="h-partnership_type"') :]
-    assert partnership.index("Source :") < partnership.index("</section>")
+    assert partnership.index("Source\u00a0:") < partnership.index("</section>")
     assert "Mécénat de compétences" in partnership[: partnership.index("</section>")]
 
 

@@ -26,7 +26,7 @@ class ApiTokenAuthentication(authentication.BaseAuthentication):
             return None
         if len(header) != 2:
             raise exceptions.AuthenticationFailed(
-                _("En-tête Authorization mal formé : « Token <jeton> » attendu.")
+                _("En-tête Authorization mal formé : « Token <jeton> » attendu.")
             )
         try:
             key = header[1].decode("ascii")

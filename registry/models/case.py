@@ -135,7 +135,7 @@ class Case(CaseWorkflow, models.Model):
     title = models.CharField(_("titre"), max_length=200)
     slug = models.SlugField(_("identifiant d'URL"), max_length=220, unique=True)
     summary = models.TextField(
-        _("résumé"), max_length=600, help_text=_("Deux ou trois phrases : qui, quoi, où.")
+        _("résumé"), max_length=600, help_text=_("Deux ou trois phrases : qui, quoi, où.")
     )
     description = models.TextField(_("description"), blank=True)
     context = models.TextField(_("contexte et besoins"), blank=True)
@@ -252,8 +252,10 @@ class Case(CaseWorkflow, models.Model):
     facet_pairs = FacetKeys(null=True, blank=True, editable=False)
 
     # Search documents, rebuilt by `registry.search.refresh_search_documents`:
-    # partner and territory names, then every text folded (SQLite), then the
-    # weighted French tsvector (PostgreSQL only).
+    # the names a case is found by (partners, territories and the labels of its
+    # tags), then every word folded, then the weighted French tsvector
+    # (PostgreSQL only; elsewhere the stems go to the word index, see
+    # `registry.search`).
     search_names = models.TextField(editable=False, blank=True)
     search_text = models.TextField(editable=False, blank=True)
     search_vector = SearchVectorField(null=True, editable=False)

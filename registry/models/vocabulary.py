@@ -31,8 +31,13 @@ class Vocabulary(models.Model):
     label_fr = models.CharField(_("libellé (français)"), max_length=200)
     label_en = models.CharField(_("libellé (anglais)"), max_length=200, blank=True)
     basis = models.CharField(_("fondement"), max_length=10, choices=Basis.choices)
-    source = models.TextField(_("source"), blank=True)
-    note = models.TextField(_("note"), blank=True)
+    # Where a published list comes from, and what to know about it: the English
+    # wording is the shared reference's, the French one the registry's own
+    # (registry/data/README.md). Both follow the file at each load.
+    source_fr = models.TextField(_("source (français)"), blank=True)
+    source_en = models.TextField(_("source (anglais)"), blank=True)
+    note_fr = models.TextField(_("note (français)"), blank=True)
+    note_en = models.TextField(_("note (anglais)"), blank=True)
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
 
     class Meta:
@@ -46,6 +51,14 @@ class Vocabulary(models.Model):
     @property
     def label(self):
         return localized(self, "label")
+
+    @property
+    def source(self):
+        return localized(self, "source")
+
+    @property
+    def note(self):
+        return localized(self, "note")
 
 
 class TermQuerySet(models.QuerySet):
@@ -80,7 +93,7 @@ class Term(models.Model):
     is_active = models.BooleanField(
         _("en usage"),
         default=True,
-        help_text=_("Décocher pour retirer le terme : il reste sur les expériences existantes."),
+        help_text=_("Décocher pour retirer le terme : il reste sur les expériences existantes."),
     )
     position = models.PositiveSmallIntegerField(_("ordre"), default=0)
 

@@ -65,7 +65,7 @@ class CaseWorkflow:
             raise PermissionDenied(_("Vous ne pouvez pas effectuer cette action."))
         if self.status not in sources:
             raise TransitionNotAllowed(
-                _("Impossible de passer de « %(source)s » à « %(target)s ».")
+                _("Impossible de passer de « %(source)s » à « %(target)s ».")
                 % {"source": self.get_status_display(), "target": target},
                 code="transition",
             )

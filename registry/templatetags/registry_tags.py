@@ -1,6 +1,10 @@
 from django import template
 from django.http import QueryDict
 
+from registry import sanitize
+from registry.forms import RICH_FIELDS
+from registry.views.querystrings import without_empty
+
 register = template.Library()
 
 
@@ -8,7 +12,7 @@ register = template.Library()
 def without_filter(context, param, value=None):
     """The current query string without one filter value (or the whole
     parameter), back to the first page: the link of an active-filter chip."""
-    query = context["request"].GET.copy()
+    query = without_empty(context["request"].GET)
     query.pop("page", None)
     if value is None:
         query.pop(param, None)
@@ -21,7 +25,7 @@ def without_filter(context, param, value=None):
 @register.simple_tag(takes_context=True)
 def with_filter(context, param, value):
     """A link narrowing the current selection by one more value."""
-    query = context["request"].GET.copy()
+    query = without_empty(context["request"].GET)
     query.pop("page", None)
     values = query.getlist(param)
     if str(value) not in values:
@@ -50,9 +54,36 @@ def label_of(value):
     return getattr(value, "label", value)
 
 
+# Contributor text goes through these filters, never through |safe (see registry.sanitize).
+
+
 @register.filter
 def rich(text):
-    """A case's long text as safe HTML (see registry.sanitize)."""
-    from registry.sanitize import render_rich_text
+    """A case's long text as safe HTML: escaped paragraphs, or sanitised markup."""
+    return sanitize.render_rich_text(text)
 
-    return render_rich_text(text)
+
+@register.filter
+def paragraphs(text):
+    """A plain text as escaped paragraphs and line breaks."""
+    return sanitize.render_plain_text(text)
+
+
+@register.filter
+def case_text(value, field):
+    """A case's field as its page prints it: long texts rich, the others plain."""
+    if field in RICH_FIELDS:
+        return sanitize.render_rich_text(value)
+    return sanitize.render_plain_text(value)
+
+
+@register.filter
+def snippet(text):
+    """The first words of a plain text, escaped, for a result card."""
+    return sanitize.snippet(text)
+
+
+@register.filter
+def web_address(url):
+    """The URL when a link may point to it (http or https), else an empty string."""
+    return sanitize.web_address(url)

@@ -74,13 +74,13 @@ REFERENTIEL_ORDER = [
 VOCABULARY_INTROS = {
     "practice": gettext_lazy(
         "Les quatre métiers de la catalyse territoriale, chacun décliné en quatre missions. "
-        "Une expérience est étiquetée par missions ; son métier s'en déduit."
+        "Une expérience est étiquetée par missions ; son métier s'en déduit."
     ),
     "coconstruction_form": gettext_lazy(
         "Les trois manières dont les acteurs d'un territoire construisent ensemble."
     ),
     "partnership_type": gettext_lazy(
-        "Les quatre types de partenariat entre organisations ; le mécénat se précise "
+        "Les quatre types de partenariat entre organisations ; le mécénat se précise "
         "selon ce qui est donné."
     ),
     "objective": gettext_lazy("Les deux objectifs que poursuit une alliance."),
@@ -90,7 +90,7 @@ VOCABULARY_INTROS = {
         "Les domaines dans lesquels agissent les alliances. Chaque thème a sa page."
     ),
     "actor_type": gettext_lazy(
-        "La famille de chaque partenaire ; une expérience compte pour un type dès qu'un "
+        "La famille de chaque partenaire ; une expérience compte pour un type dès qu'un "
         "de ses partenaires en relève."
     ),
     "partner_role": gettext_lazy("Le rôle que tient chaque partenaire dans une alliance."),

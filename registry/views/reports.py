@@ -24,7 +24,7 @@ class ReportForm(HoneypotMixin, forms.ModelForm):
             "message": forms.Textarea(attrs={"rows": 4, "maxlength": 2000}),
         }
         help_texts = {
-            "reporter_email": gettext_lazy("Facultatif : pour que l'équipe puisse vous répondre."),
+            "reporter_email": gettext_lazy("Facultatif : pour que l'équipe puisse vous répondre."),
         }
 
 
@@ -44,7 +44,7 @@ def case_report(request, slug):
             case.log(
                 Action.REPORT, by=request.user, data={"report": report.pk, "reason": report.reason}
             )
-            messages.success(request, _("Merci : votre signalement est transmis à l'équipe."))
+            messages.success(request, _("Merci : votre signalement est transmis à l'équipe."))
             return redirect(case.get_absolute_url())
     context = {
         "case": case,
