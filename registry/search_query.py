@@ -32,6 +32,7 @@ from django.db import connection
 from django.db.models import Case as Choose
 from django.db.models import F, FloatField, Func, Q, TextField, Value, When
 from django.db.models.expressions import RawSQL
+from django.db.models.functions import Cast
 
 from registry.search import STOP_WORDS, WORD_INDEX, stem
 from territories.models import normalize
@@ -233,8 +234,9 @@ def full_text(qs, text):
     if parsed.is_empty:
         # Only stop words (« le », « a »): nothing to look for, nothing found. Not
         # `qs.none()`: the counting and paging queries compile the selection to
-        # SQL, which `none()` cannot be (EmptyResultSet).
-        return qs.filter(pk__isnull=True).annotate(rank=Value(0.0))
+        # SQL, which `none()` cannot be (EmptyResultSet). The rank is cast so
+        # that PostgreSQL may sort by it (a bare constant in ORDER BY is refused).
+        return qs.filter(pk__isnull=True).annotate(rank=Cast(Value(0.0), FloatField()))
     if connection.vendor == "postgresql":
         return postgresql_full_text(qs, parsed)
     return word_index_full_text(qs, parsed)
