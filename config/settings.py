@@ -144,12 +144,13 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "registry.content_security.ContentSecurityPolicyMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "registry.text_input.ControlCharacterMiddleware",
-    "registry.statement_timeout.StatementTimeoutMiddleware",
+    "registry.database_trouble.DatabaseTroubleMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
@@ -193,7 +194,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
     SILENCED_SYSTEM_CHECKS = ["models.W040"]
 
 # PostgreSQL cancels a statement running longer than this (0: never), so that no
-# request holds a worker: the request answers 503 (registry.statement_timeout).
+# request holds a worker: the request answers 503 (registry.database_trouble).
 # It bounds the processes that serve requests (gunicorn, runserver). The other
 # commands of manage.py (migrate, load_territories, seed_demo, dump_registry…)
 # run without it, as do the tests, which load the whole geography the way

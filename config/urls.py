@@ -5,6 +5,7 @@ from django.urls import include, path
 
 from registry.sitemaps import SITEMAPS, cached_until_publication_changes
 from registry.views.discovery import robots_txt
+from registry.views.health import health
 
 urlpatterns = [
     path("i18n/", include("django.conf.urls.i18n")),
@@ -21,6 +22,7 @@ urlpatterns = [
         name="sitemap_section",
     ),
     path("robots.txt", robots_txt, name="robots_txt"),
+    path("sante/", health, name="health"),
     path("api/v1/", include("registry.api.urls")),
 ]
 
@@ -31,3 +33,6 @@ urlpatterns += i18n_patterns(
     path("", include("registry.urls")),
     prefix_default_language=False,
 )
+
+# Database trouble raised outside a view answers 503 like inside one.
+handler500 = "registry.database_trouble.server_error"

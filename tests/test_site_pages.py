@@ -465,37 +465,51 @@ def test_a_contributor_refused_a_staff_page_sees_a_403_page_of_the_site(contribu
 
 
 def server_error_view(request):
+    raise RuntimeError("a defect of the site")
+
+
+def database_down_view(request):
     raise OperationalError("could not connect to server: Connection refused")
 
 
-# The site's own URLs, plus one page that fails as a view does when the database is down.
+# The site's own URLs, plus a page with a defect and one that fails as a view does
+# when the database is down.
 urlpatterns = [
-    *i18n_patterns(path("panne/", server_error_view), prefix_default_language=False),
+    *i18n_patterns(
+        path("panne/", server_error_view),
+        path("base-indisponible/", database_down_view),
+        prefix_default_language=False,
+    ),
     *site_urls.urlpatterns,
 ]
+handler500 = site_urls.handler500
 
 
 @pytest.mark.parametrize(
-    "address, language, title",
+    "address, language, status, title",
     [
-        ("/panne/", "fr", "Le registre a rencontré une erreur"),
-        ("/en/panne/", "en", "The registry ran into an error"),
+        ("/panne/", "fr", 500, "Le registre a rencontré une erreur"),
+        ("/en/panne/", "en", 500, "The registry ran into an error"),
+        ("/base-indisponible/", "fr", 503, "Service momentanément indisponible"),
+        ("/en/base-indisponible/", "en", 503, "Service temporarily unavailable"),
     ],
 )
-def test_the_500_page_shows_the_layout_while_the_database_is_down(
-    settings, address, language, title
+def test_the_error_pages_show_the_layout_while_the_database_is_down(
+    settings, address, language, status, title
 ):
-    # No `db` fixture: any query would raise, and the 500 page itself would fail.
+    # No `db` fixture: any query would raise, and the error page itself would fail.
     settings.ROOT_URLCONF = __name__
     client = Client(raise_request_exception=False)
 
     response = client.get(address)
 
-    assert response.status_code == 500
+    assert response.status_code == status
     page = page_of(response)
     assert f'<html lang="{language}">' in page
     assert title in page
-    assert 'class="site-header"' in page and 'role="search"' in page
+    assert 'class="site-header"' in page
+    # A search is offered beside a defect, not while the database cannot answer one.
+    assert ('role="search"' in page) == (status == 500)
     footer = footer_of(page)
     prefix = "/en" if language == "en" else ""
     for page in FRENCH_ADDRESSES:

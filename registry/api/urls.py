@@ -1,9 +1,14 @@
 """/api/v1/: mounted outside `i18n_patterns` (the language is a parameter)."""
 
 from django.urls import path
-from drf_spectacular.views import SpectacularAPIView, SpectacularRedocView, SpectacularSwaggerView
+from drf_spectacular.views import (
+    SpectacularAPIView,
+    SpectacularRedocView,
+    SpectacularSwaggerSplitView,
+)
 
 from registry.api import contributions, views
+from registry.content_security import api_documentation_policy
 
 app_name = "api"
 
@@ -48,6 +53,16 @@ urlpatterns = [
         name="own_organization_create",
     ),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
-    path("docs/redoc/", SpectacularRedocView.as_view(url_name="api:schema"), name="redoc"),
+    # Swagger UI's start-up script is served by the view itself (`?script`), not
+    # inline: the pages' Content-Security-Policy allows scripts from the site only.
+    path(
+        "docs/",
+        api_documentation_policy(SpectacularSwaggerSplitView.as_view(url_name="api:schema")),
+        name="docs",
+    ),
+    path(
+        "docs/redoc/",
+        api_documentation_policy(SpectacularRedocView.as_view(url_name="api:schema")),
+        name="redoc",
+    ),
 ]

@@ -182,6 +182,15 @@ def stop(process):
             process.wait()
 
 
+def log_in(page, account):
+    """Sign in through the site's own form (the header holds a second « Se connecter »)."""
+    page.goto("/compte/connexion/")
+    page.get_by_label("Adresse e-mail").fill(account.email)
+    page.get_by_label("Mot de passe").fill(account.password)
+    page.locator("main").get_by_role("button", name="Se connecter").click()
+    page.wait_for_url(lambda url: "/connexion/" not in url)
+
+
 @pytest.fixture(scope="session")
 def chromium_executable():
     """Debian's Chromium; Playwright cannot download a browser of its own here."""

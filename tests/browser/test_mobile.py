@@ -14,6 +14,7 @@ import pytest
 from playwright.sync_api import expect
 
 from tests.browser.accessibility import axe_audit, describe_violations
+from tests.browser.conftest import log_in
 
 pytestmark = pytest.mark.browser
 
@@ -202,14 +203,6 @@ def phone_without_javascript(browser, site):
     context.set_default_timeout(10_000)
     yield context.new_page()
     context.close()
-
-
-def log_in(page, account):
-    page.goto("/compte/connexion/")
-    page.get_by_label("Adresse e-mail").fill(account.email)
-    page.get_by_label("Mot de passe").fill(account.password)
-    page.locator("main").get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "/connexion/" not in url)
 
 
 def layout_problems(page, paths, language):

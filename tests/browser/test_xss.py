@@ -13,6 +13,7 @@ import json
 
 import pytest
 
+from tests.browser.conftest import log_in
 from tests.xss import COMMUNE, PAYLOADS, SUMMARY_WORD
 
 pytestmark = pytest.mark.browser
@@ -60,8 +61,17 @@ def hostile_site(site):
 
 
 @pytest.fixture
-def counted_page(page):
-    """The page, with every script execution of a payload recorded in `page.runs`."""
+def counted_page(browser, site):
+    """A page with every script execution of a payload recorded in `page.runs`.
+
+    The site's Content-Security-Policy is bypassed here: it would stop most
+    payloads by itself (tests/browser/test_content_security.py), and what is
+    counted is whether the printing of user text alone lets one through."""
+    context = browser.new_context(
+        base_url=site.url, locale="fr-FR", viewport={"width": 1280, "height": 800}, bypass_csp=True
+    )
+    context.set_default_timeout(10_000)
+    page = context.new_page()
     page.runs = []
     page.context.expose_function(
         "__xssReport", lambda name, value, url: page.runs.append((name, value, url))
@@ -73,7 +83,8 @@ def counted_page(page):
         dialog.dismiss()
 
     page.on("dialog", count_dialog)
-    return page
+    yield page
+    context.close()
 
 
 def open_all(page, urls):
@@ -85,14 +96,6 @@ def open_all(page, urls):
         page.evaluate(PROVOKE)
         assert page.evaluate("() => window.__xss") == 0, (url, page.runs)
     assert page.runs == []
-
-
-def log_in(page, account):
-    page.goto("/compte/connexion/")
-    page.get_by_label("Adresse e-mail").fill(account.email)
-    page.get_by_label("Mot de passe").fill(account.password)
-    page.get_by_role("button", name="Se connecter").click()
-    page.wait_for_url(lambda url: "/connexion/" not in url)
 
 
 def public_pages(prefix, organizations):
