@@ -16,7 +16,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from registry import identifiers
-from registry.filters import TERM_FACETS
 from registry.models import (
     Action,
     AuditLog,
@@ -33,6 +32,7 @@ from registry.models import (
     Term,
     Vocabulary,
 )
+from registry.models.vocabulary import TAGS
 from registry.search import refresh_case_index, refresh_cases_tagged
 from territories.admin import TerritoryLabelsMixin
 
@@ -64,9 +64,6 @@ admin.site.autocomplete_view = labelled_autocomplete_view
 # Addresses typed without a scheme are taken as https (Django 6's default).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
 
-# Vocabularies a case is tagged with (the others qualify organisations, roles,
-# or have their own field on the case).
-TAG_VOCABULARIES = tuple(TERM_FACETS.values())
 
 
 # --- Vocabularies ---------------------------------------------------------
@@ -347,7 +344,7 @@ class CaseAdminForm(forms.ModelForm):
         # Retired terms are no longer offered, but those already on the case stay
         # listed: a selector that hid them would drop them on save.
         for name, vocabularies in (
-            ("terms", TAG_VOCABULARIES),
+            ("terms", tuple(TAGS)),
             ("pioneer_criteria", ("pioneer_criterion",)),
         ):
             if name not in self.fields:

@@ -39,6 +39,7 @@ from registry.models import (
     Organization,
 )
 from registry.models.case import Case
+from registry.models.vocabulary import TAG_PARAMETERS, TAGS
 from territories.models import Territory, TerritoryKind, TerritoryLink
 
 BATCH_SIZE = 2000
@@ -51,16 +52,6 @@ GEOGRAPHY_ATTRIBUTION = (
 )
 POINTS_PATH = Path(__file__).resolve().parent / "data" / "territory_points.json"
 
-# CaseFilter parameter -> vocabulary code, in the order of the columns.
-TAG_COLUMNS = {
-    "theme": "theme",
-    "practice": "practice",
-    "partnership": "partnership_type",
-    "form": "coconstruction_form",
-    "objective": "objective",
-    "impact": "impact_axis",
-    "prism": "challenge_prism",
-}
 TEXT_FIELDS = ("description", "context", "actions", "results", "lessons")
 CASE_VALUES = (
     "id",
@@ -291,7 +282,6 @@ COLUMNS = [
 ]
 COLUMN_NAMES = [column.name for column in COLUMNS]
 MULTIPLE_NOTE = _("Plusieurs valeurs séparées par « %(separator)s ».")
-BY_VOCABULARY = {vocabulary: param for param, vocabulary in TAG_COLUMNS.items()}
 
 
 @cache
@@ -485,14 +475,14 @@ def records_of_batch(rows, lookups, *, texts):
             ],
             "regions": unique_places(t["regions"] for t in territories),
             "departements": unique_places(t["departements"] for t in territories),
-            "tags": {param: [] for param in TAG_COLUMNS},
+            "tags": {param: [] for param in TAG_PARAMETERS},
             "partners": roster[pk],
             "all_three_families": row["family_mask"] & ALL_THREE_FAMILIES == ALL_THREE_FAMILIES,
             "sources": sources[pk],
             "point": representative_point(territories[0]) if territories else None,
         }
         for term_id in tags[pk]:
-            param = BY_VOCABULARY.get(lookups.vocabulary_of[term_id])
+            param = TAGS.get(lookups.vocabulary_of[term_id])
             if param:
                 record["tags"][param].append(lookups.refs[term_id])
         if texts:
@@ -552,7 +542,7 @@ def csv_row(record):
         joined([d["name"] for d in record["departements"]]),
     ]
     tags = record["tags"]
-    for param in TAG_COLUMNS:
+    for param in TAG_PARAMETERS:
         terms = tags[param]
         row.append(joined([t["code"] for t in terms]))
         row.append(joined([t["label"] for t in terms]))

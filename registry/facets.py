@@ -17,7 +17,7 @@ from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter, among
+from registry.filters import TERRITORY_FACETS, CaseFilter, among
 from registry.models import (
     ALL_THREE_FAMILIES,
     Case,
@@ -26,6 +26,7 @@ from registry.models import (
     Organization,
     Term,
 )
+from registry.models.vocabulary import TAG_PARAMETERS
 from territories.models import Territory, TerritoryKind, TerritoryLink
 
 
@@ -342,7 +343,7 @@ class FacetCounter:
     def compute(self):
         facets = {}
         counts = self.counted("terms", lambda: term_counts(self.ids_without()))
-        for param, vocabulary in TERM_FACETS.items():
+        for param, vocabulary in TAG_PARAMETERS.items():
             facet_counts = counts
             if self.data.get(param):
                 facet_counts = term_counts(self.ids_without(param), [vocabulary])

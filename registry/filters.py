@@ -19,16 +19,6 @@ from registry.sanitize import LOOKS_LIKE_TAG, MARK_END, MARK_START, SENTINELS
 from registry.search_query import full_text, parse_search
 from territories.models import Territory, TerritoryKind
 
-# URL parameter -> vocabulary code, for every facet made of référentiel terms.
-TERM_FACETS = {
-    "theme": "theme",
-    "practice": "practice",
-    "partnership": "partnership_type",
-    "form": "coconstruction_form",
-    "objective": "objective",
-    "impact": "impact_axis",
-    "prism": "challenge_prism",
-}
 TERRITORY_FACETS = {
     "region": TerritoryKind.REGION,
     "departement": TerritoryKind.DEPARTEMENT,

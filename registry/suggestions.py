@@ -15,8 +15,9 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter
+from registry.filters import TERRITORY_FACETS, CaseFilter
 from registry.models import SearchWord
+from registry.models.vocabulary import SEARCH_PARAMETERS
 from registry.search import STOP_WORDS, correction_of, stem
 from registry.search_query import significant, tokenize
 from territories.models import KIND_DEPTH, Territory, TerritoryKind, normalize
@@ -34,7 +35,8 @@ MAX_CORRECTED = 3  # words corrected in one query
 SHORT_LABEL = 3
 
 # Every facet a term can be chosen in: URL parameter -> vocabulary.
-TERM_PARAMS = {**TERM_FACETS, "phase": "phase", "scale": "scale", "actor": "actor_type"}
+# Parameter -> vocabulary code, for every vocabulary the search page filters on.
+TERM_PARAMS = {parameter: vocabulary for vocabulary, parameter in SEARCH_PARAMETERS.items()}
 
 TERRITORY_OFFERS = {
     TerritoryKind.REGION: _("Filtrer sur la région %(name)s"),

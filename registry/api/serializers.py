@@ -17,10 +17,10 @@ from rest_framework import serializers
 from rest_framework.settings import api_settings
 
 from registry import identifiers
-from registry.exports import TAG_COLUMNS
 from registry.forms import MAX_PARTNERS, MAX_TERRITORIES, RICH_FIELDS, NewOrganizationForm
 from registry.models import Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR, SNAPSHOT_FIELDS
+from registry.models.vocabulary import SEARCH_PARAMETERS, TAG_PARAMETERS, TAGS
 from registry.sanitize import clean_html
 from territories.models import Territory, TerritoryKind
 
@@ -98,11 +98,10 @@ class TagsSerializer(serializers.Serializer):
 def tags_of(case):
     """{filter parameter: [terms]}, from the terms a list attached to the case
     (`listed_terms`) or else from its prefetched terms."""
-    by_vocabulary = {vocabulary: param for param, vocabulary in TAG_COLUMNS.items()}
-    tags = {param: [] for param in TAG_COLUMNS}
+    tags = {param: [] for param in TAG_PARAMETERS}
     terms = getattr(case, "listed_terms", None)
     for term in case.terms.all() if terms is None else terms:
-        param = by_vocabulary.get(term.vocabulary.code)
+        param = TAGS.get(term.vocabulary.code)
         if param:
             tags[param].append(term)
     return tags
@@ -359,7 +358,7 @@ class VocabularySerializer(serializers.Serializer):
 
     @extend_schema_field(serializers.CharField(allow_null=True))
     def get_filter_parameter(self, vocabulary):
-        return FILTER_PARAMETERS.get(vocabulary.code)
+        return SEARCH_PARAMETERS.get(vocabulary.code)
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, vocabulary):
@@ -373,12 +372,6 @@ class VocabularySerializer(serializers.Serializer):
         return TermSerializer(terms, many=True).data
 
 
-FILTER_PARAMETERS = {
-    **{vocabulary: param for param, vocabulary in TAG_COLUMNS.items()},
-    "actor_type": "actor",
-    "phase": "phase",
-    "scale": "scale",
-}
 
 
 class ThemeSerializer(serializers.Serializer):
@@ -519,7 +512,7 @@ class TagsInputSerializer(KnownFieldsMixin, serializers.Serializer):
     def validate(self, data):
         errors, terms = {}, {}
         for param, codes in data.items():
-            vocabulary = TAG_COLUMNS[param]
+            vocabulary = TAG_PARAMETERS[param]
             offered = {t.code: t for t in active_terms(vocabulary)}
             unknown = [code for code in codes if code not in offered]
             if unknown:
@@ -663,7 +656,7 @@ class CaseWriteSerializer(KnownFieldsMixin, serializers.Serializer):
                 {"title": s["title"], "url": s.get("url", "")} for s in values["sources"]
             ]
         if "tags" in values:
-            replaced = {TAG_COLUMNS[param] for param in values["tags"]}
+            replaced = {TAG_PARAMETERS[param] for param in values["tags"]}
             kept = [pair for pair in data.get("terms", []) if pair[0] not in replaced]
             chosen = [
                 [term.vocabulary.code, term.code]

@@ -11,6 +11,25 @@ from django.urls import reverse
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
+# The vocabularies a case is tagged with, each with its parameter on the search page,
+# in the API and in the exports (`?partnership=`, `"tags": {"partnership": […]}`), in
+# the order of the exports' columns and of a case page's sections.
+TAGS = {
+    "theme": "theme",
+    "practice": "practice",
+    "partnership_type": "partnership",
+    "coconstruction_form": "form",
+    "objective": "objective",
+    "impact_axis": "impact",
+    "challenge_prism": "prism",
+}
+# Parameter -> vocabulary code, the same map read the other way.
+TAG_PARAMETERS = {parameter: vocabulary for vocabulary, parameter in TAGS.items()}
+# Vocabularies that qualify a case without being its tags (a field of the case, or of
+# its partners), with their search parameter all the same.
+QUALIFIERS = {"phase": "phase", "scale": "scale", "actor_type": "actor"}
+SEARCH_PARAMETERS = {**TAGS, **QUALIFIERS}
+
 
 class Basis(models.TextChoices):
     SOURCED = "sourced", _("Publié (Le RAMEAU, nomenclature officielle)")

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from registry.filters import TERM_FACETS, TERRITORY_FACETS, CaseFilter, TermIndex
+from registry.filters import TERRITORY_FACETS, CaseFilter, TermIndex
+from registry.models.vocabulary import TAG_PARAMETERS
 from registry.observatory import (
     CHARTS,
     COMPARED_CHARTS,
@@ -182,7 +183,7 @@ def filter_groups(filterset):
                 .order_by("name_key")
             )
             group(param, [(t.code, t.name, 0) for t in inside])
-    for param, vocabulary in TERM_FACETS.items():
+    for param, vocabulary in TAG_PARAMETERS.items():
         terms = [t for t in index.of(vocabulary) if t.is_active]
         group(param, [(t.code, t.label, 1 if t.parent_id else 0) for t in terms])
     group("actor", [(t.code, t.label, 0) for t in index.of("actor_type") if not t.parent_id])

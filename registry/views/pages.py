@@ -31,6 +31,7 @@ from registry.models import (
     Term,
     Vocabulary,
 )
+from registry.models.vocabulary import SEARCH_PARAMETERS, TAGS
 from territories.models import Territory, TerritoryKind
 
 PAGE_SIZE = 20
@@ -41,19 +42,6 @@ TOP_COMMUNES = 20
 ORGANIZATIONS_SHOWN = 30
 PARTNERS_SHOWN = 20
 
-# Vocabulary code -> parameter of the search page (registry.filters.CaseFilter).
-SEARCH_PARAMETER = {
-    "theme": "theme",
-    "practice": "practice",
-    "partnership_type": "partnership",
-    "coconstruction_form": "form",
-    "objective": "objective",
-    "impact_axis": "impact",
-    "challenge_prism": "prism",
-    "phase": "phase",
-    "scale": "scale",
-    "actor_type": "actor",
-}
 # The vocabularies of the référentiel page, in reading order; each has term pages.
 # (company_size describes organisations, not alliances: it has no page.)
 REFERENTIEL_ORDER = [
@@ -99,15 +87,6 @@ VOCABULARY_INTROS = {
     "pioneer_criterion": gettext_lazy(
         "Ce que l'équipe du registre vérifie avant de mettre une expérience en avant."
     ),
-}
-TAGGED_VOCABULARIES = {
-    "theme",
-    "practice",
-    "partnership_type",
-    "coconstruction_form",
-    "objective",
-    "impact_axis",
-    "challenge_prism",
 }
 CHILD_KIND = {
     TerritoryKind.REGION: TerritoryKind.DEPARTEMENT,
@@ -351,7 +330,7 @@ def usage_counts(vocabulary, case_ids, tag_counts=None):
     """{term id: cases of `case_ids` using the term}, whatever the way a vocabulary
     is attached to a case (tags, a column, the partners, the pioneer criteria).
     A parent counts each case once, however many of its children it uses."""
-    if vocabulary in TAGGED_VOCABULARIES:
+    if vocabulary in TAGS:
         return tag_counts if tag_counts is not None else term_counts(case_ids)
     if vocabulary in ("phase", "scale"):
         rows = (
@@ -450,7 +429,7 @@ def term_detail(request, vocabulary, code):
         counts = usage_counts(vocabulary, case_ids)
         for child in children:
             child.case_count = counts.get(child.pk, 0)
-    parameter = SEARCH_PARAMETER.get(vocabulary)
+    parameter = SEARCH_PARAMETERS.get(vocabulary)
     search_url = f"{reverse('case_list')}?{parameter}={code}" if parameter else None
     context = {
         "term": term,
