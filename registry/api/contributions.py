@@ -31,11 +31,17 @@ from registry.api import serializers as s
 from registry.api.schema import PAGE_PARAMETERS, responses
 from registry.api.views import ApiView, case_detail_queryset, form_errors, parse_pk
 from registry.duplicates import new_organization_duplicates
-from registry.models import Action, Case, CaseStatus, Organization, TransitionNotAllowed
+from registry.models import (
+    EDITABLE_STATUSES,
+    Action,
+    Case,
+    CaseStatus,
+    Organization,
+    TransitionNotAllowed,
+)
 from registry.models.organization import unique_slug
 from registry.search import refresh_case_index
 
-EDITABLE_STATUSES = {CaseStatus.DRAFT, CaseStatus.CHANGES_REQUESTED}
 PK_PARAMETER = OpenApiParameter("id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
 
 

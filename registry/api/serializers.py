@@ -18,7 +18,7 @@ from rest_framework.settings import api_settings
 
 from registry import identifiers
 from registry.forms import MAX_PARTNERS, MAX_TERRITORIES, RICH_FIELDS, NewOrganizationForm
-from registry.models import Organization, Term
+from registry.models import EDITABLE_STATUSES, CaseStatus, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR, SNAPSHOT_FIELDS
 from registry.models.vocabulary import SEARCH_PARAMETERS, TAG_PARAMETERS, TAGS
 from registry.sanitize import clean_html
@@ -208,7 +208,7 @@ def term_ref(term):
 
 class StatusSerializer(serializers.Serializer):
     code = serializers.ChoiceField(
-        choices=["draft", "submitted", "changes_requested", "published", "rejected", "archived"]
+        choices=CaseStatus.values
     )
     label = serializers.CharField()
 
@@ -232,7 +232,7 @@ class OwnCaseSerializer(CaseDetailSerializer):
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_missing_for_submission(self, case):
-        if case.status not in ("draft", "changes_requested"):
+        if case.status not in EDITABLE_STATUSES:
             return []
         return [str(item) for item in case.missing_for_submission()]
 

@@ -6,11 +6,16 @@ from registry.models.case import (
     CasePartner,
     CaseQuerySet,
     CaseSource,
-    CaseStatus,
     CaseTerritory,
     Family,
 )
-from registry.models.choices import Action, ModerationReason, RevisionStatus
+from registry.models.choices import (
+    EDITABLE_STATUSES,
+    Action,
+    CaseStatus,
+    ModerationReason,
+    RevisionStatus,
+)
 from registry.models.contact import ContactMessage, ContactStatus, ContactSubject
 from registry.models.moderation import AuditLog, CaseRevision, CaseVersion
 from registry.models.organization import Organization
@@ -45,6 +50,7 @@ __all__ = [
     "CaseQuerySet",
     "CaseSource",
     "CaseStatus",
+    "EDITABLE_STATUSES",
     "CaseTerritory",
     "Organization",
     "Term",

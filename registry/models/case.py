@@ -8,6 +8,7 @@ from django.db import models
 from django.urls import reverse
 from django.utils.translation import gettext_lazy as _
 
+from registry.models.choices import CaseStatus
 from registry.models.vocabulary import Term
 from registry.models.workflow import CaseWorkflow
 
@@ -44,15 +45,6 @@ class FacetKeys(ArrayField):
         if connection.vendor != "postgresql":
             return "%s"
         return super().get_placeholder(value, compiler, connection)
-
-
-class CaseStatus(models.TextChoices):
-    DRAFT = "draft", _("Brouillon")
-    SUBMITTED = "submitted", _("Soumise")
-    CHANGES_REQUESTED = "changes_requested", _("Modifications demandées")
-    PUBLISHED = "published", _("Publiée")
-    REJECTED = "rejected", _("Refusée")
-    ARCHIVED = "archived", _("Archivée")
 
 
 class CaseQuerySet(models.QuerySet):
@@ -277,7 +269,9 @@ class Case(CaseWorkflow, models.Model):
                 name="case_end_after_start",
             ),
             models.CheckConstraint(
-                condition=~models.Q(status="published") | models.Q(published_at__isnull=False),
+                condition=(
+                    ~models.Q(status=CaseStatus.PUBLISHED) | models.Q(published_at__isnull=False)
+                ),
                 name="case_published_has_date",
             ),
         ]

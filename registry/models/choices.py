@@ -35,6 +35,19 @@ class ModerationReason(models.TextChoices):
     OTHER = "other", _("Autre motif")
 
 
+class CaseStatus(models.TextChoices):
+    DRAFT = "draft", _("Brouillon")
+    SUBMITTED = "submitted", _("Soumise")
+    CHANGES_REQUESTED = "changes_requested", _("Modifications demandées")
+    PUBLISHED = "published", _("Publiée")
+    REJECTED = "rejected", _("Refusée")
+    ARCHIVED = "archived", _("Archivée")
+
+
+# What its owner may still change; other statuses go through a revision or a withdrawal.
+EDITABLE_STATUSES = frozenset({CaseStatus.DRAFT, CaseStatus.CHANGES_REQUESTED})
+
+
 class RevisionStatus(models.TextChoices):
     DRAFT = "draft", _("Brouillon")
     SUBMITTED = "submitted", _("Soumise")

@@ -6,7 +6,8 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from registry import identifiers
-from registry.models.case import CasePartner, CaseStatus
+from registry.models.case import CasePartner
+from registry.models.choices import CaseStatus
 from territories.models import normalize, search_words
 
 

@@ -11,23 +11,25 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 from registry.models.choices import (
+    EDITABLE_STATUSES,
     OPEN_REVISION_STATUSES,
     Action,
+    CaseStatus,
     ModerationReason,
 )
 
 DRAFT, SUBMITTED, CHANGES, PUBLISHED, REJECTED, ARCHIVED = (
-    "draft",
-    "submitted",
-    "changes_requested",
-    "published",
-    "rejected",
-    "archived",
+    CaseStatus.DRAFT,
+    CaseStatus.SUBMITTED,
+    CaseStatus.CHANGES_REQUESTED,
+    CaseStatus.PUBLISHED,
+    CaseStatus.REJECTED,
+    CaseStatus.ARCHIVED,
 )
 
 # action -> (allowed source statuses, target status, who: "owner" or "staff")
 TRANSITIONS = {
-    Action.SUBMIT: ({DRAFT, CHANGES}, SUBMITTED, "owner"),
+    Action.SUBMIT: (set(EDITABLE_STATUSES), SUBMITTED, "owner"),
     Action.WITHDRAW: ({SUBMITTED}, DRAFT, "owner"),
     Action.PUBLISH: ({SUBMITTED}, PUBLISHED, "staff"),
     Action.REQUEST_CHANGES: ({SUBMITTED}, CHANGES, "staff"),

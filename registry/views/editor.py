@@ -32,6 +32,7 @@ from registry.forms import (
     sources_as_text,
 )
 from registry.models import (
+    EDITABLE_STATUSES,
     Action,
     Case,
     CaseRevision,
@@ -46,7 +47,6 @@ from registry.models.organization import unique_slug
 from registry.search import refresh_case_index
 from territories.models import Territory
 
-EDITABLE_STATUSES = {CaseStatus.DRAFT, CaseStatus.CHANGES_REQUESTED}
 REVISABLE_STATUSES = {CaseStatus.PUBLISHED}
 
 
