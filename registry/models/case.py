@@ -10,7 +10,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models.choices import CaseStatus
 from registry.models.vocabulary import Term
-from registry.models.workflow import CaseWorkflow
+from registry.models.workflow import CaseWorkflow, is_moderator
 
 FIRST_YEAR = 1950
 # Term ids stay far below it: (mission, theme) pairs are encoded in one integer.
@@ -56,14 +56,14 @@ class CaseQuerySet(models.QuerySet):
         own for a contributor, published cases for everyone else."""
         if user is None or not user.is_authenticated or not user.is_active:
             return self.published()
-        if user.is_staff:
+        if is_moderator(user):
             return self
         return self.filter(models.Q(status=CaseStatus.PUBLISHED) | models.Q(owner=user))
 
     def editable_by(self, user):
         if user is None or not user.is_authenticated or not user.is_active:
             return self.none()
-        if user.is_staff:
+        if is_moderator(user):
             return self
         return self.filter(owner=user)
 

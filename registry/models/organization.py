@@ -8,6 +8,7 @@ from django.utils.translation import gettext_lazy as _
 from registry import identifiers
 from registry.models.case import CasePartner
 from registry.models.choices import CaseStatus
+from registry.models.workflow import is_moderator
 from territories.models import normalize, search_words
 
 
@@ -41,7 +42,7 @@ class OrganizationQuerySet(models.QuerySet):
         public = self._on_roster(case__status=CaseStatus.PUBLISHED)
         if user is None or not user.is_authenticated or not user.is_active:
             return self.filter(public)
-        if user.is_staff:
+        if is_moderator(user):
             return self
         return self.filter(
             public | models.Q(created_by=user) | self._on_roster(case__owner=user)

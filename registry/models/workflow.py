@@ -39,6 +39,11 @@ TRANSITIONS = {
 }
 
 
+def is_moderator(user):
+    """The one rule for moderating, everywhere: an active staff account."""
+    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+
+
 class TransitionNotAllowed(ValidationError):
     """A transition refused: wrong status, or an incomplete case."""
 
@@ -46,7 +51,7 @@ class TransitionNotAllowed(ValidationError):
 def can_act(user, case, who):
     if user is None or not user.is_authenticated or not user.is_active:
         return False
-    if user.is_staff:
+    if is_moderator(user):
         return True
     return who == "owner" and case.owner_id == user.pk
 
@@ -125,7 +130,7 @@ class CaseWorkflow:
         if problems:
             raise TransitionNotAllowed(problems, code="incomplete")
         self._transition(Action.SUBMIT, by=by)
-        if getattr(by, "is_trusted", False) and not by.is_staff:
+        if getattr(by, "is_trusted", False) and not is_moderator(by):
             self._publish(by=by, message=str(_("Publication directe (contributeur de confiance).")))
         return self
 
@@ -167,7 +172,7 @@ class CaseWorkflow:
     @transaction.atomic
     def feature(self, *, by, criteria, reason, review_on=None):
         """Feature a published case as a pioneer experience, with the criteria it meets."""
-        if not (by and by.is_authenticated and by.is_staff):
+        if not is_moderator(by):
             raise PermissionDenied(_("Réservé à l'équipe de modération."))
         if self.status != PUBLISHED:
             raise TransitionNotAllowed(
@@ -197,7 +202,7 @@ class CaseWorkflow:
 
     @transaction.atomic
     def unfeature(self, *, by, message=""):
-        if not (by and by.is_authenticated and by.is_staff):
+        if not is_moderator(by):
             raise PermissionDenied(_("Réservé à l'équipe de modération."))
         self.is_pioneer = False
         self.save(update_fields=["is_pioneer", "updated_at"])
@@ -208,7 +213,7 @@ class CaseWorkflow:
         """Staff bring back an earlier version's content, recorded as a new version."""
         from registry.search import refresh_case_index
 
-        if not (by and by.is_authenticated and by.is_staff):
+        if not is_moderator(by):
             raise PermissionDenied(_("Réservé à l'équipe de modération."))
         self.apply_snapshot(version.data)
         self.log(Action.RESTORE, by=by, data={"version": version.number})
@@ -233,7 +238,7 @@ class RevisionWorkflow:
     """Review of proposed changes to a published case (mixed into `CaseRevision`)."""
 
     def _check_staff(self, by):
-        if not (by and by.is_authenticated and by.is_active and by.is_staff):
+        if not is_moderator(by):
             raise PermissionDenied(_("Réservé à l'équipe de modération."))
         if self.status != "submitted":
             raise TransitionNotAllowed(

@@ -33,6 +33,7 @@ from registry.models import (
     Term,
     TransitionNotAllowed,
 )
+from registry.models.workflow import is_moderator
 from registry.notifications import notify_decision
 from registry.search import refresh_case_index
 from registry.views.editor import editable_case
@@ -45,7 +46,7 @@ def staff_required(view):
     def wrapper(request, *args, **kwargs):
         if not request.user.is_authenticated:
             return redirect_to_login(request.get_full_path())
-        if not (request.user.is_active and request.user.is_staff):
+        if not is_moderator(request.user):
             raise PermissionDenied
         return view(request, *args, **kwargs)
 

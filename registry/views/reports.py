@@ -13,6 +13,7 @@ from django.views.decorators.http import require_POST
 from accounts.forms import HoneypotMixin
 from accounts.ratelimit import ratelimit
 from registry.models import Action, Case, Report, ReportStatus
+from registry.models.workflow import is_moderator
 
 
 class ReportForm(HoneypotMixin, forms.ModelForm):
@@ -57,7 +58,7 @@ def case_report(request, slug):
 @login_required
 @require_POST
 def report_resolve(request, pk):
-    if not request.user.is_staff:
+    if not is_moderator(request.user):
         raise PermissionDenied
     report = get_object_or_404(Report.objects.open(), pk=pk)
     report.status = ReportStatus.RESOLVED
