@@ -1,8 +1,12 @@
-"""Cache-based limits for sign-up, log-in, submissions and reports.
+"""Cache-based limits for sign-up, log-in, submissions, reports and exports.
 
 Counts live in Django's default cache. With `CACHE_URL` (Redis) every worker and
 host shares them; without it each process counts alone, which `check --deploy`
 warns about (`accounts.checks`).
+
+A `Limit` decorates a view of the site; the API applies the same object through
+a DRF throttle (`registry.api.throttling`), so that a budget shared by the site
+and the API, such as `EXPORTS`, is counted once, under one key.
 """
 
 import hashlib
@@ -10,6 +14,7 @@ import math
 import time
 from functools import wraps
 
+from django.conf import settings
 from django.core.cache import cache
 from django.shortcuts import render
 
@@ -36,29 +41,86 @@ def hit(scope, key, *, limit, period):
     return count(f"ratelimit:{scope}:{key}:{window}", timeout=period + 1) <= limit
 
 
-def too_many(request):
-    return render(request, "429.html", status=429)
+def too_many(request, *, retry_after=None):
+    response = render(request, "429.html", status=429)
+    if retry_after is not None:
+        response["Retry-After"] = str(retry_after)
+    return response
 
 
-def ratelimit(scope, *, limit, period, key="ip", methods=("POST",)):
-    """Refuse with a 429 page past `limit` requests per `period` seconds.
+class Limit:
+    """At most `limit` requests per `period` seconds from one source, counted
+    for the requests whose method is in `methods`; past it, a 429.
 
-    `key` is "ip" or "user" (the account when logged in, else the address)."""
+    The source is `key`: "ip" (the client's address) or "user" (the account
+    when logged in, whatever its session or token, else the address). Counts
+    run in fixed windows of `period` seconds."""
 
-    def decorator(view):
+    def __init__(self, scope, *, limit, period, key="ip", methods=("POST",)):
+        self.scope = scope
+        self.limit = limit
+        self.period = period
+        self.key = key
+        self.methods = methods
+
+    def rate(self):
+        """(requests, seconds), read at each request."""
+        return self.limit, self.period
+
+    def source(self, request):
+        if self.key == "user" and request.user.is_authenticated:
+            return f"user-{request.user.pk}"
+        return client_ip(request)
+
+    def allows(self, request):
+        """Count `request` against its source's budget; False once it is spent."""
+        if request.method not in self.methods:
+            return True
+        limit, period = self.rate()
+        return hit(self.scope, self.source(request), limit=limit, period=period)
+
+    def retry_after(self):
+        """Whole seconds until the current window ends and the budget is whole again."""
+        _limit, period = self.rate()
+        return max(1, math.ceil(period - time.time() % period))
+
+    def __call__(self, view):
         @wraps(view)
         def wrapper(request, *args, **kwargs):
-            if request.method in methods:
-                who = client_ip(request)
-                if key == "user" and request.user.is_authenticated:
-                    who = f"user-{request.user.pk}"
-                if not hit(scope, who, limit=limit, period=period):
-                    return too_many(request)
+            if not self.allows(request):
+                return too_many(request, retry_after=self.retry_after())
             return view(request, *args, **kwargs)
 
         return wrapper
 
-    return decorator
+
+def ratelimit(scope, *, limit, period, key="ip", methods=("POST",)):
+    """A view decorator: refuse with a 429 page past `limit` requests per `period` seconds.
+
+    `key` is "ip" or "user" (the account when logged in, else the address)."""
+    return Limit(scope, limit=limit, period=period, key=key, methods=methods)
+
+
+PERIODS = {"s": 1, "m": 60, "h": 3600, "d": 86400}
+
+
+class ConfiguredLimit(Limit):
+    """A limit whose rate is the API's setting `DEFAULT_THROTTLE_RATES[scope]`
+    ("60/hour"), read at each request so that deployments and tests can change it."""
+
+    def __init__(self, scope, **kwargs):
+        super().__init__(scope, limit=None, period=None, **kwargs)
+
+    def rate(self):
+        rate = settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"][self.scope]
+        requests, unit = rate.split("/")
+        return int(requests), PERIODS[unit[0]]
+
+
+# Full exports are heavy: the site's downloads and the API's count against one
+# budget per visitor, their account when logged in (session or token), else
+# their address.
+EXPORTS = ConfiguredLimit("export", key="user", methods=("GET", "HEAD"))
 
 
 class LoginDelay:

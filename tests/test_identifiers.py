@@ -1,5 +1,6 @@
 import pytest
 from django.core.exceptions import ValidationError
+from django.utils import translation
 
 from registry.identifiers import normalize_rna, normalize_siren, normalize_siret
 from registry.models import Organization
@@ -29,6 +30,52 @@ def test_an_invalid_siren_is_refused_with_the_reason(typed, code):
     with pytest.raises(ValidationError) as error:
         normalize_siren(typed)
     assert error.value.code == code
+
+
+@pytest.mark.parametrize(
+    "typed, french, english",
+    [
+        ("21590350", "Un SIREN compte exactement 9 chiffres.", "A SIREN has exactly 9 digits."),
+        (
+            "215903502",
+            "Ce SIREN n'est pas valide (clé de contrôle incorrecte).",
+            "This SIREN is not valid (wrong check digit).",
+        ),
+    ],
+)
+def test_the_reason_a_siren_is_refused_reads_in_the_visitors_language(typed, french, english):
+    for language, message in (("fr", french), ("en", english)):
+        with translation.override(language):
+            with pytest.raises(ValidationError) as error:
+                normalize_siren(typed)
+            assert error.value.messages == [message]
+
+
+ARABIC_INDIC = str.maketrans(
+    "0123456789", "\u0660\u0661\u0662\u0663\u0664\u0665\u0666\u0667\u0668\u0669"
+)
+FULL_WIDTH = str.maketrans(
+    "0123456789", "\uff10\uff11\uff12\uff13\uff14\uff15\uff16\uff17\uff18\uff19"
+)
+
+
+@pytest.mark.parametrize(
+    "normalize, typed",
+    [
+        (normalize_siren, LILLE_SIREN),
+        (normalize_siret, "55203253400018"),
+        (normalize_rna, "W751234567"),
+    ],
+)
+def test_digits_of_other_scripts_are_refused_not_stored(normalize, typed):
+    # Python's int() reads Arabic-Indic digits; a register does not.
+    with pytest.raises(ValidationError):
+        normalize(typed.translate(ARABIC_INDIC))
+
+
+def test_full_width_digits_are_stored_as_plain_ones():
+    assert normalize_siren(LILLE_SIREN.translate(FULL_WIDTH)) == LILLE_SIREN
+    assert normalize_siret("55203253400018".translate(FULL_WIDTH)) == "55203253400018"
 
 
 def test_a_valid_siret_is_accepted_and_normalised():
@@ -95,8 +142,10 @@ def test_two_organisations_cannot_share_a_siren_but_many_may_have_none():
 @pytest.mark.django_db
 def test_a_siret_must_extend_the_organisations_siren():
     organization = Organization(
-        name="Danone", actor_type=term("actor_type", "entreprise"),
-        siren="552032534", siret="55204944700014",
+        name="Danone",
+        actor_type=term("actor_type", "entreprise"),
+        siren="552032534",
+        siret="55204944700014",
     )
     with pytest.raises(ValidationError) as error:
         organization.full_clean()
@@ -106,8 +155,10 @@ def test_a_siret_must_extend_the_organisations_siren():
 @pytest.mark.django_db
 def test_only_companies_have_a_size_and_only_associations_an_rna():
     town_hall = Organization(
-        name="Mairie", actor_type=term("actor_type", "collectivite"),
-        company_size=term("company_size", "pme"), rna="W751234567",
+        name="Mairie",
+        actor_type=term("actor_type", "collectivite"),
+        company_size=term("company_size", "pme"),
+        rna="W751234567",
     )
     with pytest.raises(ValidationError) as error:
         town_hall.full_clean()

@@ -1,5 +1,6 @@
 """Request limits of the API: per anonymous client, per account, and for writes
-and exports. Rates live in `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`.
+and exports. Rates live in `REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"]`; the
+export budget is the site's own, shared with its downloads.
 
 A token counts for its account: every token of a contributor, and their
 session, share one budget, so that creating more tokens buys no more requests.
@@ -8,7 +9,9 @@ tests and deployments can change them through settings.
 """
 
 from django.conf import settings
-from rest_framework.throttling import SimpleRateThrottle
+from rest_framework.throttling import BaseThrottle, SimpleRateThrottle
+
+from accounts.ratelimit import EXPORTS
 
 SAFE_METHODS = ("GET", "HEAD", "OPTIONS")
 
@@ -54,13 +57,12 @@ class WriteThrottle(ConfiguredRateThrottle):
         return self.cache_format % {"scope": self.scope, "ident": ident}
 
 
-class ExportThrottle(ConfiguredRateThrottle):
-    """Full exports are heavy: per account, or per client address."""
+class ExportThrottle(BaseThrottle):
+    """Full exports: the site's budget (`accounts.ratelimit.EXPORTS`), under
+    the same key, so that downloads from the site and from the API add up."""
 
-    scope = "export"
+    def allow_request(self, request, view):
+        return EXPORTS.allows(request)
 
-    def get_cache_key(self, request, view):
-        ident = (
-            f"user-{request.user.pk}" if request.user.is_authenticated else self.get_ident(request)
-        )
-        return self.cache_format % {"scope": self.scope, "ident": ident}
+    def wait(self):
+        return EXPORTS.retry_after()

@@ -14,7 +14,6 @@ from django.db.models import Count, Prefetch, Q
 from django.shortcuts import get_object_or_404
 from django.utils import translation
 from django.utils.translation import gettext as _
-from django.utils.translation.trans_real import parse_accept_lang_header
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions
 from rest_framework.exceptions import NotFound, ValidationError
@@ -54,21 +53,17 @@ SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$", "maxLength": 220}
 
 
 def request_language(request):
-    """`?lang=`, else the first supported language of Accept-Language, else French.
+    """`?lang=`, else Django's choice (Accept-Language, its first supported
+    language, else French), and the error of an unknown `?lang=`.
 
     LocaleMiddleware cannot do it here: outside `i18n_patterns` it keeps the
     default language for every unprefixed URL."""
     asked = request.query_params.get("lang")
-    if asked is not None:
-        if asked in LANGUAGES:
-            return asked, None
-        return settings.LANGUAGE_CODE, _("Langue inconnue : choisissez fr ou en.")
-    for code, _quality in parse_accept_lang_header(request.META.get("HTTP_ACCEPT_LANGUAGE", "")):
-        if code == "*":
-            break
-        if code.split("-")[0] in LANGUAGES:
-            return code.split("-")[0], None
-    return settings.LANGUAGE_CODE, None
+    if asked is None:
+        return translation.get_language_from_request(request), None
+    if asked in LANGUAGES:
+        return asked, None
+    return settings.LANGUAGE_CODE, _("Langue inconnue : choisissez fr ou en.")
 
 
 def requested_fields(request, serializer_class):

@@ -22,6 +22,8 @@ from registry.models import (
     Organization,
     Term,
 )
+from registry.models.vocabulary import TAGS
+from registry.models.workflow import is_moderator
 from registry.sanitize import render_headline, snippet
 from registry.suggestions import SearchHelp, query_string
 from territories.models import Territory
@@ -134,9 +136,8 @@ def add_snippets(cases, text):
 def htmx_template(request, page, zone):
     """The whole page, or only its zone of results when htmx asks for it (not
     when it restores a page from its history: then it wants the whole page)."""
-    is_htmx = request.headers.get("HX-Request")
-    restoring = request.headers.get("HX-History-Restore-Request")
-    return f"registry/{zone if is_htmx and not restoring else page}"
+    in_place = request.htmx and not request.htmx.history_restore_request
+    return f"registry/{zone if in_place else page}"
 
 
 def filter_chips(request, filterset):
@@ -267,7 +268,7 @@ def json_ld(case):
 
 def moderator_message(user, case):
     """The last message staff left on the case, for its owner and staff only."""
-    if not user.is_authenticated or not (user.is_staff or case.owner_id == user.pk):
+    if not (is_moderator(user) or (user.is_authenticated and case.owner_id == user.pk)):
         return None
     if case.status not in {CaseStatus.CHANGES_REQUESTED, CaseStatus.REJECTED}:
         return None
@@ -297,20 +298,9 @@ def roster_by_family(case):
     )
 
 
-TAG_SECTIONS = [
-    ("theme", "theme"),
-    ("practice", "practice"),
-    ("partnership_type", "partnership"),
-    ("coconstruction_form", "form"),
-    ("objective", "objective"),
-    ("impact_axis", "impact"),
-    ("challenge_prism", "prism"),
-]
-
-
 def tags_by_vocabulary(case):
     sections = []
-    for vocabulary, param in TAG_SECTIONS:
+    for vocabulary, param in TAGS.items():
         terms = case.terms_of(vocabulary)
         if terms:
             sections.append({"vocabulary": terms[0].vocabulary, "param": param, "terms": terms})

@@ -5,16 +5,15 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 
-from accounts.ratelimit import ratelimit
+from accounts.ratelimit import EXPORTS
 from registry import exports, spreadsheet
 from registry.filters import CaseFilter, TermIndex
 from registry.models import Case, Vocabulary
 from registry.views.discovery import invalid_filters_response
 
-EXPORTS_PER_HOUR = 60
 
-
-@ratelimit("export", limit=EXPORTS_PER_HOUR, period=3600, key="ip", methods=("GET",))
+# One budget with the API's exports (registry.api.throttling.ExportThrottle).
+@EXPORTS
 def case_export(request, fmt):
     """The search page's selection (same query string) as CSV, JSON, GeoJSON or XLSX."""
     filterset = CaseFilter(request.GET, term_index=TermIndex())

@@ -37,7 +37,7 @@ def redirect_without_empty(request):
     carries them."""
     if not any("" in request.GET.getlist(key) for key in request.GET):
         return None
-    if request.headers.get("HX-Request"):
+    if request.htmx:
         request.GET = without_empty(request.GET)
         return None
     return redirect(address(request.path, without_empty(request.GET)))
