@@ -63,7 +63,7 @@ def request_language(request):
         return translation.get_language_from_request(request), None
     if asked in LANGUAGES:
         return asked, None
-    return settings.LANGUAGE_CODE, _("Langue inconnue : choisissez fr ou en.")
+    return settings.LANGUAGE_CODE, _("Langue inconnue : choisissez fr ou en.")
 
 
 def requested_fields(request, serializer_class):
