@@ -8,6 +8,7 @@ import re
 import pytest
 import redis
 from django.core.management import call_command
+from django.test import Client
 
 from tests import factories
 
@@ -31,9 +32,19 @@ def fast_password_hashing():
         yield
 
 
-@pytest.fixture
-def visitor(client):
+def own_client(user=None):
+    """A browser of one's own: two personas in one test are two sessions, not
+    one client logged in as whoever came last."""
+    client = Client()
+    if user is not None:
+        client.force_login(user)
     return client
+
+
+@pytest.fixture
+def visitor(db):
+    """Anonymous, in a browser of their own (not pytest-django's `client`)."""
+    return own_client()
 
 
 @pytest.fixture
@@ -57,21 +68,18 @@ def moderator(db):
 
 
 @pytest.fixture
-def contributor_client(client, contributor):
-    client.force_login(contributor)
-    return client
+def contributor_client(contributor):
+    return own_client(contributor)
 
 
 @pytest.fixture
-def other_client(client, other_contributor):
-    client.force_login(other_contributor)
-    return client
+def other_client(other_contributor):
+    return own_client(other_contributor)
 
 
 @pytest.fixture
-def moderator_client(client, moderator):
-    client.force_login(moderator)
-    return client
+def moderator_client(moderator):
+    return own_client(moderator)
 
 
 @pytest.fixture(autouse=True)

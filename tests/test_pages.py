@@ -1,6 +1,8 @@
 """Territory, référentiel and organisation pages, sitemap and robots.txt: only
 published cases, roll-up across levels, fixed numbers of queries."""
 
+import re
+
 import pytest
 from django.core.cache import cache
 from django.db import connection
@@ -59,31 +61,196 @@ def page_text(client, url):
 # ---- Every page, every persona ---------------------------------------------
 
 
-@pytest.mark.parametrize("persona", ["client", "contributor_client", "moderator_client"])
-def test_every_public_page_answers_every_persona(request, persona, lille_cases):
+PERSONAS = ["visitor", "contributor_client", "other_client", "moderator_client"]
+
+# What the header's account menu offers each persona, in order.
+ACCOUNT_MENU = {
+    "visitor": ["Se connecter", "Créer un compte"],
+    "contributor_client": ["Mes expériences", "Profil", "Se déconnecter"],
+    "other_client": ["Mes expériences", "Profil", "Se déconnecter"],
+    "moderator_client": ["Mes expériences", "Profil", "Modération", "Se déconnecter"],
+}
+
+
+def text_of(html):
+    return " ".join(re.sub(r"<[^>]+>", " ", html).split())
+
+
+def account_menu(page):
+    """The items of the header's account menu, as text."""
+    menu = re.search(r'<ul class="account-menu"[^>]*>(.*?)</ul>', page, re.S)
+    assert menu, "the page has no account menu"
+    return [text_of(item) for item in re.findall(r"<li>(.*?)</li>", menu.group(1), re.S)]
+
+
+def case_actions(page):
+    """The links and buttons of a case page's action bar ([] when there is none)."""
+    bar = re.search(r'<div class="owner-actions[^"]*">(.*?)</div>', page, re.S)
+    if bar is None:
+        return []
+    return [
+        text_of(label)
+        for label in re.findall(r"<(?:a|button)\b[^>]*>(.*?)</(?:a|button)>", bar.group(1), re.S)
+    ]
+
+
+# Public pages: the same cases for everyone, whoever owns or moderates the
+# hidden ones; only the account menu differs.
+PUBLIC_PAGES = {
+    # url: whether the published Lille case is named there
+    "/territoires/": False,
+    "/territoires/?q=lille": False,
+    "/territoires/region/32/": True,
+    "/territoires/departement/59/": True,
+    "/territoires/epci/200093201/": True,
+    "/territoires/commune/59350/": True,
+    "/referentiel/": False,
+    "/referentiel/practice/experimentations/": True,
+    "/referentiel/theme/sante/": True,
+    "/referentiel/actor_type/collectivite/": True,
+    "/referentiel/partner_role/porteur/": False,
+    "/referentiel/phase/emergence/": False,
+    "/referentiel/pioneer_criterion/duree/": False,
+    "/organisations/": False,
+}
+
+
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_every_public_page_shows_each_persona_their_menu_and_only_published_cases(
+    request, persona, lille_cases
+):
     client = request.getfixturevalue(persona)
+    published, hidden = lille_cases
     organization = OrganizationFactory(name="Ville de Lille")
-    CaseFactory(partners=[organization, OrganizationFactory()])
-    for url in [
-        "/territoires/",
-        "/territoires/?q=lille",
-        "/territoires/region/32/",
-        "/territoires/departement/59/",
-        "/territoires/epci/200093201/",
-        "/territoires/commune/59350/",
-        "/referentiel/",
-        "/referentiel/practice/experimentations/",
-        "/referentiel/theme/sante/",
-        "/referentiel/actor_type/collectivite/",
-        "/referentiel/partner_role/porteur/",
-        "/referentiel/phase/emergence/",
-        "/referentiel/pioneer_criterion/duree/",
-        "/organisations/",
-        organization.get_absolute_url(),
-        "/sitemap.xml",
-        "/robots.txt",
-    ]:
-        assert client.get(url).status_code == 200, url
+    CaseFactory(
+        title="Alliance de la Ville de Lille", partners=[organization, OrganizationFactory()]
+    )
+    pages = {**PUBLIC_PAGES, organization.get_absolute_url(): False}
+    for url, names_lille_case in pages.items():
+        page = page_text(client, url)
+        assert account_menu(page) == ACCOUNT_MENU[persona], url
+        assert ('href="/moderation/"' in page) == (persona == "moderator_client"), url
+        assert ("Alliance publiée de Lille" in page) == names_lille_case, url
+        for case in hidden:
+            assert case.title not in page, url
+            assert case.get_absolute_url() not in page, url
+    assert "Alliance de la Ville de Lille" in page_text(client, organization.get_absolute_url())
+
+    assert "/sitemap-cases.xml" in page_text(client, "/sitemap.xml")
+    sitemap = page_text(client, "/sitemap-cases.xml")
+    assert published.get_absolute_url() in sitemap
+    assert not any(case.get_absolute_url() in sitemap for case in hidden)
+    assert "Sitemap:" in page_text(client, "/robots.txt")
+
+
+@pytest.fixture
+def claire_cases(contributor):
+    """The contributor's cases: a draft, a submission and a published case."""
+    theme = [term("theme", "sante")]
+    return {
+        "draft": CaseFactory(
+            title="Brouillon de Claire", status=CaseStatus.DRAFT, owner=contributor, tags=theme
+        ),
+        "submitted": CaseFactory(
+            title="Soumise par Claire", status=CaseStatus.SUBMITTED, owner=contributor, tags=theme
+        ),
+        "published": CaseFactory(title="Publiée par Claire", owner=contributor, tags=theme),
+    }
+
+
+@pytest.mark.parametrize(
+    "persona, titles",
+    [
+        ("contributor_client", ["Brouillon de Claire", "Soumise par Claire", "Publiée par Claire"]),
+        ("other_client", []),
+        ("moderator_client", []),
+    ],
+)
+def test_the_dashboard_lists_ones_own_cases_and_no_one_elses(
+    request, persona, titles, claire_cases
+):
+    page = page_text(request.getfixturevalue(persona), "/compte/tableau-de-bord/")
+    assert account_menu(page) == ACCOUNT_MENU[persona]
+    for case in claire_cases.values():
+        assert (case.title in page) == (case.title in titles), case.title
+    assert ("Vous n'avez encore documenté aucune expérience." in page) == (not titles)
+
+
+def test_a_visitor_is_sent_to_log_in_for_the_dashboard_and_the_queue(visitor):
+    for url in ["/compte/tableau-de-bord/", "/moderation/"]:
+        response = visitor.get(url)
+        assert response.status_code == 302, url
+        assert response["Location"].startswith("/compte/connexion/?next="), url
+
+
+@pytest.mark.parametrize(
+    "persona, status",
+    [("contributor_client", 403), ("other_client", 403), ("moderator_client", 200)],
+)
+def test_only_the_moderator_gets_the_queue_with_the_submission(
+    request, persona, status, claire_cases
+):
+    response = request.getfixturevalue(persona).get("/moderation/")
+    assert response.status_code == status
+    assert ("Soumise par Claire" in response.content.decode()) == (status == 200)
+    assert "Brouillon de Claire" not in response.content.decode()
+
+
+# What each persona finds on each of the contributor's case pages: None for a
+# 404, else the case page's action bar, in order.
+CASE_PAGE = {
+    "draft": {
+        "visitor": None,
+        "contributor_client": ["Modifier", "Historique"],
+        "other_client": None,
+        "moderator_client": ["Modifier", "Historique", "Modérer"],
+    },
+    "submitted": {
+        "visitor": None,
+        "contributor_client": ["Retirer la soumission", "Historique"],
+        "other_client": None,
+        "moderator_client": ["Historique", "Modérer"],
+    },
+    "published": {
+        "visitor": [],
+        "contributor_client": ["Proposer une mise à jour", "Historique"],
+        "other_client": [],
+        "moderator_client": ["Proposer une mise à jour", "Historique", "Modérer", "Mise en avant"],
+    },
+}
+
+
+@pytest.mark.parametrize("which", list(CASE_PAGE))
+@pytest.mark.parametrize("persona", PERSONAS)
+def test_a_case_page_shows_each_persona_what_they_may_do(request, persona, which, claire_cases):
+    case = claire_cases[which]
+    expected = CASE_PAGE[which][persona]
+    response = request.getfixturevalue(persona).get(case.get_absolute_url())
+    if expected is None:
+        assert response.status_code == 404
+        assert case.title not in response.content.decode()
+        return
+    assert response.status_code == 200
+    page = response.content.decode()
+    assert f"<h1>{case.title}</h1>" in page
+    assert account_menu(page) == ACCOUNT_MENU[persona]
+    assert case_actions(page) == expected
+    may_edit = "Modifier" in expected or "Proposer une mise à jour" in expected
+    assert (f'href="/contribuer/{case.pk}/"' in page) == may_edit
+    assert (f'href="/moderation/{case.pk}/"' in page) == (persona == "moderator_client")
+
+
+def test_two_personas_in_one_test_are_two_sessions(visitor, contributor_client, moderator_client):
+    """Each persona has a client of their own: taking several keeps each one logged in as itself."""
+    assert account_menu(page_text(visitor, "/referentiel/")) == ACCOUNT_MENU["visitor"]
+    assert (
+        account_menu(page_text(contributor_client, "/referentiel/"))
+        == (ACCOUNT_MENU["contributor_client"])
+    )
+    assert (
+        account_menu(page_text(moderator_client, "/referentiel/"))
+        == (ACCOUNT_MENU["moderator_client"])
+    )
 
 
 def test_unknown_territories_terms_and_organisations_are_404(client):

@@ -405,7 +405,6 @@ def test_contact_messages_are_for_staff_only(client, contributor_client):
 
     assert contributor_client.get(listing).status_code == 403
     assert contributor_client.post(handle).status_code == 403
-    contributor_client.logout()
     response = client.get(listing)
     assert response.status_code == 302 and "/compte/connexion/" in response["Location"]
     assert client.post(handle).status_code == 302
