@@ -11,7 +11,6 @@ import re
 
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
-from stdnum import luhn
 from stdnum.exceptions import InvalidChecksum
 from stdnum.exceptions import ValidationError as InvalidNumber
 from stdnum.fr import siren, siret
@@ -19,10 +18,6 @@ from stdnum.fr import siren, siret
 
 def compact(value):
     return re.sub(r"[\s.\-]", "", value or "").upper()
-
-
-def luhn_valid(digits):
-    return luhn.is_valid(digits)
 
 
 def checked(number, value, *, format_message, checksum_message, kind):

@@ -194,10 +194,9 @@ class SearchHelp:
         whose words (of four letters at least) a single typed word shares the
         stem of (« sécurité »: « Sécurité et prévention »)."""
         single = {span.key: span for span in found if len(span.words) == 1 and len(span.key) > 3}
-        vocabularies = {vocabulary: param for param, vocabulary in TERM_PARAMS.items()}
         candidates = []
         for position, term in enumerate(self.filterset.term_index.terms):
-            param = vocabularies.get(term.vocabulary.code)
+            param = SEARCH_PARAMETERS.get(term.vocabulary.code)
             if param is None or not term.is_active or term.pk in self.chosen(param):
                 continue
             labels = {normalize(term.label_fr), normalize(term.label_en)} - {""}
