@@ -34,9 +34,6 @@ MAX_CORRECTED = 3  # words corrected in one query
 # long label that mentions it.
 SHORT_LABEL = 3
 
-# Every facet a term can be chosen in: URL parameter -> vocabulary.
-# Parameter -> vocabulary code, for every vocabulary the search page filters on.
-TERM_PARAMS = {parameter: vocabulary for vocabulary, parameter in SEARCH_PARAMETERS.items()}
 
 TERRITORY_OFFERS = {
     TerritoryKind.REGION: _("Filtrer sur la région %(name)s"),
