@@ -1,6 +1,10 @@
+import hashlib
+import secrets
+
 from django.contrib.auth.models import AbstractUser, UserManager
 from django.db import models
 from django.db.models.functions import Lower
+from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
@@ -113,15 +117,11 @@ class ApiToken(models.Model):
 
     @staticmethod
     def hash(key):
-        import hashlib
-
         return hashlib.sha256(key.encode()).hexdigest()
 
     @classmethod
     def issue(cls, *, user, name):
         """Create a token; returns (token, key). The key is never stored."""
-        import secrets
-
         key = secrets.token_urlsafe(30)
         token = cls.objects.create(
             user=user, name=name, prefix=key[: cls.PREFIX_LENGTH], key_hash=cls.hash(key)
@@ -142,8 +142,6 @@ class ApiToken(models.Model):
         return self.revoked_at is None
 
     def revoke(self):
-        from django.utils import timezone
-
         if self.revoked_at is None:
             self.revoked_at = timezone.now()
             self.save(update_fields=["revoked_at"])

@@ -6,7 +6,7 @@ Usage (after `bench/seed.py`, see bench/README.md):
 
 For each selection, three figures:
 - "figures": every aggregate of the dashboard (summary, all charts, both map
-  levels with populations), computed by `registry.observatory` directly;
+  levels with populations), computed by `registry.counting.observatory` directly;
 - "page": the whole page through Django's test client (views, queries and
   templates, the map included), in-process, no network: median and 95th
   percentile;
@@ -30,8 +30,8 @@ from django.http import QueryDict
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from registry.filters import CaseFilter, TermIndex
-from registry.observatory import CHARTS, Selection
+from registry.counting.observatory import CHARTS, Selection
+from registry.search.filters import CaseFilter, TermIndex
 
 RUNS = int(os.environ.get("RUNS", 20))
 SELECTIONS = {

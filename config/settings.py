@@ -141,6 +141,7 @@ INSTALLED_APPS = [
     "accounts",
     "territories",
     "registry",
+    "demo",
 ]
 
 MIDDLEWARE = [
@@ -151,7 +152,7 @@ MIDDLEWARE = [
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
-    "registry.text_input.ControlCharacterMiddleware",
+    "registry.text.guard.ControlCharacterMiddleware",
     "registry.database_trouble.DatabaseTroubleMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",

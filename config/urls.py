@@ -3,7 +3,7 @@ from django.contrib import admin
 from django.contrib.sitemaps import views as sitemap_views
 from django.urls import include, path
 
-from registry.sitemaps import SITEMAPS, cached_until_publication_changes
+from registry.opendata.sitemaps import SITEMAPS, cached_until_publication_changes
 from registry.views.discovery import robots_txt
 from registry.views.health import health
 

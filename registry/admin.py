@@ -15,7 +15,6 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
-from registry import identifiers
 from registry.models import (
     Action,
     AuditLog,
@@ -32,8 +31,9 @@ from registry.models import (
     Term,
     Vocabulary,
 )
+from registry.models.index import refresh_case_index, refresh_cases_tagged
 from registry.models.vocabulary import TAGS
-from registry.search import refresh_case_index, refresh_cases_tagged
+from registry.text import identifiers
 from territories.admin import TerritoryLabelsMixin
 
 admin.site.site_header = _("Registre des alliances territoriales — administration")

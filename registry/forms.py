@@ -11,10 +11,10 @@ from django import forms
 from django.core.exceptions import ValidationError
 from django.utils.translation import gettext_lazy as _
 
-from registry import identifiers
 from registry.models import Case, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
-from registry.sanitize import clean_html
+from registry.text import identifiers
+from registry.text.sanitize import clean_html
 from territories.models import Territory
 
 RICH_FIELDS = ("description", "context", "actions", "results", "lessons")

@@ -1,6 +1,6 @@
 from django.urls import path
 
-from registry.feeds import LatestCasesAtomFeed, LatestCasesRssFeed
+from registry.opendata.feeds import LatestCasesAtomFeed, LatestCasesRssFeed
 from registry.views import (
     discovery,
     editor,

@@ -10,8 +10,8 @@ from django import forms
 from django.contrib import admin
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
+from stdnum.util import clean
 
-from registry import identifiers
 from territories.models import Territory, TerritoryKind
 
 
@@ -101,7 +101,7 @@ class TerritoryAdmin(admin.ModelAdmin):
         autocomplete keeps this order so the city comes before its namesakes."""
         if not search_term.strip():
             return queryset, False
-        code = identifiers.compact(search_term)
+        code = clean(search_term, " .-").strip().upper()
         by_code = queryset.filter(Q(code=code) | Q(siren=code))
         return (queryset.search(search_term) | by_code).by_population(), False
 

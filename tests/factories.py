@@ -5,7 +5,7 @@ from django.utils import timezone
 
 from accounts.models import User
 from registry.models import Case, CasePartner, CaseStatus, CaseTerritory, Organization, Term
-from registry.search import refresh_case_index
+from registry.models.index import refresh_case_index
 from territories.models import Territory
 
 

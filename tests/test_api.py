@@ -7,8 +7,8 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext, override_settings
 
 from accounts.models import ApiToken
-from registry.filters import CaseFilter
 from registry.models import CaseStatus
+from registry.search.filters import CaseFilter
 from tests.factories import CaseFactory, OrganizationFactory, UserFactory, term, territory
 
 pytestmark = pytest.mark.django_db

@@ -25,8 +25,8 @@ from schemathesis.specs.openapi.checks import (
 )
 
 from accounts.models import ApiToken
-from registry.filters import CaseFilter
 from registry.models import CaseStatus, Term
+from registry.search.filters import CaseFilter
 from tests.factories import CaseFactory, OrganizationFactory, term, territory
 
 EXAMPLES_PER_OPERATION = 25

@@ -6,7 +6,7 @@ from django.core.management import call_command
 from django.db import connection
 from django.db.models import Count, Q
 
-from registry.demo import (
+from demo.generator import (
     COUNCIL_SEATS,
     DEMO_DOMAIN,
     Generator,
@@ -17,7 +17,7 @@ from registry.demo import (
     seed_demo,
 )
 from registry.models import Case, CaseStatus, Organization
-from registry.search import refresh_facet_keys, refresh_family_masks, refresh_search_documents
+from registry.models.index import refresh_facet_keys, refresh_family_masks, refresh_search_documents
 from territories.models import Territory
 from tests.factories import CaseFactory
 

@@ -17,9 +17,9 @@ from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from registry.exports import COLUMN_NAMES, COLUMNS, SEPARATOR, Lookups
-from registry.filters import CaseFilter
 from registry.models import CasePartner, CaseStatus
+from registry.opendata.exports import COLUMN_NAMES, COLUMNS, SEPARATOR, Lookups
+from registry.search.filters import CaseFilter
 from territories.models import Territory, TerritoryKind
 from tests.factories import CaseFactory, OrganizationFactory, term, territory
 
@@ -254,7 +254,7 @@ def test_a_failed_dump_leaves_the_previous_file_in_place(tmp_path, lille_case, m
         yield "id\n"
         raise RuntimeError("disk full")
 
-    from registry import exports
+    from registry.opendata import exports
 
     monkeypatch.setitem(exports.FORMATS, "csv", (broken, "text/csv"))
     with pytest.raises(RuntimeError):
@@ -305,7 +305,7 @@ def test_every_exported_row_keeps_its_places_when_the_territory_cache_overflows(
     must still find every one of its own territories (they once vanished, and the
     rows were written with no territory, région, département nor coordinates)."""
     monkeypatch.setattr(Lookups, "TERRITORY_CACHE", 5)
-    monkeypatch.setattr("registry.exports.BATCH_SIZE", 3)
+    monkeypatch.setattr("registry.opendata.exports.BATCH_SIZE", 3)
     rows = csv_rows(client.get("/api/v1/exports/cases.csv"))
     assert len(rows) == len(cases_across_many_communes)
     by_id = {int(row["id"]): row for row in rows}
@@ -321,7 +321,7 @@ def test_the_dump_keeps_every_rows_places_when_the_territory_cache_overflows(
     tmp_path, cases_across_many_communes, monkeypatch
 ):
     monkeypatch.setattr(Lookups, "TERRITORY_CACHE", 5)
-    monkeypatch.setattr("registry.exports.BATCH_SIZE", 3)
+    monkeypatch.setattr("registry.opendata.exports.BATCH_SIZE", 3)
     call_command("dump_registry", str(tmp_path), verbosity=0)
     text = (tmp_path / "alliances-territoriales.csv").read_text(encoding="utf-8-sig")
     rows = {int(row["id"]): row for row in csv.DictReader(io.StringIO(text))}

@@ -7,9 +7,9 @@ import pytest
 from django.http import QueryDict
 from django.utils import timezone
 
-from registry.feeds import FEED_ITEMS
-from registry.filters import CaseFilter
 from registry.models import CaseStatus
+from registry.opendata.feeds import FEED_ITEMS
+from registry.search.filters import CaseFilter
 from tests.factories import CaseFactory, term, territory
 
 pytestmark = pytest.mark.django_db

@@ -2,8 +2,8 @@ import pytest
 from django.core.exceptions import ValidationError
 from django.utils import translation
 
-from registry.identifiers import normalize_rna, normalize_siren, normalize_siret
 from registry.models import Organization
+from registry.text.identifiers import normalize_rna, normalize_siren, normalize_siret
 from tests.factories import OrganizationFactory, term
 
 # Real identifiers: the SIREN of the commune of Lille (INSEE COG), Danone SA,

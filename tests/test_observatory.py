@@ -15,9 +15,9 @@ from django.core.cache import cache
 from django.db.models import Sum
 from django.http import QueryDict
 
-from registry.filters import CaseFilter, TermIndex
+from registry.counting.observatory import CHARTS, PHARE_FIGURES, Selection
 from registry.models import CaseStatus
-from registry.observatory import CHARTS, PHARE_FIGURES, Selection
+from registry.search.filters import CaseFilter, TermIndex
 from registry.views.choropleth import outlines
 from territories.models import Territory, TerritoryKind
 from tests.factories import CaseFactory, OrganizationFactory, term, territory

@@ -3,7 +3,7 @@
 import pytest
 from django.utils.safestring import SafeData
 
-from registry.sanitize import clean_html, render_rich_text
+from registry.text.sanitize import clean_html, render_rich_text
 from tests.factories import CaseFactory
 
 XSS_PAYLOADS = [

@@ -9,8 +9,8 @@ from django.db.models import Count
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 
-from registry.filters import CaseFilter
 from registry.models import CaseStatus
+from registry.search.filters import CaseFilter
 from territories.models import Territory, TerritoryLink
 from tests.factories import CaseFactory, OrganizationFactory, term, territory
 
@@ -61,7 +61,7 @@ def test_words_typed_without_accents_find_accented_text(client, lille_case, lyon
 def test_partner_and_territory_names_are_searched(client, lille_case, lyon_case):
     partner = OrganizationFactory(name="Garage Solidaire du Rhône")
     lyon_case.roster.create(organization=partner, role=term("partner_role", "porteur"))
-    from registry.search import refresh_case_index
+    from registry.models.index import refresh_case_index
 
     refresh_case_index([lyon_case.pk])
     assert result_titles(client, "q=rhone") == {lyon_case.title}

@@ -12,9 +12,9 @@ from django.core.management import call_command
 from django.db import connection
 from django.urls import reverse
 
-from registry.demo import clear_demo, seed_demo
+from demo.generator import clear_demo, seed_demo
 from registry.models import Case, SearchWord, Term
-from registry.search import WORD_INDEX, count_words, refresh_case_index, uses_word_index
+from registry.models.index import WORD_INDEX, count_words, refresh_case_index, uses_word_index
 from territories.models import Territory
 from tests.factories import CaseFactory, term, territory
 
@@ -121,7 +121,7 @@ def test_the_demo_writer_builds_the_documents_the_index_would_build():
 
 def test_the_migration_builds_what_the_index_builds():
     """Migration 0015 rebuilds existing documents with a frozen copy of the code:
-    today, it must agree with `registry.search`."""
+    today, it must agree with `registry.models.index`."""
     CaseFactory(summary="Une cité éducative.", places=[territory("commune", "31555")])
     CaseFactory(tags=[term("theme", "securite"), term("practice", "copilotage")])
     before, words = documents(), lexicon()

@@ -164,7 +164,7 @@ def test_a_write_in_another_worker_refreshes_the_figures_here(client):
     Case.objects.filter(pk=draft.pk).update(
         status=CaseStatus.PUBLISHED, published_at=timezone.now()
     )
-    code = "from registry.facets import bump_registry_version; bump_registry_version()"
+    code = "from registry.models.index import bump_registry_version; bump_registry_version()"
     env = {**os.environ, "DJANGO_SETTINGS_MODULE": "config.settings", "TESTING": "true"}
     run(["shell", "-c", code], env=env)
 

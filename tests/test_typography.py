@@ -12,7 +12,7 @@ import pytest
 from django.utils import timezone, translation
 
 from registry.models import Case, CaseStatus, Vocabulary
-from registry.vocabularies import read_taxonomy
+from registry.models.taxonomy import read_taxonomy
 from tests.factories import CaseFactory, UserFactory, territory
 
 PO = Path(__file__).resolve().parent.parent / "locale" / "en" / "LC_MESSAGES" / "django.po"

@@ -4,7 +4,7 @@ import pytest
 from django.utils import translation
 
 from registry.models import Basis, Term, Vocabulary
-from registry.vocabularies import TAXONOMY_PATH, load_vocabularies, read_taxonomy
+from registry.models.taxonomy import TAXONOMY_PATH, load_vocabularies, read_taxonomy
 from tests.factories import CaseFactory, term
 
 pytestmark = pytest.mark.django_db

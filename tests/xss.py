@@ -12,7 +12,7 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 from registry.models import Action, CasePartner, CaseSource, Term
-from registry.search import refresh_case_index
+from registry.models.index import refresh_case_index
 from tests.factories import CaseFactory, OrganizationFactory, territory
 
 PAYLOAD_FILE = Path(__file__).with_name("xss_payloads.txt")

@@ -30,7 +30,6 @@ from rest_framework.settings import api_settings
 from registry.api import serializers as s
 from registry.api.schema import PAGE_PARAMETERS, responses
 from registry.api.views import ApiView, case_detail_queryset, form_errors, parse_pk
-from registry.duplicates import new_organization_duplicates
 from registry.models import (
     EDITABLE_STATUSES,
     Action,
@@ -39,8 +38,9 @@ from registry.models import (
     Organization,
     TransitionNotAllowed,
 )
+from registry.models.index import refresh_case_index
 from registry.models.organization import unique_slug
-from registry.search import refresh_case_index
+from registry.search.duplicates import new_organization_duplicates
 
 PK_PARAMETER = OpenApiParameter("id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
 

@@ -5,7 +5,7 @@ nested brackets ends in a `RecursionError` (a 500) before anything else runs.
 No body of this API nests more than a few levels (a roster entry in a list in an
 object), so a body nested deeper than `MAX_DEPTH` is refused with a 400, from an
 iterative count of its brackets made before it is decoded. Then every string of
-the decoded body, names included, is checked against `registry.text_input`: a
+the decoded body, names included, is checked against `registry.text.guard`: a
 forbidden character is a 400 naming the field where it is, in the shape DRF gives
 its own field errors (`{"roster": {"0": {"contribution": [...]}}}`).
 """
@@ -18,7 +18,7 @@ from rest_framework.exceptions import ParseError, ValidationError
 from rest_framework.parsers import JSONParser
 from rest_framework.settings import api_settings
 
-from registry.text_input import forbidden_character_message, has_forbidden_characters
+from registry.text.guard import forbidden_character_message, has_forbidden_characters
 
 MAX_DEPTH = 32
 # A JSON string, whose brackets are text, not structure. Bytes: JSON is UTF-8, where

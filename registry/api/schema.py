@@ -8,9 +8,9 @@ from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
 from rest_framework import serializers
 
-from registry.filters import SORTS, CaseFilter, TerritoryFilter
 from registry.models import Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
+from registry.search.filters import SORTS, CaseFilter, TerritoryFilter
 from territories.models import TerritoryKind
 
 LANGUAGES = ("fr", "en")

@@ -16,12 +16,12 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from registry import identifiers
 from registry.forms import MAX_PARTNERS, MAX_TERRITORIES, RICH_FIELDS, NewOrganizationForm
 from registry.models import EDITABLE_STATUSES, CaseStatus, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR, SNAPSHOT_FIELDS
 from registry.models.vocabulary import SEARCH_PARAMETERS, TAG_PARAMETERS, TAGS
-from registry.sanitize import clean_html
+from registry.text import identifiers
+from registry.text.sanitize import clean_html
 from territories.models import Territory, TerritoryKind
 
 MAX_TEXT = 20_000

@@ -3,7 +3,7 @@ territories, vocabularies, themes and exports.
 
 Same rules as the site, from the same code: `CaseFilter` selects the cases,
 `Case.objects.visible_to` decides who sees what (an unpublished case is a 404
-for all but its owner and staff), `registry.exports` writes the downloads.
+for all but its owner and staff), `registry.opendata.exports` writes the downloads.
 """
 
 import re
@@ -21,7 +21,6 @@ from rest_framework.generics import GenericAPIView
 from rest_framework.metadata import SimpleMetadata
 from rest_framework.response import Response
 
-from registry import spreadsheet
 from registry.api import serializers as s
 from registry.api.negotiation import Pagination
 from registry.api.schema import (
@@ -33,8 +32,7 @@ from registry.api.schema import (
     responses,
 )
 from registry.api.throttling import ExportThrottle
-from registry.facets import SMALL_SELECTION
-from registry.filters import CaseFilter, OrganizationFilter, TermIndex
+from registry.counting.facets import SMALL_SELECTION
 from registry.models import (
     Case,
     CasePartner,
@@ -45,8 +43,10 @@ from registry.models import (
     TransitionNotAllowed,
     Vocabulary,
 )
-from registry.text_input import forbidden_character_message, has_forbidden_characters
-from registry.views.opendata import export_response
+from registry.opendata import spreadsheet
+from registry.opendata.downloads import export_response
+from registry.search.filters import CaseFilter, OrganizationFilter, TermIndex
+from registry.text.guard import forbidden_character_message, has_forbidden_characters
 from territories.models import Territory, TerritoryKind
 
 SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$", "maxLength": 220}
@@ -184,7 +184,7 @@ class CasePages:
 
 def reject_forbidden_characters(query):
     """A parameter holding a control character (NUL: no PostgreSQL column takes it) is
-    a 400 naming it: the API refuses what the site's pages strip (registry.text_input)."""
+    a 400 naming it: the API refuses what the site's pages strip (registry.text.guard)."""
     errors = {}
     for name, values in query.lists():
         for text in [name, *values]:

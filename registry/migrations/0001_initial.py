@@ -3,7 +3,7 @@
 import django.contrib.postgres.search
 import django.core.validators
 import django.db.models.deletion
-import registry.identifiers
+import registry.text.identifiers
 from django.conf import settings
 from django.db import migrations, models
 
@@ -134,9 +134,9 @@ class Migration(migrations.Migration):
                 ('name', models.CharField(max_length=255, verbose_name='nom')),
                 ('name_key', models.CharField(db_index=True, editable=False, max_length=255)),
                 ('slug', models.SlugField(max_length=120, unique=True, verbose_name="identifiant d'URL")),
-                ('siren', models.CharField(blank=True, max_length=9, null=True, validators=[registry.identifiers.validate_siren], verbose_name='SIREN')),
-                ('siret', models.CharField(blank=True, max_length=14, null=True, validators=[registry.identifiers.validate_siret], verbose_name='SIRET du siège')),
-                ('rna', models.CharField(blank=True, help_text='Associations : W suivi de 9 chiffres.', max_length=10, null=True, validators=[registry.identifiers.validate_rna], verbose_name='numéro RNA')),
+                ('siren', models.CharField(blank=True, max_length=9, null=True, validators=[registry.text.identifiers.validate_siren], verbose_name='SIREN')),
+                ('siret', models.CharField(blank=True, max_length=14, null=True, validators=[registry.text.identifiers.validate_siret], verbose_name='SIRET du siège')),
+                ('rna', models.CharField(blank=True, help_text='Associations : W suivi de 9 chiffres.', max_length=10, null=True, validators=[registry.text.identifiers.validate_rna], verbose_name='numéro RNA')),
                 ('website', models.URLField(blank=True, verbose_name='site web')),
                 ('description', models.TextField(blank=True, verbose_name='présentation')),
                 ('is_demo', models.BooleanField(default=False, verbose_name='donnée de démonstration')),

@@ -5,7 +5,7 @@ from django.conf import settings
 from django.db import migrations, models
 
 
-# The facet keys of every existing case (as registry.search.FACET_KEYS_SQL, frozen here).
+# The facet keys of every existing case (as registry.models.index.FACET_KEYS_SQL, frozen here).
 FILL_FACET_KEYS = """
 UPDATE registry_case SET
     facet_terms = ARRAY(

@@ -7,7 +7,7 @@ PostgreSQL, a trigram index on the lexicon's words. Then every existing case's
 documents are rebuilt: partners, places and every territory they lie in, the
 French and English labels of its tags; then the lexicon of the words counted. The code that builds
 them is copied here as it was (a migration must not follow later changes of
-`registry.search`); `manage.py rebuild_search_index` does the same with
+`registry.models.index`); `manage.py rebuild_search_index` does the same with
 today's code.
 """
 

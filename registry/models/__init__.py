@@ -1,7 +1,6 @@
 from registry.models.case import (
     ALL_THREE_FAMILIES,
     FAMILIES,
-    PAIR_BASE,
     Case,
     CasePartner,
     CaseQuerySet,
@@ -11,6 +10,7 @@ from registry.models.case import (
 )
 from registry.models.choices import (
     EDITABLE_STATUSES,
+    PAIR_BASE,
     Action,
     CaseStatus,
     ModerationReason,

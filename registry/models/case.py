@@ -11,10 +11,9 @@ from django.utils.translation import gettext_lazy as _
 from registry.models.choices import CaseStatus
 from registry.models.vocabulary import Term
 from registry.models.workflow import CaseWorkflow, is_moderator
+from territories.models import Territory
 
 FIRST_YEAR = 1950
-# Term ids stay far below it: (mission, theme) pairs are encoded in one integer.
-PAIR_BASE = 100_000
 LAST_YEAR = 2100
 
 # The three families of actors whose alliance the registry documents, as bits
@@ -233,7 +232,7 @@ class Case(CaseWorkflow, models.Model):
     )
 
     # Facet keys, on PostgreSQL only (NULL elsewhere), rebuilt with the search
-    # documents by `registry.search.refresh_facet_keys`: the case's terms with
+    # documents by `registry.models.index.refresh_facet_keys`: the case's terms with
     # their parents, and every territory its places lie in (the territory
     # closure). The observatory counts a selection by unnesting them from the
     # covering index below, instead of joining the tags and the closure.
@@ -243,11 +242,11 @@ class Case(CaseWorkflow, models.Model):
     # mission id × PAIR_BASE + theme id: the observatory's pairs chart.
     facet_pairs = FacetKeys(null=True, blank=True, editable=False)
 
-    # Search documents, rebuilt by `registry.search.refresh_search_documents`:
+    # Search documents, rebuilt by `registry.models.index.refresh_search_documents`:
     # the names a case is found by (partners, territories and the labels of its
     # tags), then every word folded, then the weighted French tsvector
     # (PostgreSQL only; elsewhere the stems go to the word index, see
-    # `registry.search`).
+    # `registry.models.index`).
     search_names = models.TextField(editable=False, blank=True)
     search_text = models.TextField(editable=False, blank=True)
     search_vector = SearchVectorField(null=True, editable=False)
@@ -345,9 +344,6 @@ class Case(CaseWorkflow, models.Model):
         """Write `data` (from `snapshot()`) onto this case and its related rows.
 
         The caller wraps it in a transaction and refreshes the case index."""
-        from registry.models.organization import Organization
-        from territories.models import Territory
-
         for name in SNAPSHOT_FIELDS:
             if name in data:
                 setattr(self, name, data[name])
@@ -365,7 +361,7 @@ class Case(CaseWorkflow, models.Model):
             if territory is not None:
                 CaseTerritory.objects.create(case=self, territory=territory)
         self.roster.all().delete()
-        organizations = Organization.objects.in_bulk(
+        organizations = CasePartner.organization.field.related_model.objects.in_bulk(
             [entry["organization"] for entry in data.get("roster", [])]
         )
         for position, entry in enumerate(data.get("roster", [])):

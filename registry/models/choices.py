@@ -62,3 +62,7 @@ OPEN_REVISION_STATUSES = [
     RevisionStatus.SUBMITTED,
     RevisionStatus.CHANGES_REQUESTED,
 ]
+
+
+# Term ids stay far below it: (mission, theme) pairs are encoded in one integer.
+PAIR_BASE = 100_000

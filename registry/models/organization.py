@@ -5,10 +5,10 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from registry import identifiers
 from registry.models.case import CasePartner
 from registry.models.choices import CaseStatus
 from registry.models.workflow import is_moderator
+from registry.text import identifiers
 from territories.models import normalize, search_words
 
 

@@ -6,7 +6,7 @@ from django.utils.translation import gettext_lazy as _
 
 class SearchWord(models.Model):
     """A folded word of the cases' search documents and how many cases hold it,
-    kept by `registry.search` (by difference at each refresh, recounted by
+    kept by `registry.models.index` (by difference at each refresh, recounted by
     `rebuild_search_index`). « Vouliez-vous dire … ? » picks its corrections here."""
 
     word = models.CharField(_("mot"), max_length=60, unique=True)

@@ -30,6 +30,23 @@ TAG_PARAMETERS = {parameter: vocabulary for vocabulary, parameter in TAGS.items(
 QUALIFIERS = {"phase": "phase", "scale": "scale", "actor_type": "actor"}
 SEARCH_PARAMETERS = {**TAGS, **QUALIFIERS}
 
+# The vocabularies of the référentiel page, in reading order; each has term pages.
+# (company_size describes organisations, not alliances: it has no page.)
+REFERENTIEL_ORDER = [
+    "practice",
+    "coconstruction_form",
+    "partnership_type",
+    "objective",
+    "impact_axis",
+    "challenge_prism",
+    "theme",
+    "actor_type",
+    "partner_role",
+    "phase",
+    "scale",
+    "pioneer_criterion",
+]
+
 
 class Basis(models.TextChoices):
     SOURCED = "sourced", _("Publié (Le RAMEAU, nomenclature officielle)")

@@ -17,6 +17,7 @@ from registry.models.choices import (
     CaseStatus,
     ModerationReason,
 )
+from registry.models.index import bump_registry_version, refresh_case_index
 
 DRAFT, SUBMITTED, CHANGES, PUBLISHED, REJECTED, ARCHIVED = (
     CaseStatus.DRAFT,
@@ -94,15 +95,11 @@ class CaseWorkflow:
         return self
 
     def log(self, action, *, by, from_status="", reason="", message="", data=None):
-        from registry.facets import bump_registry_version
-        from registry.models.moderation import AuditLog
-
         # Every logged change may alter what is published: whole-registry counts go stale.
         bump_registry_version()
-        return AuditLog.objects.create(
+        return self.audit_entries.create(
             actor=by if by is not None and by.is_authenticated else None,
             action=action,
-            case=self,
             from_status=from_status,
             to_status=self.status,
             reason=reason,
@@ -112,10 +109,7 @@ class CaseWorkflow:
 
     def record_version(self, action, *, by):
         last = self.versions.order_by("-number").values_list("number", flat=True).first() or 0
-        from registry.models.moderation import CaseVersion
-
-        return CaseVersion.objects.create(
-            case=self,
+        return self.versions.create(
             number=last + 1,
             created_by=by if by is not None and by.is_authenticated else None,
             action=action,
@@ -211,8 +205,6 @@ class CaseWorkflow:
     @transaction.atomic
     def restore_version(self, version, *, by):
         """Staff bring back an earlier version's content, recorded as a new version."""
-        from registry.search import refresh_case_index
-
         if not is_moderator(by):
             raise PermissionDenied(_("Réservé à l'équipe de modération."))
         self.apply_snapshot(version.data)
@@ -248,8 +240,6 @@ class RevisionWorkflow:
     @transaction.atomic
     def publish(self, *, by, message=""):
         """Apply the proposed content to the published case, keep a version, log it."""
-        from registry.search import refresh_case_index
-
         self._check_staff(by)
         case = self.case
         case.apply_snapshot(self.data)

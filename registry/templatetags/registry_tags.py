@@ -1,8 +1,8 @@
 from django import template
 from django.http import QueryDict
 
-from registry import sanitize
 from registry.forms import RICH_FIELDS
+from registry.text import sanitize
 from registry.views.querystrings import without_empty
 
 register = template.Library()
@@ -54,7 +54,7 @@ def label_of(value):
     return getattr(value, "label", value)
 
 
-# Contributor text goes through these filters, never through |safe (see registry.sanitize).
+# Contributor text goes through these filters, never through |safe (see registry.text.sanitize).
 
 
 @register.filter

@@ -11,7 +11,7 @@ from django.utils.formats import number_format
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
-from registry.observatory import Row
+from registry.counting.observatory import Row
 from territories.models import TerritoryKind
 
 MAP_DIR = Path(__file__).resolve().parents[1] / "data"

@@ -12,8 +12,7 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from registry.facets import FacetCounter, summary, whole_registry
-from registry.filters import SORTS, CaseFilter, TermIndex, headline, highlight_words
+from registry.counting.facets import FacetCounter, summary
 from registry.models import (
     Case,
     CasePartner,
@@ -22,10 +21,12 @@ from registry.models import (
     Organization,
     Term,
 )
+from registry.models.index import whole_registry
 from registry.models.vocabulary import TAGS
 from registry.models.workflow import is_moderator
-from registry.sanitize import render_headline, snippet
-from registry.suggestions import SearchHelp, query_string
+from registry.search.filters import SORTS, CaseFilter, TermIndex, headline, highlight_words
+from registry.search.suggestions import SearchHelp, query_string
+from registry.text.sanitize import render_headline, snippet
 from territories.models import Territory
 
 PAGE_SIZE = 20

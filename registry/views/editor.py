@@ -12,14 +12,13 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.http import Http404, JsonResponse
+from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import get_object_or_404, redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts.ratelimit import ratelimit
-from registry.duplicates import new_organization_duplicates, similar_cases
 from registry.forms import (
     CaseForm,
     NewOrganizationForm,
@@ -43,8 +42,9 @@ from registry.models import (
     TransitionNotAllowed,
 )
 from registry.models.case import SNAPSHOT_FIELDS
+from registry.models.index import refresh_case_index
 from registry.models.organization import unique_slug
-from registry.search import refresh_case_index
+from registry.search.duplicates import new_organization_duplicates, similar_cases
 from territories.models import Territory
 
 REVISABLE_STATUSES = {CaseStatus.PUBLISHED}
@@ -81,8 +81,6 @@ class Editor:
     def initial_data(snapshot, version):
         """POST-like data for a snapshot, so that a fresh page and a re-displayed
         page are the same bound forms."""
-        from django.http import QueryDict
-
         data = QueryDict(mutable=True)
         for name in SNAPSHOT_FIELDS:
             value = snapshot.get(name)

@@ -15,8 +15,6 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_POST
 
-from registry.diff import diff_snapshots
-from registry.duplicates import similar_cases
 from registry.models import (
     Action,
     AuditLog,
@@ -33,9 +31,11 @@ from registry.models import (
     Term,
     TransitionNotAllowed,
 )
+from registry.models.index import refresh_case_index
 from registry.models.workflow import is_moderator
 from registry.notifications import notify_decision
-from registry.search import refresh_case_index
+from registry.search.duplicates import similar_cases
+from registry.text.diff import diff_snapshots
 from registry.views.editor import editable_case
 
 

@@ -16,9 +16,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext as _
 
-from registry.filters import TERRITORY_FACETS, CaseFilter, TermIndex
-from registry.models.vocabulary import TAG_PARAMETERS
-from registry.observatory import (
+from registry.counting.observatory import (
     CHARTS,
     COMPARED_CHARTS,
     PHARE_FIGURES,
@@ -28,6 +26,8 @@ from registry.observatory import (
     coverage,
     geography,
 )
+from registry.models.vocabulary import TAG_PARAMETERS
+from registry.search.filters import TERRITORY_FACETS, CaseFilter, TermIndex
 from registry.views.chart_order import (
     FEWEST,
     FEWEST_FIRST,

@@ -6,9 +6,10 @@ from django.shortcuts import render
 from django.utils.translation import gettext as _
 
 from accounts.ratelimit import EXPORTS
-from registry import exports, spreadsheet
-from registry.filters import CaseFilter, TermIndex
 from registry.models import Case, Vocabulary
+from registry.opendata import exports, spreadsheet
+from registry.opendata.downloads import export_response
+from registry.search.filters import CaseFilter, TermIndex
 from registry.views.discovery import invalid_filters_response
 
 
@@ -20,15 +21,6 @@ def case_export(request, fmt):
     if not filterset.is_valid():
         return invalid_filters_response(filterset)
     return export_response(filterset, fmt)
-
-
-def export_response(filterset, fmt):
-    """The download of a valid filterset's selection, named after its filters (the
-    site and the API answer with this)."""
-    filename = exports.selection_filename(filterset, fmt)
-    if fmt == "xlsx":
-        return spreadsheet.workbook_response(filterset.qs, filename)
-    return exports.streaming_export(filterset.qs, fmt, filename)
 
 
 def data_dictionary(request):

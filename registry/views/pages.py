@@ -14,14 +14,12 @@ from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from registry.facets import (
+from registry.counting.facets import (
     actor_counts,
     counts_in_territories,
     term_counts,
     territory_counts,
-    whole_registry,
 )
-from registry.filters import OrganizationFilter, TermIndex
 from registry.models import (
     Case,
     CasePartner,
@@ -31,7 +29,9 @@ from registry.models import (
     Term,
     Vocabulary,
 )
-from registry.models.vocabulary import SEARCH_PARAMETERS, TAGS
+from registry.models.index import whole_registry
+from registry.models.vocabulary import REFERENTIEL_ORDER, SEARCH_PARAMETERS, TAGS
+from registry.search.filters import OrganizationFilter, TermIndex
 from territories.models import Territory, TerritoryKind
 
 PAGE_SIZE = 20
@@ -42,22 +42,6 @@ TOP_COMMUNES = 20
 ORGANIZATIONS_SHOWN = 30
 PARTNERS_SHOWN = 20
 
-# The vocabularies of the référentiel page, in reading order; each has term pages.
-# (company_size describes organisations, not alliances: it has no page.)
-REFERENTIEL_ORDER = [
-    "practice",
-    "coconstruction_form",
-    "partnership_type",
-    "objective",
-    "impact_axis",
-    "challenge_prism",
-    "theme",
-    "actor_type",
-    "partner_role",
-    "phase",
-    "scale",
-    "pioneer_criterion",
-]
 # What each list is for, in the registry's own words.
 VOCABULARY_INTROS = {
     "practice": gettext_lazy(

@@ -15,11 +15,11 @@ from django.utils.translation import gettext as _
 
 from accounts.forms import HoneypotMixin
 from accounts.ratelimit import ratelimit
-from registry.exports import LICENCE, LICENCE_URL
+from registry.counting.observatory import PHARE_FIGURES, PHARE_SOURCE
 from registry.models import ContactMessage, ContactSubject, ModerationReason, Term
 from registry.models.contact import CONTACT_RETENTION
 from registry.notifications import notify_contact_message
-from registry.observatory import PHARE_FIGURES, PHARE_SOURCE
+from registry.opendata.exports import LICENCE, LICENCE_URL
 from territories.models import Territory, TerritoryKind
 
 # The date the accessibility statement was written, and the RGAA version it refers to.

@@ -21,8 +21,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import translation
 
-from registry import exports, spreadsheet
 from registry.models import Case
+from registry.opendata import exports, spreadsheet
 
 BASENAME = exports.WHOLE_REGISTRY
 FORMATS = (*exports.FORMATS, "xlsx")

@@ -1,6 +1,6 @@
 from django.core.management.base import BaseCommand
 
-from registry.vocabularies import TAXONOMY_PATH, load_vocabularies
+from registry.models.taxonomy import TAXONOMY_PATH, load_vocabularies
 
 
 class Command(BaseCommand):

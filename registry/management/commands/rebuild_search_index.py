@@ -4,8 +4,7 @@ import time
 
 from django.core.management.base import BaseCommand
 
-from registry.facets import bump_registry_version
-from registry.search import rebuild_search_index
+from registry.models.index import bump_registry_version, rebuild_search_index
 
 
 class Command(BaseCommand):

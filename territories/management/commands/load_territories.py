@@ -6,6 +6,7 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 
 from territories.loader import DATA_PATH, load_territories
+from territories.signals import territories_loaded
 
 
 class Command(BaseCommand):
@@ -28,18 +29,7 @@ class Command(BaseCommand):
             path,
             progress=(lambda message: self.stdout.write("  " + message)) if verbose else None,
         )
-        if report.links_added or report.links_removed:
-            # The registry's cases keep every territory their places lie in.
-            from registry.search import refresh_facet_keys
-
-            refresh_facet_keys()
-        if report.changed:
-            # Their search documents name those territories too.
-            from registry.models import CaseTerritory
-            from registry.search import refresh_search_documents
-
-            placed = CaseTerritory.objects.values_list("case_id", flat=True).distinct()
-            refresh_search_documents(sorted(placed))
+        territories_loaded.send(sender=self.__class__, report=report)
         if not verbose:
             return
         elapsed = time.monotonic() - started

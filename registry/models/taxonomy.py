@@ -8,7 +8,7 @@ from django.db import transaction
 
 from registry.models import Term, Vocabulary
 
-TAXONOMY_PATH = Path(__file__).resolve().parent / "data" / "taxonomy.json"
+TAXONOMY_PATH = Path(__file__).resolve().parents[1] / "data" / "taxonomy.json"
 
 
 @dataclass

@@ -9,14 +9,14 @@ import django_filters
 from django import forms
 from django.contrib.postgres.search import SearchHeadline, SearchQuery
 from django.db import connection
-from django.db.models import F, Field, ForeignObject, Func, Lookup, Q, TextField, Value
+from django.db.models import F, Func, Q, TextField, Value
 from django.db.models.functions import Collate
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Case, CasePartner, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
-from registry.sanitize import LOOKS_LIKE_TAG, MARK_END, MARK_START, SENTINELS
-from registry.search_query import full_text, parse_search
+from registry.search.query import full_text, parse_search
+from registry.text.sanitize import LOOKS_LIKE_TAG, MARK_END, MARK_START, SENTINELS
 from territories.models import Territory, TerritoryKind
 
 TERRITORY_FACETS = {
@@ -142,36 +142,10 @@ def french_title():
     return F("title")
 
 
-class AnyOf(Lookup):
-    """`column = ANY(%s)`: one array parameter where `__in` sends one per value,
-    which for thousands of ids costs more to build than the query takes to run."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def get_db_prep_lookup(self, value, connection):
-        return "%s", [list(value)]
-
-    def as_sql(self, compiler, connection):
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        rhs, rhs_params = self.process_rhs(compiler, connection)
-        return f"{lhs} = ANY({rhs})", [*lhs_params, *rhs_params]
-
-
-Field.register_lookup(AnyOf)
-ForeignObject.register_lookup(AnyOf)
-
-
-def among(column, ids):
-    """`column IN ids` as a filter: one array parameter on PostgreSQL."""
-    lookup = "any_of" if connection.vendor == "postgresql" else "in"
-    return Q(**{f"{column}__{lookup}": list(ids)})
-
-
 def headline(qs, text):
     """On PostgreSQL, `summary_headline`: the summary with the words the French
     search matched for `text` between sentinels; never HTML (it is printed by
-    `registry.sanitize.render_headline`, which escapes it first)."""
+    `registry.text.sanitize.render_headline`, which escapes it first)."""
     if connection.vendor != "postgresql" or not text:
         return qs
     query = SearchQuery(text, search_type="websearch", config="registry_fr")

@@ -26,17 +26,34 @@ a term; `manage.py rebuild_search_index` rebuilds everything.
 """
 
 import threading
+import time
 from collections import Counter
 from functools import lru_cache
 
 import snowballstemmer
+from django.apps import apps
 from django.contrib.postgres.search import TrigramSimilarity
+from django.core.cache import cache
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Length
 
-from registry.models import PAIR_BASE, Case, CasePartner, CaseTerritory, SearchWord, Term
+from registry.models.choices import PAIR_BASE
+from registry.models.search import SearchWord
+from registry.models.vocabulary import Term
 from territories.models import KIND_DEPTH, TerritoryLink, normalize
+
+
+def case_models():
+    """Case, CasePartner and CaseTerritory. The index sits below them (their
+    workflow writes through it), so it names them through the app registry
+    instead of importing the module that imports it."""
+    return (
+        apps.get_model("registry", "Case"),
+        apps.get_model("registry", "CasePartner"),
+        apps.get_model("registry", "CaseTerritory"),
+    )
+
 
 TEXT_FIELDS = ("title", "summary", "description", "context", "actions", "results", "lessons")
 DOCUMENT_COLUMNS = ("search_names", "search_text")
@@ -184,6 +201,7 @@ def terms_by_id():
 def names_by_case(cases, terms):
     """{case id: `document_names`} of loaded `cases` (with `phase_id`, `scale_id`),
     `terms` being `terms_by_id()`: three queries whatever the number of cases."""
+    Case, CasePartner, CaseTerritory = case_models()
     case_ids = [case.pk for case in cases]
     partners = {pk: [] for pk in case_ids}
     for case_id, name in CasePartner.objects.filter(case_id__in=case_ids).values_list(
@@ -222,6 +240,7 @@ def names_by_case(cases, terms):
 def refresh_search_documents(case_ids):
     """Rebuild the search columns of the given cases, by batches, and move the
     lexicon's counts by the difference between their old and new words."""
+    Case = case_models()[0]
     case_ids = list(case_ids)
     if not case_ids:
         return
@@ -259,6 +278,7 @@ def refresh_cases_tagged(terms):
     """After staff relabelled `terms`: the documents of the cases carrying them (or
     one of their children, whose documents name their parent), as phase or scale
     too. Returns how many cases were refreshed."""
+    Case = case_models()[0]
     term_ids = {term.pk for term in terms}
     term_ids |= set(Term.objects.filter(parent_id__in=term_ids).values_list("pk", flat=True))
     tagged = set(
@@ -373,6 +393,7 @@ def count_words(search_texts):
 @transaction.atomic
 def rebuild_lexicon():
     """Count every word of every case again (after a bulk change)."""
+    Case = case_models()[0]
     texts = Case.objects.values_list("search_text", flat=True).iterator(chunk_size=BATCH)
     counts = count_words(texts)
     SearchWord.objects.all().delete()
@@ -385,6 +406,7 @@ def rebuild_lexicon():
 def rebuild_search_index(*, progress=None):
     """Every case's search documents, then the lexicon counted afresh: what the
     index would hold had every case been written with today's code."""
+    Case = case_models()[0]
     case_ids = list(Case.objects.order_by("pk").values_list("pk", flat=True))
     if uses_word_index():
         with connection.cursor() as cursor:
@@ -480,9 +502,46 @@ def refresh_facet_keys(case_ids=None):
 def refresh_case_index(case_ids):
     """Everything derived from a case's related rows: family mix, facet keys and
     search documents."""
-    from registry.facets import bump_registry_version
-
     refresh_family_masks(case_ids)
     refresh_facet_keys(case_ids)
     refresh_search_documents(case_ids)
     bump_registry_version()
+
+
+REGISTRY_VERSION_KEY = "registry-version"
+WHOLE_REGISTRY_TTL = 60
+
+
+def new_registry_version():
+    # The time in milliseconds, not 1: a version made again after the key was
+    # lost (evicted, Redis restarted) does not meet counts cached under an older one.
+    return time.time_ns() // 1_000_000
+
+
+def bump_registry_version():
+    """Call after any write that changes what is published: cached whole-registry
+    counts are then recomputed on the next request, in every process that shares
+    the cache (all of them with CACHE_URL)."""
+    try:
+        cache.incr(REGISTRY_VERSION_KEY)
+    except ValueError:  # no version yet (Redis and local memory alike)
+        cache.set(REGISTRY_VERSION_KEY, new_registry_version(), timeout=None)
+
+
+def whole_registry(name, compute):
+    """Counts over every published case are the same for every visitor: keep them
+    a minute at most, and drop them as soon as a case is written.
+    Selections with any filter are always computed afresh."""
+    version = cache.get_or_set(REGISTRY_VERSION_KEY, new_registry_version, timeout=None)
+    return cache.get_or_set(f"whole-registry:{version}:{name}", compute, WHOLE_REGISTRY_TTL)
+
+
+def refresh_after_territories(sender, report, **kwargs):
+    """Receiver of `territories.signals.territories_loaded`: the cases keep every
+    territory their places lie in, and their search documents name them."""
+    if report.links_added or report.links_removed:
+        refresh_facet_keys()
+    if report.changed:
+        _, _, CaseTerritory = case_models()
+        placed = CaseTerritory.objects.values_list("case_id", flat=True).distinct()
+        refresh_search_documents(sorted(placed))

@@ -1,5 +1,5 @@
 """Open data exports of a selection of cases: CSV, JSON and GeoJSON (the XLSX
-workbook, built on the same records, is in `registry.spreadsheet`), and the
+workbook, built on the same records, is in `registry.opendata.spreadsheet`), and the
 names of the files, which say the selection.
 
 Shared by the API, the search page's download links and `dump_registry`. Every
@@ -30,7 +30,6 @@ from django.utils.text import slugify
 from django.utils.translation import get_language, override, pgettext
 from django.utils.translation import gettext_lazy as _
 
-from registry.filters import TermFilter, TermIndex, among
 from registry.models import (
     ALL_THREE_FAMILIES,
     CasePartner,
@@ -39,7 +38,9 @@ from registry.models import (
     Organization,
 )
 from registry.models.case import Case
+from registry.models.lookups import among
 from registry.models.vocabulary import TAG_PARAMETERS, TAGS
+from registry.search.filters import TermFilter, TermIndex
 from territories.models import Territory, TerritoryKind, TerritoryLink
 
 BATCH_SIZE = 2000
@@ -50,7 +51,7 @@ GEOGRAPHY_ATTRIBUTION = (
     "INSEE, Code officiel géographique 2026 ; DGCL, liste des EPCI à fiscalité propre 2026, "
     "via @etalab/decoupage-administratif 6.0.0 (Licence Ouverte)"
 )
-POINTS_PATH = Path(__file__).resolve().parent / "data" / "territory_points.json"
+POINTS_PATH = Path(__file__).resolve().parents[1] / "data" / "territory_points.json"
 
 TEXT_FIELDS = ("description", "context", "actions", "results", "lessons")
 CASE_VALUES = (

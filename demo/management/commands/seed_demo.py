@@ -3,7 +3,7 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from registry.demo import clear_demo, has_demo_data, seed_demo
+from demo.generator import clear_demo, has_demo_data, seed_demo
 from registry.models import Term
 from territories.models import Territory
 
@@ -68,7 +68,7 @@ def analyze(progress):
     territory kind for a handful of rows: a territory page ranked its communes
     by reading the 35 000 of France (30 ms instead of 1 on 10 000 cases, where
     ANALYZE takes 0.3 s once). The counts do not depend on them (see
-    `registry.facets`)."""
+    `registry.counting.facets`)."""
     progress("ANALYZE…")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")

@@ -35,7 +35,7 @@ from django.db import connection, transaction
 from django.utils.text import slugify
 from stdnum import luhn
 
-from registry.demo_texts import (
+from demo.texts import (
     COMPANY_PATTERNS,
     CONTEXT_CLOSERS,
     CONTEXT_OPENERS,
@@ -76,7 +76,6 @@ from registry.demo_texts import (
     mix_phrase,
     with_article,
 )
-from registry.facets import bump_registry_version
 from registry.models import (
     PAIR_BASE,
     Case,
@@ -88,8 +87,9 @@ from registry.models import (
     Organization,
     Term,
 )
-from registry.search import (
+from registry.models.index import (
     PG_VECTOR_EXPRESSION,
+    bump_registry_version,
     count_words,
     document_columns,
     document_names,
@@ -919,7 +919,7 @@ class Generator:
                 )
             )
         if self.ancestors is not None:
-            # What `registry.search.refresh_facet_keys` would compute from the rows.
+            # What `registry.models.index.refresh_facet_keys` would compute from the rows.
             values["facet_terms"] = sorted(
                 {t.pk for t in tags} | {t.parent_id for t in tags if t.parent_id}
             )

@@ -1,6 +1,6 @@
 """The words of the demonstration data: French wording helpers (articles,
 « de »/« du », place names in a sentence), the texts of each theme, the names of
-invented organisations, and the mix of partners and roles that `registry.demo`
+invented organisations, and the mix of partners and roles that `demo.generator`
 draws from. Every text is plainly fictional."""
 
 from collections import Counter

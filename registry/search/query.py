@@ -7,7 +7,7 @@ its stem (French Snowball), French stop words are dropped, and the synonyms of
 `registry/data/synonyms.json` (« EPCI » and « intercommunalité », « TZCLD » and
 « Territoires zéro chômeur de longue durée »…) are looked for as well.
 `full_text` turns it into a filter and a `rank`, on PostgreSQL (the French
-tsvector) and on SQLite (the FTS5 word index of `registry.search`, where a word
+tsvector) and on SQLite (the FTS5 word index of `registry.models.index`, where a word
 also finds the words it starts).
 
 Ranking puts first the cases whose title holds the query, more so when its words
@@ -34,11 +34,11 @@ from django.db.models import F, FloatField, Func, Q, TextField, Value, When
 from django.db.models.expressions import RawSQL
 from django.db.models.functions import Cast
 
-from registry.search import STOP_WORDS, WORD_INDEX, stem
+from registry.models.index import STOP_WORDS, WORD_INDEX, stem
 from territories.models import normalize
 
 CONFIG = "registry_fr"
-SYNONYMS_PATH = Path(__file__).resolve().parent / "data" / "synonyms.json"
+SYNONYMS_PATH = Path(__file__).resolve().parents[1] / "data" / "synonyms.json"
 # From this length a word also finds the words it starts (« parten » finds
 # « partenariat »); shorter ones would find far too many (« ess », « essai »).
 PREFIX_LENGTH = 4

@@ -5,7 +5,7 @@ the observatory counts exactly what the search page lists. Every figure is a
 GROUP BY in the database over the selection (`selection_counts`); the number
 of queries depends on the filters in use, never on the number of cases.
 Figures over the whole registry are cached like the search page's facets
-(`registry.facets.whole_registry`: until the next write, a minute at most).
+(`registry.counting.facets.whole_registry`: until the next write, a minute at most).
 
 The charts are plain rows (code, label, count, share of the selection's cases)
 so that the page, its tables and the CSV downloads show the same figures; the
@@ -20,7 +20,7 @@ from django.db.models import Count
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from registry.facets import (
+from registry.counting.facets import (
     fetch_rows,
     ids_of,
     located_sql,
@@ -28,10 +28,10 @@ from registry.facets import (
     summary,
     table,
     territory_counts,
-    whole_registry,
 )
-from registry.filters import TERRITORY_FACETS, CaseFilter
 from registry.models import ALL_THREE_FAMILIES, PAIR_BASE, Case, CaseTerritory, Family, Term
+from registry.models.index import whole_registry
+from registry.search.filters import TERRITORY_FACETS, CaseFilter
 from territories.models import Territory, TerritoryKind
 
 GEOGRAPHY_TTL = 3600
@@ -263,7 +263,7 @@ def selection_counts(queryset, *, pairs=None, area_ids=None):
     lists of term ids), by term (a parent term counting each case once), and by
     pair of terms from a self-join of the tags, read once; with `area_ids`, by
     région or département through the territory closure table. The same
-    figures from separate ORM queries (`registry.facets.summary`,
+    figures from separate ORM queries (`registry.counting.facets.summary`,
     `column_counts`, `term_counts`, `territory_counts` and a pair query) took
     three to four times as long on 100 000 cases: each one evaluated the
     selection again. On PostgreSQL the terms, pairs and areas are counted from

@@ -25,7 +25,7 @@ from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from registry.exports import COLUMNS, EMPTY_REF, LICENCE, Column, case_records, csv_row
+from registry.opendata.exports import COLUMNS, EMPTY_REF, LICENCE, Column, case_records, csv_row
 
 CONTENT_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 

@@ -17,8 +17,8 @@ from django.urls import reverse
 from django.utils.feedgenerator import Atom1Feed, Rss201rev2Feed
 from django.utils.translation import gettext as _
 
-from registry.filters import CaseFilter, TermIndex
-from registry.sanitize import printable
+from registry.search.filters import CaseFilter, TermIndex
+from registry.text.sanitize import printable
 
 FEED_ITEMS = 50
 

@@ -2,7 +2,7 @@
 terms it names, as filters (« Filtrer sur la région Occitanie (450) »), and a
 correction of the words no case holds (« Vouliez-vous dire : insertion ? »).
 
-Both are built from the query as typed (`registry.search_query.tokenize`) and
+Both are built from the query as typed (`registry.search.query.tokenize`) and
 checked against the cases: an offer gives the number of cases it leads to, and
 a correction is only offered when the corrected search finds more. The number
 of queries is bounded: one for the territories, one count per offer (at most
@@ -15,11 +15,11 @@ from dataclasses import dataclass
 from django.http import QueryDict
 from django.utils.translation import gettext_lazy as _
 
-from registry.filters import TERRITORY_FACETS, CaseFilter
 from registry.models import SearchWord
+from registry.models.index import STOP_WORDS, correction_of, stem
 from registry.models.vocabulary import SEARCH_PARAMETERS
-from registry.search import STOP_WORDS, correction_of, stem
-from registry.search_query import significant, tokenize
+from registry.search.filters import TERRITORY_FACETS, CaseFilter
+from registry.search.query import significant, tokenize
 from territories.models import KIND_DEPTH, Territory, TerritoryKind, normalize
 
 MAX_SPAN = 8  # words: « Provence-Alpes-Côte d'Azur » has five

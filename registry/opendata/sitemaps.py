@@ -10,9 +10,9 @@ from django.urls import reverse
 from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 
-from registry.facets import REGISTRY_VERSION_KEY, bump_registry_version
 from registry.models import Case, CasePartner, CaseStatus, CaseTerritory, Organization, Term
-from registry.views.pages import REFERENTIEL_ORDER
+from registry.models.index import REGISTRY_VERSION_KEY, bump_registry_version
+from registry.models.vocabulary import REFERENTIEL_ORDER
 from territories.models import Territory, TerritoryKind
 
 

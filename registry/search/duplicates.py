@@ -12,11 +12,14 @@ simpler measure: candidates sharing a significant word, scored with difflib.
 from difflib import SequenceMatcher
 from typing import NamedTuple
 
+from django.contrib.postgres.lookups import Unaccent
+from django.contrib.postgres.search import TrigramSimilarity
 from django.db import connection
 from django.db.models import Q
+from django.db.models.functions import Lower
 
-from registry.identifiers import compact
 from registry.models import Case, CasePartner, CaseTerritory, Organization
+from registry.text.identifiers import compact
 from territories.models import normalize
 
 STOP_WORDS = {
@@ -57,8 +60,6 @@ def _similar(queryset, key, limit, *, pg_expression, search_column, folded):
     if not key:
         return []
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.search import TrigramSimilarity
-
         return list(
             queryset.annotate(similarity=TrigramSimilarity(pg_expression, key))
             .filter(similarity__gte=THRESHOLD)
@@ -181,9 +182,6 @@ def _similar_title(queryset, key, limit):
     """Title similarity, on the folded title."""
     pg_expression = None
     if connection.vendor == "postgresql":
-        from django.contrib.postgres.lookups import Unaccent
-        from django.db.models.functions import Lower
-
         pg_expression = Lower(Unaccent("title"))
     return _similar(
         queryset.only("id", "title", "slug", "status"),

@@ -7,17 +7,14 @@ filtering on is counted without its own filter (disjunctive faceting), so the
 other options of that facet keep showing what choosing them would add.
 """
 
-import time
 from dataclasses import dataclass, field
 
-from django.core.cache import cache
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, F, Q
 from django.db.models.functions import Coalesce
 from django.utils.translation import gettext_lazy as _
 
-from registry.filters import TERRITORY_FACETS, CaseFilter, among
 from registry.models import (
     ALL_THREE_FAMILIES,
     Case,
@@ -26,7 +23,10 @@ from registry.models import (
     Organization,
     Term,
 )
+from registry.models.index import whole_registry
+from registry.models.lookups import among
 from registry.models.vocabulary import TAG_PARAMETERS
+from registry.search.filters import TERRITORY_FACETS, CaseFilter
 from territories.models import Territory, TerritoryKind, TerritoryLink
 
 
@@ -53,34 +53,6 @@ class Facet:
     @property
     def is_active(self):
         return any(option.selected for option in self.options)
-
-
-REGISTRY_VERSION_KEY = "registry-version"
-WHOLE_REGISTRY_TTL = 60
-
-
-def new_registry_version():
-    # The time in milliseconds, not 1: a version made again after the key was
-    # lost (evicted, Redis restarted) does not meet counts cached under an older one.
-    return time.time_ns() // 1_000_000
-
-
-def bump_registry_version():
-    """Call after any write that changes what is published: cached whole-registry
-    counts are then recomputed on the next request, in every process that shares
-    the cache (all of them with CACHE_URL)."""
-    try:
-        cache.incr(REGISTRY_VERSION_KEY)
-    except ValueError:  # no version yet (Redis and local memory alike)
-        cache.set(REGISTRY_VERSION_KEY, new_registry_version(), timeout=None)
-
-
-def whole_registry(name, compute):
-    """Counts over every published case are the same for every visitor: keep them
-    a minute at most, and drop them as soon as a case is written.
-    Selections with any filter are always computed afresh."""
-    version = cache.get_or_set(REGISTRY_VERSION_KEY, new_registry_version, timeout=None)
-    return cache.get_or_set(f"whole-registry:{version}:{name}", compute, WHOLE_REGISTRY_TTL)
 
 
 SMALL_SELECTION = 5000
