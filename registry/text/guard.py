@@ -20,7 +20,7 @@ import re
 from django.http import Http404, QueryDict
 from django.utils.translation import gettext as _
 
-FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\ud800-\udfff]")
+FORBIDDEN = re.compile("[\x00-\x08\x0b\x0c\x0e-\x1f\x7f\ud800-\udfff]")
 # Word processors' line and page breaks stay line breaks rather than glue two words.
 LINE_BREAKS = str.maketrans({"\x0b": "\n", "\x0c": "\n"})
 

@@ -24,6 +24,7 @@ import nh3
 from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
+from registry.text.guard import without_forbidden_characters
 from territories.models import normalize
 
 ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "a", "blockquote", "h3"}
@@ -37,9 +38,6 @@ CHARACTER_REFERENCE = re.compile(r"&(#[0-9]{1,7}|#[xX][0-9a-fA-F]{1,6}|[a-zA-Z][
 # Markup that lays out its own paragraphs; without it, blank lines make them.
 BLOCK_TAG = re.compile(r"<\s*(p|ul|ol|li|blockquote|h[1-6]|div|table|pre)\b", re.IGNORECASE)
 PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
-# XML 1.0 refuses them (a feed with one fails to build) and no page needs them;
-# tab, line feed and carriage return are kept.
-CONTROL_CHARACTERS = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 # What `ts_headline` puts around matched words: characters of Unicode's
 # private-use area, removed from the text before the headline is computed, so
@@ -53,8 +51,9 @@ WORD = re.compile(r"\w+")
 
 
 def printable(text):
-    """`text` without control characters (tab and line breaks kept)."""
-    return CONTROL_CHARACTERS.sub("", str(text or ""))
+    """`text` without the characters the site refuses on the way in (`guard`): XML 1.0
+    refuses them too (a feed with one fails to build). Tab and line breaks are kept."""
+    return without_forbidden_characters(str(text or ""))
 
 
 def looks_like_markup(text):
