@@ -1,7 +1,9 @@
 """The staff's back office: vocabularies, organisations, cases and their history.
 
-What the admin does on save is written here, explicitly: a case saved in the
-admin gets its index refreshed, a version bump and an audit row. Codes of the
+A case saved in the admin goes through the model like every other write: its
+inline rows saved, `Case.record_staff_edit` gives it a new version number,
+rebuilds its index and logs who changed what; featuring or no longer featuring
+it as a pioneer is `case.feature` / `case.unfeature`, under the one pioneer rule. Codes of the
 référentiel never change and nothing is deleted that a case may rely on.
 """
 
@@ -16,7 +18,6 @@ from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from registry.models import (
-    Action,
     AuditLog,
     Case,
     CasePartner,
@@ -31,8 +32,9 @@ from registry.models import (
     Term,
     Vocabulary,
 )
-from registry.models.index import refresh_case_index, refresh_cases_tagged
+from registry.models.index import refresh_cases_tagged
 from registry.models.vocabulary import TAGS
+from registry.models.workflow import pioneer_errors
 from registry.text import identifiers
 from territories.admin import TerritoryLabelsMixin
 
@@ -364,11 +366,15 @@ class CaseAdminForm(forms.ModelForm):
             "published_at"
         ):
             cleaned_data["published_at"] = timezone.now()
-        reason = (cleaned_data.get("pioneer_reason") or "").strip()
-        if cleaned_data.get("is_pioneer") and not reason:
-            self.add_error(
-                "pioneer_reason", _("Dites pourquoi cette expérience est mise en avant.")
+        if cleaned_data.get("is_pioneer"):
+            # The pioneer rule; a case featured already is not featured again.
+            featuring = not self.initial.get("is_pioneer")
+            errors = pioneer_errors(
+                reason=cleaned_data.get("pioneer_reason"),
+                status=cleaned_data.get("status", self.instance.status) if featuring else None,
             )
+            if errors:
+                self.add_error(None, errors)
         return cleaned_data
 
 
@@ -472,37 +478,33 @@ class CaseAdmin(admin.ModelAdmin):
 
     def save_model(self, request, obj, form, change):
         if "is_pioneer" in form.changed_data:
-            obj.pioneer_by = request.user if obj.is_pioneer else None
-            obj.pioneer_at = timezone.now() if obj.is_pioneer else None
-        if change:
-            obj.version += 1
+            # Written by `feature` / `unfeature` once the criteria are saved.
+            obj.is_pioneer = form.initial.get("is_pioneer", False)
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
-        """After the inlines: rebuild the case's index (partner mix, search
-        documents) and write down who changed what."""
+        """After the inlines: the model rebuilds the case's index (partner mix,
+        search documents) and writes down who changed what."""
         super().save_related(request, form, formsets, change)
         case = form.instance
-        refresh_case_index([case.pk])
-        previous_status = form.initial.get("status", "") if change else ""
         changed = [*form.changed_data]
         changed += [formset.model._meta.model_name for formset in formsets if formset.has_changed()]
-        case.log(
-            Action.EDIT if change else Action.CREATE,
+        case.record_staff_edit(
             by=request.user,
-            from_status=previous_status,
-            message=str(_("Dans l'administration.")),
-            data={"fields": changed},
+            created=not change,
+            from_status=form.initial.get("status", "") if change else "",
+            fields=changed,
         )
         if "is_pioneer" in form.changed_data:
-            case.log(
-                Action.FEATURE if case.is_pioneer else Action.UNFEATURE,
-                by=request.user,
-                message=case.pioneer_reason if case.is_pioneer else "",
-            )
-        if case.status == CaseStatus.PUBLISHED and previous_status != CaseStatus.PUBLISHED:
-            # As the workflow does: the content published is kept as a version.
-            case.record_version(Action.PUBLISH, by=request.user)
+            if form.cleaned_data["is_pioneer"]:
+                case.feature(
+                    by=request.user,
+                    criteria=list(case.pioneer_criteria.all()),
+                    reason=case.pioneer_reason,
+                    review_on=case.pioneer_review_on,
+                )
+            else:
+                case.unfeature(by=request.user)
 
 
 # --- History (read only) --------------------------------------------------

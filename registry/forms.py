@@ -13,20 +13,12 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import Case, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
+from registry.models.vocabulary import TAG_HEADINGS, TAGS
 from registry.text import identifiers
 from registry.text.sanitize import clean_html
 from territories.models import Territory
 
 RICH_FIELDS = ("description", "context", "actions", "results", "lessons")
-TAG_VOCABULARIES = (
-    ("theme", _("Thèmes")),
-    ("practice", _("Pratiques du référentiel")),
-    ("partnership_type", _("Types de partenariat")),
-    ("coconstruction_form", _("Formes de co-construction")),
-    ("objective", _("Objectifs")),
-    ("impact_axis", _("Axes d'impact")),
-    ("challenge_prism", _("Prismes des enjeux")),
-)
 MAX_TERRITORIES = 10
 MAX_PARTNERS = 30
 
@@ -102,13 +94,13 @@ class TagsForm(forms.Form):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for vocabulary, label in TAG_VOCABULARIES:
+        for vocabulary in TAGS:
             terms = active_terms(vocabulary)
             if vocabulary == "practice":
                 terms = terms.filter(parent__isnull=False)
             self.fields[vocabulary] = forms.ModelMultipleChoiceField(
                 queryset=terms,
-                label=label,
+                label=TAG_HEADINGS[vocabulary],
                 required=False,
                 widget=forms.CheckboxSelectMultiple,
             )
@@ -125,7 +117,7 @@ class TagsForm(forms.Form):
 
     def terms(self):
         chosen = []
-        for vocabulary, _label in TAG_VOCABULARIES:
+        for vocabulary in TAGS:
             chosen.extend(self.cleaned_data.get(vocabulary) or [])
         return chosen
 

@@ -335,29 +335,53 @@ def test_every_write_endpoint_asks_for_an_account(client, contributor):
         assert bad.status_code == 401
 
 
-def test_someone_elses_case_is_a_404_for_every_write_endpoint(
-    client, contributor, other_contributor, moderator
+def test_another_contributors_draft_is_a_404_for_every_write_endpoint(
+    client, contributor, other_contributor
 ):
     case = CaseFactory(owner=contributor, status=CaseStatus.DRAFT)
-    for user in (other_contributor, moderator):
-        headers = auth(user)
-        assert client.get(f"/api/v1/me/cases/{case.pk}/", headers=headers).status_code == 404
-        assert (
-            patch(
-                client, f"/api/v1/me/cases/{case.pk}/", {"title": "X"}, headers=headers
-            ).status_code
-            == 404
-        )
-        assert (
-            post(client, f"/api/v1/me/cases/{case.pk}/submit/", headers=headers).status_code == 404
-        )
-        assert (
-            post(client, f"/api/v1/me/cases/{case.pk}/withdraw/", headers=headers).status_code
-            == 404
-        )
-        assert client.get("/api/v1/me/cases/", headers=headers).json()["count"] == 0
+    headers = auth(other_contributor)
+    url = f"/api/v1/me/cases/{case.pk}/"
+    assert client.get(url, headers=headers).status_code == 404
+    assert patch(client, url, {"title": "X"}, headers=headers).status_code == 404
+    assert post(client, f"{url}submit/", headers=headers).status_code == 404
+    assert post(client, f"{url}withdraw/", headers=headers).status_code == 404
+    assert client.get("/api/v1/me/cases/", headers=headers).json()["count"] == 0
     case.refresh_from_db()
     assert case.title != "X" and case.status == CaseStatus.DRAFT
+
+
+def test_another_contributors_published_case_is_a_403_to_change(
+    client, contributor, other_contributor
+):
+    """They may see it (it is public), not change it: the site's editor says the same."""
+    case = CaseFactory(owner=contributor, status=CaseStatus.PUBLISHED, title="Titre publié")
+    headers = auth(other_contributor)
+    url = f"/api/v1/me/cases/{case.pk}/"
+    assert client.get(url, headers=headers).status_code == 403
+    answer = patch(client, url, {"title": "X"}, headers=headers)
+    assert answer.status_code == 403
+    assert "Seuls son auteur" in answer.json()["detail"]
+    assert post(client, f"{url}submit/", headers=headers).status_code == 403
+    client.force_login(other_contributor)
+    assert client.get(f"/contribuer/{case.pk}/").status_code == 403
+    case.refresh_from_db()
+    assert case.title == "Titre publié"
+
+
+def test_staff_edit_a_contributors_draft_through_the_api_as_in_the_editor(
+    client, contributor, moderator
+):
+    case = CaseFactory(owner=contributor, status=CaseStatus.DRAFT, title="Avant")
+    headers = auth(moderator)
+    url = f"/api/v1/me/cases/{case.pk}/"
+    assert client.get(url, headers=headers).json()["title"] == "Avant"
+    assert patch(client, url, {"title": "Relu par l'équipe"}, headers=headers).status_code == 200
+    client.force_login(moderator)
+    assert client.get(f"/contribuer/{case.pk}/").status_code == 200
+    # « Your cases » stays the staff member's own list.
+    assert client.get("/api/v1/me/cases/", headers=headers).json()["count"] == 0
+    case.refresh_from_db()
+    assert case.title == "Relu par l'équipe" and case.owner == contributor
 
 
 def test_a_contributor_reads_their_own_cases_in_any_state(client, contributor, other_contributor):

@@ -1,9 +1,9 @@
 """The write API: a contributor's own cases, through their personal token.
 
-The same rules as the site's editor, from the same code: a draft is written by
-`Case.apply_snapshot` inside one transaction, then the search index is
-refreshed; submission and withdrawal are `case.submit(by=…)` and
-`case.withdraw(by=…)`. Someone else's case is a 404. Only drafts and cases
+The same rules as the site's editor, from the same code: a draft is created by
+`Case.objects.create_draft` and changed by `case.replace_content` (each in one
+transaction that rebuilds the case's index); submission and withdrawal are
+`case.submit(by=…)` and `case.withdraw(by=…)`. Someone else's case is a 404. Only drafts and cases
 sent back for changes are edited here: a published case changes through a
 revision reviewed by staff, in the site's editor (409 here).
 
@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
-from rest_framework.exceptions import APIException, NotFound, ValidationError
+from rest_framework.exceptions import APIException, ValidationError
 from rest_framework.exceptions import PermissionDenied as Forbidden
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -32,14 +32,13 @@ from registry.api.schema import PAGE_PARAMETERS, responses
 from registry.api.views import ApiView, case_detail_queryset, form_errors, parse_pk
 from registry.models import (
     EDITABLE_STATUSES,
-    Action,
     Case,
     CaseStatus,
     Organization,
     TransitionNotAllowed,
 )
-from registry.models.index import refresh_case_index
-from registry.models.organization import unique_slug
+from registry.models.access import case_for
+from registry.models.workflow import VersionConflict
 from registry.search.duplicates import new_organization_duplicates
 
 PK_PARAMETER = OpenApiParameter("id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
@@ -66,15 +65,9 @@ class OwnCaseMixin:
     queryset = Case.objects.none()  # for the schema: the views build their own
 
     def own_case(self, pk, *, for_update=False):
-        queryset = Case.objects.filter(owner=self.request.user)
-        if for_update:
-            queryset = queryset.select_for_update()
-        case = queryset.filter(pk=parse_pk(pk)).first()
-        if case is None:
-            raise NotFound(
-                _("Aucune de vos expériences ne porte l'identifiant « %(id)s ».") % {"id": pk}
-            )
-        return case
+        """The case as the site's editor has it (`case_for`): its owner's and, for
+        staff, any; 404 to those who may not see it, 403 to those who may not edit it."""
+        return case_for(self.request.user, parse_pk(pk), write=True, for_update=for_update)
 
     def represent(self, case, status_code=200, headers=None):
         case = case_detail_queryset(Case.objects.all()).get(pk=case.pk)
@@ -123,19 +116,7 @@ class OwnCaseList(OwnCaseMixin, ApiView):
     def post(self, request):
         serializer = s.CaseWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        with transaction.atomic():
-            snapshot = serializer.snapshot({})
-            case = Case(
-                owner=request.user,
-                status=CaseStatus.DRAFT,
-                title=snapshot["title"],
-                slug=unique_slug(Case, snapshot["title"], max_length=200),
-                summary=snapshot["summary"],
-            )
-            case.save()
-            case.apply_snapshot(snapshot)
-            case.log(Action.CREATE, by=request.user)
-            refresh_case_index([case.pk])
+        case = Case.objects.create_draft(owner=request.user, snapshot=serializer.snapshot({}))
         location = request.build_absolute_uri(
             reverse("api:own_case_detail", kwargs={"pk": case.pk})
         )
@@ -149,7 +130,7 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
         operation_id="me_cases_retrieve",
         summary="One of your cases",
         parameters=[PK_PARAMETER],
-        responses=responses(s.OwnCaseSerializer, 404),
+        responses=responses(s.OwnCaseSerializer, 403, 404),
         tags=["contribution"],
     )
     def get(self, request, pk):
@@ -166,7 +147,7 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
         ),
         parameters=[PK_PARAMETER],
         request=s.CaseWriteSerializer,
-        responses=responses(s.OwnCaseSerializer, 400, 404, 409, 415),
+        responses=responses(s.OwnCaseSerializer, 400, 403, 404, 409, 415),
         tags=["contribution"],
     )
     def patch(self, request, pk):
@@ -179,18 +160,19 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
             )
             serializer.is_valid(raise_exception=True)
             sent_version = serializer.validated_data.get("version")
-            if sent_version is not None and sent_version != case.version:
+            try:
+                case = case.replace_content(
+                    serializer.snapshot(case.snapshot()), by=request.user, version=sent_version
+                )
+            except VersionConflict as conflict:
                 raise Conflict(
                     _(
                         "Quelqu'un a modifié cette expérience depuis la version %(sent)d "
                         "(version actuelle : %(current)d) : relisez-la puis renvoyez vos "
                         "modifications."
                     )
-                    % {"sent": sent_version, "current": case.version}
-                )
-            case.apply_snapshot(serializer.snapshot(case.snapshot()))
-            case.log(Action.EDIT, by=request.user)
-            refresh_case_index([case.pk])
+                    % {"sent": sent_version, "current": conflict.current_version}
+                ) from None
         return self.represent(case)
 
 

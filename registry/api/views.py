@@ -11,7 +11,6 @@ import re
 from django.conf import settings
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
-from django.shortcuts import get_object_or_404
 from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -43,6 +42,7 @@ from registry.models import (
     TransitionNotAllowed,
     Vocabulary,
 )
+from registry.models.access import case_for
 from registry.opendata import spreadsheet
 from registry.opendata.downloads import export_response
 from registry.search.filters import CaseFilter, OrganizationFilter, TermIndex
@@ -355,7 +355,7 @@ class CasePublish(ApiView):
         tags=["moderation"],
     )
     def post(self, request, pk):
-        case = get_object_or_404(Case.objects.all(), pk=parse_pk(pk))
+        case = case_for(request.user, parse_pk(pk))
         try:
             case.publish(by=request.user)
         except TransitionNotAllowed as error:

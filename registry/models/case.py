@@ -4,13 +4,15 @@ from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
-from django.db import models
+from django.db import models, transaction
 from django.urls import reverse
+from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from registry.models.choices import CaseStatus
+from registry.models.choices import Action, CaseStatus
+from registry.models.index import refresh_case_index
 from registry.models.vocabulary import Term
-from registry.models.workflow import CaseWorkflow, is_moderator
+from registry.models.workflow import CaseWorkflow, check_may_write, is_moderator
 from territories.models import Territory
 
 FIRST_YEAR = 1950
@@ -29,6 +31,22 @@ class Family(models.IntegerChoices):
 
 
 ALL_THREE_FAMILIES = Family.COLLECTIVITE | Family.ENTREPRISE | Family.ASSOCIATION
+
+
+def has_all_three_families(mask):
+    """Whether a `family_mask` has a collectivité, a company and an association at
+    the table (other actors may sit there too)."""
+    return mask & ALL_THREE_FAMILIES == ALL_THREE_FAMILIES
+
+
+def unique_slug(model, text, max_length=100):
+    """A slug of `text` no `model` row has yet (« -2 », « -3 »… when taken)."""
+    base = slugify(text)[:max_length].strip("-") or "x"
+    slug, suffix = base, 2
+    while model.objects.filter(slug=slug).exists():
+        slug = f"{base}-{suffix}"
+        suffix += 1
+    return slug
 
 
 class FacetKeys(ArrayField):
@@ -69,7 +87,26 @@ class CaseQuerySet(models.QuerySet):
     def pioneers(self):
         return self.filter(is_pioneer=True)
 
+    @transaction.atomic
+    def create_draft(self, *, owner, snapshot):
+        """A new draft of `owner` holding `snapshot` (the shape of `Case.snapshot()`,
+        with at least a title and a summary): logged, and found by the search at once."""
+        case = self.model(
+            owner=owner,
+            status=CaseStatus.DRAFT,
+            title=snapshot["title"],
+            slug=unique_slug(self.model, snapshot["title"], max_length=200),
+            summary=snapshot["summary"],
+        )
+        check_may_write(owner, case)
+        case.save()
+        case.apply_snapshot(snapshot)
+        case.log(Action.CREATE, by=owner)
+        return case
+
     def with_all_three_families(self):
+        # The SQL form of `has_all_three_families`; the first test lets the
+        # (status, family_mask) index skip the masks too small to hold all three.
         return self.alias(three=models.F("family_mask").bitand(ALL_THREE_FAMILIES)).filter(
             family_mask__gte=ALL_THREE_FAMILIES, three=ALL_THREE_FAMILIES
         )
@@ -340,10 +377,14 @@ class Case(CaseWorkflow, models.Model):
         ]
         return data
 
+    @transaction.atomic
     def apply_snapshot(self, data):
-        """Write `data` (from `snapshot()`) onto this case and its related rows.
-
-        The caller wraps it in a transaction and refreshes the case index."""
+        """Write `data` (from `snapshot()`) onto this case and its related rows, and
+        rebuild what derives from them (`refresh_case_index`: family mix, facet
+        keys, search documents, registry version) in the same transaction: the
+        one place content is written, so the index cannot be forgotten. The
+        workflow methods (`replace_content`, `RevisionWorkflow.publish`,
+        `restore_version`, `Case.objects.create_draft`) call it and log who."""
         for name in SNAPSHOT_FIELDS:
             if name in data:
                 setattr(self, name, data[name])
@@ -379,6 +420,7 @@ class Case(CaseWorkflow, models.Model):
             CaseSource.objects.create(
                 case=self, title=source["title"], url=source.get("url", ""), position=position
             )
+        refresh_case_index([self.pk])
 
     def missing_for_submission(self):
         """What still keeps this case from being submitted, as sentences."""
@@ -409,7 +451,7 @@ class Case(CaseWorkflow, models.Model):
 
     @property
     def has_all_three_families(self):
-        return self.family_mask & ALL_THREE_FAMILIES == ALL_THREE_FAMILIES
+        return has_all_three_families(self.family_mask)
 
     @property
     def themes(self):

@@ -1,12 +1,12 @@
 from django.conf import settings
-from django.core.exceptions import ValidationError
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.urls import reverse
-from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from registry.models.case import CasePartner
-from registry.models.choices import CaseStatus
+from registry.models.case import CasePartner, unique_slug
+from registry.models.choices import Action, CaseStatus
+from registry.models.index import refresh_case_index
 from registry.models.workflow import is_moderator
 from registry.text import identifiers
 from territories.models import normalize, search_words
@@ -47,6 +47,59 @@ class OrganizationQuerySet(models.QuerySet):
         return self.filter(
             public | models.Q(created_by=user) | self._on_roster(case__owner=user)
         )
+
+    @transaction.atomic
+    def merge(self, *, survivor, duplicate, by):
+        """Move every roster entry and member of `duplicate` to `survivor`, then
+        delete it; returns how many roster entries moved.
+
+        An entry the survivor already has (same case, same role) keeps the longer
+        contribution text, so nothing written is lost; the duplicate's fields are
+        kept in the audit log. The cases whose roster changed are reindexed (their
+        partners' names and family mix) in the same transaction."""
+        if not is_moderator(by):
+            raise PermissionDenied(_("Réservé à l'équipe de modération."))
+        moved = 0
+        touched = set()
+        for entry in CasePartner.objects.filter(organization=duplicate).select_for_update():
+            touched.add(entry.case_id)
+            twin = CasePartner.objects.filter(
+                case_id=entry.case_id, organization=survivor, role_id=entry.role_id
+            ).first()
+            if twin is None:
+                entry.organization = survivor
+                entry.save(update_fields=["organization"])
+            else:
+                if len(entry.contribution) > len(twin.contribution):
+                    twin.contribution = entry.contribution
+                    twin.save(update_fields=["contribution"])
+                entry.delete()
+            moved += 1
+        duplicate.members.update(organization=survivor)
+        record = {
+            field: str(getattr(duplicate, field) or "")
+            for field in ("name", "slug", "siren", "siret", "rna", "website", "description")
+        }
+        # Identifiers the survivor lacks move over; they are unique, so free them first.
+        taken_over = {
+            field: getattr(duplicate, field)
+            for field in ("siren", "siret", "rna")
+            if getattr(duplicate, field) and not getattr(survivor, field)
+        }
+        if taken_over:
+            self.model.objects.filter(pk=duplicate.pk).update(**dict.fromkeys(taken_over))
+        for field in ("website", "description", "seat_id", "governed_territory_id"):
+            if getattr(duplicate, field) and not getattr(survivor, field):
+                setattr(survivor, field, getattr(duplicate, field))
+        for field, value in taken_over.items():
+            setattr(survivor, field, value)
+        survivor.save()
+        survivor.audit_entries.create(
+            actor=by, action=Action.MERGE, data={"merged": record, "roster_entries": moved}
+        )
+        duplicate.delete()
+        refresh_case_index(sorted(touched))
+        return moved
 
     @staticmethod
     def _on_roster(**case_lookups):
@@ -204,12 +257,3 @@ class Organization(models.Model):
             and self.actor_type.code not in {"association", "fondation", "structure_ess"}
         ):
             raise ValidationError({"rna": _("Seules les associations ont un numéro RNA.")})
-
-
-def unique_slug(model, text, max_length=100):
-    base = slugify(text)[:max_length].strip("-") or "x"
-    slug, suffix = base, 2
-    while model.objects.filter(slug=slug).exists():
-        slug = f"{base}-{suffix}"
-        suffix += 1
-    return slug

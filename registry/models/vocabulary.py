@@ -23,6 +23,16 @@ TAGS = {
     "impact_axis": "impact",
     "challenge_prism": "prism",
 }
+# How a list of a case's tags is headed (the editor's fieldsets), in the order of TAGS.
+TAG_HEADINGS = {
+    "theme": _("Thèmes"),
+    "practice": _("Pratiques du référentiel"),
+    "partnership_type": _("Types de partenariat"),
+    "coconstruction_form": _("Formes de co-construction"),
+    "objective": _("Objectifs"),
+    "impact_axis": _("Axes d'impact"),
+    "challenge_prism": _("Prismes des enjeux"),
+}
 # Parameter -> vocabulary code, the same map read the other way.
 TAG_PARAMETERS = {parameter: vocabulary for vocabulary, parameter in TAGS.items()}
 # Vocabularies that qualify a case without being its tags (a field of the case, or of

@@ -5,7 +5,7 @@ and what each one writes (status, dates, a version, an audit row).
 transition is allowed, writes inside one transaction and records who did it.
 """
 
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, PermissionDenied, ValidationError
 from django.db import transaction
 from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
@@ -16,6 +16,7 @@ from registry.models.choices import (
     Action,
     CaseStatus,
     ModerationReason,
+    RevisionStatus,
 )
 from registry.models.index import bump_registry_version, refresh_case_index
 
@@ -47,6 +48,40 @@ def is_moderator(user):
 
 class TransitionNotAllowed(ValidationError):
     """A transition refused: wrong status, or an incomplete case."""
+
+
+class VersionConflict(Exception):
+    """Someone saved the content meanwhile: the version the writer read is no
+    longer `current_version`. The editor answers its 409 page, the API its 409."""
+
+    def __init__(self, current_version):
+        super().__init__(current_version)
+        self.current_version = current_version
+
+
+def check_version(expected, current):
+    """Refuse a write based on `expected` when the content is now at `current`
+    (no version sent: the writer does not ask for the check)."""
+    if expected is not None and expected != current:
+        raise VersionConflict(current)
+
+
+def check_may_write(by, case):
+    """Content is written by the case's owner or by staff."""
+    if not can_act(by, case, "owner"):
+        raise PermissionDenied(_("Vous ne pouvez pas effectuer cette action."))
+
+
+def pioneer_errors(*, reason, status=None):
+    """The pioneer rule, for the workflow, the moderation page and the admin:
+    only a published case is featured (`status`: the case's, when featuring it;
+    None for one featured already), and staff say why. {field: message}."""
+    errors = {}
+    if status is not None and status != PUBLISHED:
+        errors[NON_FIELD_ERRORS] = _("Seule une expérience publiée peut être mise en avant.")
+    if not (reason or "").strip():
+        errors["pioneer_reason"] = _("Dites pourquoi cette expérience est mise en avant.")
+    return errors
 
 
 def can_act(user, case, who):
@@ -165,15 +200,15 @@ class CaseWorkflow:
 
     @transaction.atomic
     def feature(self, *, by, criteria, reason, review_on=None):
-        """Feature a published case as a pioneer experience, with the criteria it meets."""
+        """Feature a published case as a pioneer experience, with why and the
+        criteria it meets (`pioneer_errors` is the rule)."""
         if not is_moderator(by):
             raise PermissionDenied(_("Réservé à l'équipe de modération."))
-        if self.status != PUBLISHED:
-            raise TransitionNotAllowed(
-                _("Seule une expérience publiée peut être mise en avant."), code="transition"
-            )
-        if not criteria:
-            raise ValidationError({"criteria": _("Cochez au moins un critère.")})
+        errors = pioneer_errors(status=self.status, reason=reason)
+        if NON_FIELD_ERRORS in errors:
+            raise TransitionNotAllowed(errors[NON_FIELD_ERRORS], code="transition")
+        if errors:
+            raise ValidationError(errors)
         self.is_pioneer = True
         self.pioneer_reason = reason
         self.pioneer_by = by
@@ -210,10 +245,78 @@ class CaseWorkflow:
         self.apply_snapshot(version.data)
         self.log(Action.RESTORE, by=by, data={"version": version.number})
         self.record_version(Action.RESTORE, by=by)
-        refresh_case_index([self.pk])
 
     def open_revision(self):
         return self.revisions.filter(status__in=OPEN_REVISION_STATUSES).first()
+
+    # Content ------------------------------------------------------------------------
+    # Every write of a case's content goes through `apply_snapshot`, which rebuilds
+    # the case's index (family mix, facet keys, search documents) in the same
+    # transaction; `log` moves the registry version.
+
+    @transaction.atomic
+    def replace_content(self, snapshot, *, by, version=None):
+        """Replace the content of a case its owner may still change (a draft, or a
+        case sent back for changes) by `snapshot`, unless someone saved it since
+        `version` (`VersionConflict`). Returns the case as written."""
+        case = type(self).objects.select_for_update().get(pk=self.pk)
+        check_may_write(by, case)
+        if case.status not in EDITABLE_STATUSES:
+            raise TransitionNotAllowed(
+                _("Cette expérience ne peut plus être modifiée dans son état actuel."),
+                code="not_editable",
+            )
+        check_version(version, case.version)
+        case.apply_snapshot(snapshot)
+        case.log(Action.EDIT, by=by)
+        return case
+
+    @transaction.atomic
+    def propose_revision(self, snapshot, *, by, version=None):
+        """Keep `snapshot` as the proposed changes of a published case, which stays
+        online unchanged until staff publish them: in its open revision, created
+        by the first save, unless someone saved that revision since its lock
+        `version` (`VersionConflict`). Returns the revision."""
+        check_may_write(by, self)
+        if self.status != PUBLISHED:
+            raise TransitionNotAllowed(
+                _("Seule une expérience publiée reçoit des propositions de modification."),
+                code="transition",
+            )
+        revision = (
+            self.revisions.select_for_update().filter(status__in=OPEN_REVISION_STATUSES).first()
+        )
+        if revision is None:
+            revision = self.revisions.create(data=snapshot, base_version=self.version, author=by)
+        else:
+            check_version(version, revision.lock_version)
+            revision.data = snapshot
+            revision.lock_version += 1
+            if revision.status == RevisionStatus.CHANGES_REQUESTED:
+                revision.status = RevisionStatus.DRAFT
+            revision.save()
+        self.log(Action.EDIT, by=by, data={"revision": revision.pk})
+        return revision
+
+    @transaction.atomic
+    def record_staff_edit(self, *, by, created, from_status, fields):
+        """After staff saved this case and its related rows with the admin's own
+        forms (inline rows do not fit a snapshot): a new version number, the
+        index rebuilt, who changed what logged, and, as the workflow does, the
+        content of a case newly published kept as a version."""
+        if not created:
+            self.version += 1
+            self.save(update_fields=["version"])
+        refresh_case_index([self.pk])
+        self.log(
+            Action.CREATE if created else Action.EDIT,
+            by=by,
+            from_status=from_status,
+            message=str(_("Dans l'administration.")),
+            data={"fields": fields},
+        )
+        if self.status == PUBLISHED and from_status != PUBLISHED:
+            self.record_version(Action.PUBLISH, by=by)
 
 
 def validate_reason(reason, message, message_required=True):
@@ -232,18 +335,39 @@ class RevisionWorkflow:
     def _check_staff(self, by):
         if not is_moderator(by):
             raise PermissionDenied(_("Réservé à l'équipe de modération."))
-        if self.status != "submitted":
+        if self.status != RevisionStatus.SUBMITTED:
             raise TransitionNotAllowed(
                 _("Cette révision n'attend pas de relecture."), code="transition"
             )
 
     @transaction.atomic
+    def submit(self, *, by):
+        """Send the proposed changes to staff for review."""
+        check_may_write(by, self.case)
+        if self.status not in OPEN_REVISION_STATUSES:
+            raise TransitionNotAllowed(
+                _("Impossible de passer de « %(source)s » à « %(target)s ».")
+                % {
+                    "source": self.get_status_display(),
+                    "target": RevisionStatus.SUBMITTED.label,
+                },
+                code="transition",
+            )
+        self.status = RevisionStatus.SUBMITTED
+        # Waiting since its last edit.
+        self.submitted_at = self.updated_at
+        self.save(update_fields=["status", "submitted_at", "updated_at"])
+        self.case.log(Action.SUBMIT, by=by, data={"revision": self.pk})
+        return self
+
+    @transaction.atomic
     def publish(self, *, by, message=""):
-        """Apply the proposed content to the published case, keep a version, log it."""
+        """Apply the proposed content to the published case (`apply_snapshot`
+        rebuilds its index), keep a version, log it."""
         self._check_staff(by)
         case = self.case
         case.apply_snapshot(self.data)
-        self.status = "published"
+        self.status = RevisionStatus.PUBLISHED
         self.save(update_fields=["status", "updated_at"])
         case.log(
             Action.PUBLISH,
@@ -253,14 +377,13 @@ class RevisionWorkflow:
             data={"revision": self.pk},
         )
         case.record_version(Action.PUBLISH, by=by)
-        refresh_case_index([case.pk])
         return case
 
     @transaction.atomic
     def request_changes(self, *, by, reason, message):
         validate_reason(reason, message)
         self._check_staff(by)
-        self.status = "changes_requested"
+        self.status = RevisionStatus.CHANGES_REQUESTED
         self.save(update_fields=["status", "updated_at"])
         self.case.log(
             Action.REQUEST_CHANGES,
@@ -275,7 +398,7 @@ class RevisionWorkflow:
     def reject(self, *, by, reason, message=""):
         validate_reason(reason, message, message_required=False)
         self._check_staff(by)
-        self.status = "rejected"
+        self.status = RevisionStatus.REJECTED
         self.save(update_fields=["status", "updated_at"])
         self.case.log(
             Action.REJECT,

@@ -10,10 +10,10 @@ import re
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.http import Http404, JsonResponse, QueryDict
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -32,30 +32,19 @@ from registry.forms import (
 )
 from registry.models import (
     EDITABLE_STATUSES,
-    Action,
     Case,
-    CaseRevision,
     CaseStatus,
     Organization,
-    RevisionStatus,
     Term,
     TransitionNotAllowed,
 )
+from registry.models.access import case_for
 from registry.models.case import SNAPSHOT_FIELDS
-from registry.models.index import refresh_case_index
-from registry.models.organization import unique_slug
+from registry.models.workflow import VersionConflict
 from registry.search.duplicates import new_organization_duplicates, similar_cases
 from territories.models import Territory
 
 REVISABLE_STATUSES = {CaseStatus.PUBLISHED}
-
-
-def editable_case(user, pk):
-    """404 when the case must stay invisible to `user`, 403 when visible but not theirs."""
-    case = get_object_or_404(Case.objects.visible_to(user), pk=pk)
-    if not Case.objects.editable_by(user).filter(pk=case.pk).exists():
-        raise PermissionDenied
-    return case
 
 
 class Editor:
@@ -239,7 +228,7 @@ def case_create(request):
 
 @login_required
 def case_edit(request, pk):
-    return edit(request, case=editable_case(request.user, pk))
+    return edit(request, case=case_for(request.user, pk, write=True))
 
 
 def edit(request, *, case):
@@ -306,7 +295,7 @@ def edit(request, *, case):
         return render_editor(request, editor, context, status=400)
     try:
         case, revision = save_editor(request.user, editor, case=case, revision=revision)
-    except EditConflict as conflict:
+    except VersionConflict as conflict:
         # Keep what was typed; the next save applies it over the other person's edit.
         data = mutable(editor.data)
         data["case-version"] = str(conflict.current_version)
@@ -321,6 +310,9 @@ def edit(request, *, case):
             ),
         )
         return render_editor(request, editor, context, status=409)
+    except TransitionNotAllowed as error:  # its status changed since the page was read
+        messages.error(request, " ".join(error.messages))
+        return redirect(case.get_absolute_url())
 
     if action == "submit":
         return submit(request, case.pk)
@@ -374,54 +366,16 @@ def create_partner(request, editor, context):
     return render_editor(request, editor, context)
 
 
-class EditConflict(Exception):
-    def __init__(self, current_version):
-        super().__init__(current_version)
-        self.current_version = current_version
-
-
-@transaction.atomic
 def save_editor(user, editor, *, case, revision):
-    """Write the editor's content: on the case itself, or on its revision when published."""
+    """Write the editor's content: a new draft, the draft itself, or the open
+    revision of a published case. Returns the case and the revision written."""
     snapshot = editor.snapshot()
-    posted_version = editor.case_form.cleaned_data.get("version")
+    version = editor.case_form.cleaned_data.get("version")
     if case is None:
-        case = Case(
-            owner=user,
-            status=CaseStatus.DRAFT,
-            title=snapshot["title"],
-            slug=unique_slug(Case, snapshot["title"], max_length=200),
-            summary=snapshot["summary"],
-        )
-        case.save()
-        case.apply_snapshot(snapshot)
-        case.log(Action.CREATE, by=user)
-    elif case.status in REVISABLE_STATUSES:
-        if revision is None:
-            revision = CaseRevision.objects.create(
-                case=case, data=snapshot, base_version=case.version, author=user
-            )
-        else:
-            locked = CaseRevision.objects.select_for_update().get(pk=revision.pk)
-            if posted_version is not None and posted_version != locked.lock_version:
-                raise EditConflict(locked.lock_version)
-            locked.data = snapshot
-            locked.lock_version += 1
-            if locked.status == RevisionStatus.CHANGES_REQUESTED:
-                locked.status = RevisionStatus.DRAFT
-            locked.save()
-            revision = locked
-        case.log(Action.EDIT, by=user, data={"revision": revision.pk})
-        return case, revision
-    else:
-        locked = Case.objects.select_for_update().get(pk=case.pk)
-        if posted_version is not None and posted_version != locked.version:
-            raise EditConflict(locked.version)
-        locked.apply_snapshot(snapshot)
-        locked.log(Action.EDIT, by=user)
-        case = locked
-    refresh_case_index([case.pk])
-    return case, revision
+        return Case.objects.create_draft(owner=user, snapshot=snapshot), None
+    if case.status in REVISABLE_STATUSES:
+        return case, case.propose_revision(snapshot, by=user, version=version)
+    return case.replace_content(snapshot, by=user, version=version), revision
 
 
 def completeness(case, editor):
@@ -470,16 +424,12 @@ def render_editor(request, editor, context, status=200):
 @require_POST
 @ratelimit("submit", limit=20, period=3600, key="user")
 def submit(request, pk):
-    case = editable_case(request.user, pk)
+    case = case_for(request.user, pk, write=True)
     if case.status in REVISABLE_STATUSES:
         revision = case.open_revision()
         if revision is None:
             raise Http404
-        with transaction.atomic():
-            revision.status = RevisionStatus.SUBMITTED
-            revision.submitted_at = revision.updated_at
-            revision.save(update_fields=["status", "submitted_at", "updated_at"])
-            case.log(Action.SUBMIT, by=request.user, data={"revision": revision.pk})
+        revision.submit(by=request.user)
         messages.success(request, _("Vos modifications sont envoyées à la modération."))
         return redirect(case.get_absolute_url())
     try:
@@ -501,7 +451,7 @@ def submit(request, pk):
 @login_required
 @require_POST
 def withdraw(request, pk):
-    case = editable_case(request.user, pk)
+    case = case_for(request.user, pk, write=True)
     try:
         case.withdraw(by=request.user)
     except TransitionNotAllowed as error:

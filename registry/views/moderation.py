@@ -17,9 +17,7 @@ from django.views.decorators.http import require_POST
 
 from registry.models import (
     Action,
-    AuditLog,
     Case,
-    CasePartner,
     CaseRevision,
     CaseStatus,
     ContactMessage,
@@ -31,12 +29,11 @@ from registry.models import (
     Term,
     TransitionNotAllowed,
 )
-from registry.models.index import refresh_case_index
-from registry.models.workflow import is_moderator
+from registry.models.access import case_for
+from registry.models.workflow import is_moderator, pioneer_errors, validate_reason
 from registry.notifications import notify_decision
 from registry.search.duplicates import similar_cases
 from registry.text.diff import diff_snapshots
-from registry.views.editor import editable_case
 
 
 def staff_required(view):
@@ -79,10 +76,16 @@ class DecisionForm(forms.Form):
     def clean(self):
         data = super().clean()
         decision = data.get("decision")
-        if decision in {"request_changes", "reject"} and not data.get("reason"):
-            self.add_error("reason", _("Choisissez un motif."))
-        if decision == "request_changes" and not (data.get("message") or "").strip():
-            self.add_error("message", _("Expliquez ce qui doit être modifié."))
+        if decision in {"request_changes", "reject"}:
+            # The workflow's own rule, checked here to show it on the fields.
+            try:
+                validate_reason(
+                    data.get("reason"),
+                    data.get("message"),
+                    message_required=decision == "request_changes",
+                )
+            except ValidationError as error:
+                self.add_error(None, error)
         return data
 
 
@@ -153,8 +156,10 @@ def contact_message_handle(request, pk):
 
 @staff_required
 def moderation_review(request, pk):
-    case = get_object_or_404(
-        Case.objects.select_related("owner").prefetch_related("roster__organization"), pk=pk
+    case = case_for(
+        request.user,
+        pk,
+        queryset=Case.objects.select_related("owner").prefetch_related("roster__organization"),
     )
     revision = case.revisions.filter(status=RevisionStatus.SUBMITTED).first()
     published = case.versions.filter(action=Action.PUBLISH).order_by("-number").first()
@@ -199,8 +204,6 @@ def decide(user, case, revision, data):
     else:
         target.reject(by=user, reason=reason, message=message)
         action = Action.REJECT
-    if revision is None:
-        refresh_case_index([case.pk])
     transaction.on_commit(
         lambda: notify_decision(
             case,
@@ -237,6 +240,7 @@ class FeatureForm(forms.Form):
         label=gettext_lazy("Pourquoi elle est pionnière"),
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=1000,
+        required=False,  # the pioneer rule says it is needed, with its own words
     )
     review_on = forms.DateField(
         label=gettext_lazy("À réexaminer le"),
@@ -244,20 +248,31 @@ class FeatureForm(forms.Form):
         widget=forms.DateInput(attrs={"type": "date"}),
     )
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, case, **kwargs):
         super().__init__(*args, **kwargs)
+        self.case = case
         self.fields["criteria"].queryset = Term.objects.of("pioneer_criterion").active()
+        self.fields["criteria"].error_messages["required"] = _("Cochez au moins un critère.")
+
+    def clean(self):
+        data = super().clean()
+        errors = pioneer_errors(status=self.case.status, reason=data.get("reason"))
+        if "pioneer_reason" in errors:
+            errors["reason"] = errors.pop("pioneer_reason")
+        if errors:
+            self.add_error(None, errors)
+        return data
 
 
 @staff_required
 def moderation_feature(request, pk):
-    case = get_object_or_404(Case.objects.published(), pk=pk)
+    case = case_for(request.user, pk, queryset=Case.objects.published())
     initial = {
         "criteria": case.pioneer_criteria.all(),
         "reason": case.pioneer_reason,
         "review_on": case.pioneer_review_on,
     }
-    form = FeatureForm(request.POST or None, initial=initial)
+    form = FeatureForm(request.POST or None, initial=initial, case=case)
     if request.method == "POST":
         if request.POST.get("unfeature"):
             case.unfeature(by=request.user)
@@ -303,66 +318,14 @@ class MergeForm(forms.Form):
         return data
 
 
-@transaction.atomic
-def merge_organizations(*, survivor, duplicate, by):
-    """Move every roster entry and member of `duplicate` to `survivor`, then delete it.
-
-    An entry the survivor already has (same case, same role) keeps the longer
-    contribution text, so nothing written is lost; the duplicate's fields are
-    kept in the audit log."""
-    moved = 0
-    for entry in CasePartner.objects.filter(organization=duplicate).select_for_update():
-        twin = CasePartner.objects.filter(
-            case_id=entry.case_id, organization=survivor, role_id=entry.role_id
-        ).first()
-        if twin is None:
-            entry.organization = survivor
-            entry.save(update_fields=["organization"])
-        else:
-            if len(entry.contribution) > len(twin.contribution):
-                twin.contribution = entry.contribution
-                twin.save(update_fields=["contribution"])
-            entry.delete()
-        moved += 1
-    duplicate.members.update(organization=survivor)
-    record = {
-        field: str(getattr(duplicate, field) or "")
-        for field in ("name", "slug", "siren", "siret", "rna", "website", "description")
-    }
-    # Identifiers the survivor lacks move over; they are unique, so free them first.
-    identifiers = {
-        field: getattr(duplicate, field)
-        for field in ("siren", "siret", "rna")
-        if getattr(duplicate, field) and not getattr(survivor, field)
-    }
-    if identifiers:
-        Organization.objects.filter(pk=duplicate.pk).update(**dict.fromkeys(identifiers))
-    for field in ("website", "description", "seat_id", "governed_territory_id"):
-        if getattr(duplicate, field) and not getattr(survivor, field):
-            setattr(survivor, field, getattr(duplicate, field))
-    for field, value in identifiers.items():
-        setattr(survivor, field, value)
-    survivor.save()
-    AuditLog.objects.create(
-        actor=by,
-        action=Action.MERGE,
-        organization=survivor,
-        data={"merged": record, "roster_entries": moved},
-    )
-    case_ids = list(
-        CasePartner.objects.filter(organization=survivor).values_list("case_id", flat=True)
-    )
-    duplicate.delete()
-    refresh_case_index(case_ids)
-    return moved
-
-
 @staff_required
 def moderation_merge(request):
     form = MergeForm(request.POST or None, initial=request.GET or None)
     if request.method == "POST" and form.is_valid():
         survivor, duplicate = form.cleaned_data["survivor"], form.cleaned_data["duplicate"]
-        moved = merge_organizations(survivor=survivor, duplicate=duplicate, by=request.user)
+        moved = Organization.objects.merge(
+            survivor=survivor, duplicate=duplicate, by=request.user
+        )
         messages.success(
             request,
             _(
@@ -383,7 +346,7 @@ def case_history(request, pk):
     """Versions of a case with who, when and what changed: its owner and staff only."""
     if not request.user.is_authenticated:
         return redirect_to_login(request.get_full_path())
-    case = editable_case(request.user, pk)
+    case = case_for(request.user, pk, write=True)
     versions = list(case.versions.select_related("created_by").order_by("number"))
     rows = []
     previous = None
@@ -403,7 +366,7 @@ def case_history(request, pk):
 @staff_required
 @require_POST
 def case_restore(request, pk, number):
-    case = get_object_or_404(Case, pk=pk)
+    case = case_for(request.user, pk, write=True)
     version = get_object_or_404(case.versions, number=number)
     case.restore_version(version, by=request.user)
     messages.success(
