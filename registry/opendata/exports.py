@@ -31,13 +31,12 @@ from django.utils.translation import get_language, override, pgettext
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import (
-    ALL_THREE_FAMILIES,
     CasePartner,
     CaseSource,
     CaseTerritory,
     Organization,
 )
-from registry.models.case import Case
+from registry.models.case import Case, has_all_three_families
 from registry.models.lookups import among
 from registry.models.vocabulary import TAG_PARAMETERS, TAGS
 from registry.search.filters import TermFilter, TermIndex
@@ -478,7 +477,7 @@ def records_of_batch(rows, lookups, *, texts):
             "departements": unique_places(t["departements"] for t in territories),
             "tags": {param: [] for param in TAG_PARAMETERS},
             "partners": roster[pk],
-            "all_three_families": row["family_mask"] & ALL_THREE_FAMILIES == ALL_THREE_FAMILIES,
+            "all_three_families": has_all_three_families(row["family_mask"]),
             "sources": sources[pk],
             "point": representative_point(territories[0]) if territories else None,
         }
