@@ -9,7 +9,7 @@ from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
-from registry.models.choices import Action, CaseStatus
+from registry.models.choices import EDITABLE_STATUSES, Action, CaseStatus
 from registry.models.index import refresh_case_index
 from registry.models.vocabulary import Term
 from registry.models.workflow import CaseWorkflow, check_may_write, is_moderator
@@ -444,6 +444,20 @@ class Case(CaseWorkflow, models.Model):
     @property
     def is_published(self):
         return self.status == CaseStatus.PUBLISHED
+
+    @property
+    def is_submitted(self):
+        return self.status == CaseStatus.SUBMITTED
+
+    @property
+    def awaits_changes(self):
+        return self.status == CaseStatus.CHANGES_REQUESTED
+
+    @property
+    def opens_in_editor(self):
+        """Whether the editor opens on it: a draft or a case sent back is edited, a
+        published case receives a revision; the rest waits for staff."""
+        return self.status in EDITABLE_STATUSES or self.status == CaseStatus.PUBLISHED
 
     def terms_of(self, vocabulary_code):
         """Terms of one vocabulary, from the prefetched `terms` when there."""

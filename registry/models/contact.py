@@ -81,6 +81,10 @@ class ContactMessage(models.Model):
     def __str__(self):
         return f"{self.get_subject_display()} — {self.email}"
 
+    @property
+    def is_handled(self):
+        return self.status == ContactStatus.HANDLED
+
     def mark_handled(self, *, by):
         """Staff answered or dealt with it; who and when are kept."""
         if self.status == ContactStatus.HANDLED:
