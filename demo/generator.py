@@ -16,9 +16,10 @@ partners and dates (dates count back from `REFERENCE_TIME`, not from the clock).
 A later run without clearing draws from another stream of the seed, so that the
 cases it adds do not repeat the first ones, and reuses the demo collectivités.
 
-Fast: rows are written by batches as plain tuples (COPY on PostgreSQL, where the
-search vector is computed on the way in), with case ids reserved beforehand so
-that link rows need no round trip.
+Fast: rows are written by batches as plain tuples (COPY on PostgreSQL), with
+case ids reserved beforehand so that link rows need no round trip. What derives
+from them (family mix, facet keys, search documents, the lexicon) is then
+written by `registry.models.index.refresh_case_index`, as for any other case.
 """
 
 import bisect
@@ -77,30 +78,22 @@ from demo.texts import (
     with_article,
 )
 from registry.models import (
-    PAIR_BASE,
     Case,
     CasePartner,
     CaseSource,
     CaseStatus,
     CaseTerritory,
-    Family,
     Organization,
     Term,
 )
 from registry.models.index import (
-    PG_VECTOR_EXPRESSION,
     bump_registry_version,
     count_words,
-    document_columns,
-    document_names,
-    enclosing_names,
     forget_word_index,
+    refresh_case_index,
     update_lexicon,
-    uses_word_index,
-    word_index_row,
-    write_word_index,
 )
-from territories.models import Territory, TerritoryLink, normalize
+from territories.models import Territory, normalize
 
 BATCH = 2000
 DEMO_DOMAIN = "demo.invalid"
@@ -195,11 +188,6 @@ PLAIN_FIGURES = {
     "pct_small": (8, 42),
     "pct_private": (20, 70),
     "a": (9, 18),
-}
-FAMILY_BITS = {
-    "collectivite": Family.COLLECTIVITE,
-    "entreprise": Family.ENTREPRISE,
-    "association": Family.ASSOCIATION,
 }
 DEPARTEMENT_FLOOR = 150_000
 SECOND_PLACE_SHARE = 0.1
@@ -345,7 +333,6 @@ class PlannedCase:
     terms: list
     criteria: list
     sources: list  # (title, url)
-    described_by: list = field(default_factory=list)  # phase and scale, beside the tags
 
 
 @dataclass
@@ -366,7 +353,6 @@ class Generator:
         self.counter = offset
         self.load_terms()
         self.load_places()
-        self.ancestors = self.load_ancestors()
         self.organizations = {}
         self.new_organizations = []
         self.used_names = set()
@@ -386,18 +372,6 @@ class Generator:
         self.used_case_slugs = set(Case.objects.values_list("slug", flat=True))
 
     # Reference data ------------------------------------------------------------------
-
-    def load_ancestors(self):
-        """{territory id: ids of the territories it lies in, itself included}, for
-        the facet keys written with each case on PostgreSQL (None elsewhere)."""
-        if connection.vendor != "postgresql":
-            return None
-        ancestors = {}
-        for descendant, ancestor in TerritoryLink.objects.values_list(
-            "descendant_id", "ancestor_id"
-        ):
-            ancestors.setdefault(descendant, []).append(ancestor)
-        return ancestors
 
     def load_terms(self):
         self.terms = {}
@@ -805,7 +779,7 @@ class Generator:
         }
 
     def case(self, owners):
-        """Plan one case: place, partners, tags, texts, dates and search documents."""
+        """Plan one case: place, partners, tags, texts and dates."""
         rng = self.rng
         commune, level, places = self.place()
         themes = rng.sample(self.themes, weighted(rng, ((1, 50), (2, 35), (3, 15))))
@@ -905,10 +879,6 @@ class Generator:
         criteria = []
         if status == CaseStatus.PUBLISHED and rng.random() < PIONEER_SHARE:
             criteria = self.pioneer(values, families, start, phase)
-        mask = 0
-        for family in families:
-            mask |= FAMILY_BITS.get(family, Family.OTHER)
-        values["family_mask"] = mask
         sources = []
         for title_pattern, path in rng.sample(SOURCES, rng.choice((1, 1, 2, 3))):
             year = rng.randint(start, end or LAST_YEAR)
@@ -918,22 +888,10 @@ class Generator:
                     f"https://example.org/demo/{slug}/{path.format(year=year)}",
                 )
             )
-        if self.ancestors is not None:
-            # What `registry.models.index.refresh_facet_keys` would compute from the rows.
-            values["facet_terms"] = sorted(
-                {t.pk for t in tags} | {t.parent_id for t in tags if t.parent_id}
-            )
-            values["facet_places"] = sorted({a for p in places for a in self.ancestors[p.pk]})
-            missions = [t for t in tags if t.parent_id and self.vocabulary_of[t.pk] == "practice"]
-            themes = [t for t in tags if self.vocabulary_of[t.pk] == "theme"]
-            values["facet_pairs"] = sorted(
-                m.pk * PAIR_BASE + t.pk for m in missions for t in themes
-            )
-        return PlannedCase(values, places, roster, tags, criteria, sources, [phase, scale])
+        return PlannedCase(values, places, roster, tags, criteria, sources)
 
     def batch(self, owners, size):
         cases = [self.case(owners) for _ in range(size)]
-        add_search_documents(cases)
         organizations, self.new_organizations = self.new_organizations, []
         return Batch(cases, organizations)
 
@@ -965,20 +923,6 @@ class Generator:
             values["pioneer_at"] + timedelta(days=rng.randint(365, 730))
         ).date()
         return [available[code] for code in chosen]
-
-
-def add_search_documents(planned):
-    """The documents `refresh_search_documents` would build from the rows, by the
-    same functions (one query for the territories the places lie in)."""
-    areas = enclosing_names({place.pk for plan in planned for place in plan.places})
-    for plan in planned:
-        names = document_names(
-            partners=[organization.name for organization, _role, _c in plan.roster],
-            places=[place.name for place in plan.places],
-            areas=[area for place in plan.places for area in areas[place.pk]],
-            terms=[*plan.terms, *plan.described_by],
-        )
-        plan.values.update(document_columns(plan.values, names))
 
 
 # Writing --------------------------------------------------------------------------
@@ -1043,30 +987,6 @@ def insert_rows(model, columns, rows):
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
-def insert_cases(planned, ids):
-    """Write the case rows with their reserved ids. On PostgreSQL they go through a
-    COPY into a staging table and one INSERT … SELECT that computes the search
-    vector on the way, so each row is written once, already searchable."""
-    columns = ["id", *(f.column for f in CASE_FIELDS)]
-    rows = rows_of(CASE_FIELDS, ids, [plan.values for plan in planned])
-    if connection.vendor != "postgresql":
-        insert_rows(Case, columns, rows)
-        return
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    with connection.cursor() as cursor:
-        cursor.execute(
-            f"CREATE TEMP TABLE demo_case_stage AS SELECT {names} FROM registry_case WITH NO DATA"
-        )
-        with cursor.cursor.copy(f"COPY demo_case_stage ({names}) FROM STDIN") as copy:
-            for row in rows:
-                copy.write_row(row)
-        cursor.execute(
-            f"INSERT INTO registry_case ({names}, search_vector) "
-            f"SELECT {names}, {PG_VECTOR_EXPRESSION} FROM demo_case_stage"
-        )
-        cursor.execute("DROP TABLE demo_case_stage")
-
-
 def save_organizations(batch):
     """Insert the organisations a batch names for the first time."""
     new = batch.organizations
@@ -1086,15 +1006,8 @@ def write_batch(batch):
     save_organizations(batch)
     planned = batch.cases
     ids = reserve_ids(Case, len(planned))
-    insert_cases(planned, ids)
-    if uses_word_index():
-        write_word_index(
-            [
-                word_index_row(pk, plan.values["title"], plan.values["search_text"])
-                for pk, plan in zip(ids, planned, strict=True)
-            ]
-        )
-    update_lexicon(count_words(plan.values["search_text"] for plan in planned))
+    columns = ["id", *(f.column for f in CASE_FIELDS)]
+    insert_rows(Case, columns, rows_of(CASE_FIELDS, ids, [plan.values for plan in planned]))
     territories, partners, terms, criteria, sources = [], [], [], [], []
     for pk, plan in zip(ids, planned, strict=True):
         territories += [(pk, place.pk) for place in plan.places]
@@ -1112,6 +1025,8 @@ def write_batch(batch):
     insert_rows(Case.terms.through, ["case_id", "term_id"], terms)
     insert_rows(Case.pioneer_criteria.through, ["case_id", "term_id"], criteria)
     insert_rows(CaseSource, ["case_id", "title", "url", "position"], sources)
+    # Family mix, facet keys, search documents and lexicon, as for any case.
+    refresh_case_index(ids)
     return ids
 
 
@@ -1216,7 +1131,6 @@ def seed_demo(*, cases, seed, progress=print):
         with transaction.atomic():
             for batch in batches:
                 on_written(write_batch(batch))
-    bump_registry_version()
     return created
 
 

@@ -3,7 +3,6 @@
 import pytest
 from django.contrib.auth import get_user_model
 from django.core.management import call_command
-from django.db import connection
 from django.db.models import Count, Q
 
 from demo.generator import (
@@ -17,8 +16,7 @@ from demo.generator import (
     seed_demo,
 )
 from registry.models import Case, CaseStatus, Organization
-from registry.models.index import refresh_facet_keys, refresh_family_masks, refresh_search_documents
-from territories.models import Territory
+from territories.models import Territory, normalize
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -183,27 +181,86 @@ def test_a_second_run_adds_new_cases_and_reuses_the_collectivites(seeded):
     assert Organization.objects.filter(governed_territory__isnull=False).count() >= authorities
 
 
-def test_search_documents_and_facet_keys_are_those_the_index_would_build(seeded):
-    cases = Case.objects.order_by("pk")
-    assert not cases.filter(search_text="").exists()
-    if connection.vendor == "postgresql":
-        assert not cases.filter(search_vector__isnull=True).exists()
-    columns = ["search_names", "search_text", "family_mask"]
-    if connection.vendor == "postgresql":
-        columns += ["search_vector", "facet_terms", "facet_places", "facet_pairs"]
-        assert not cases.filter(facet_places__len=0).exists()
-    before = list(cases.values_list(*columns))
-    ids = list(cases.values_list("pk", flat=True))
-    refresh_family_masks(ids)
-    refresh_facet_keys(ids)
-    refresh_search_documents(ids)
-    assert list(cases.values_list(*columns)) == before
-
-
 def test_a_visitor_finds_demo_cases_by_search(seeded, client):
     response = client.get("/experiences/", {"q": "insertion"})
     assert response.status_code == 200
     assert response.context["page"].object_list
+
+
+def found(client, **query):
+    """The ids on every page of /experiences/ for `query`, and the total it shows."""
+    ids, page = set(), 1
+    while True:
+        response = client.get("/experiences/", {**query, "page": page})
+        assert response.status_code == 200
+        ids |= {case.pk for case in response.context["page"].object_list}
+        if not response.context["page"].has_next():
+            return ids, response.context["figures"]["total"]
+        page += 1
+
+
+def longest_word(text):
+    return max(normalize(text).split(), key=len)
+
+
+def test_a_seeded_case_is_found_by_a_title_word_a_partner_and_its_region(seeded, client):
+    published = Case.objects.filter(status=CaseStatus.PUBLISHED).order_by("pk")
+    for case in published[:: published.count() // 5]:
+        place = case.case_territories.select_related("territory").first().territory
+        region = Territory.objects.get(kind="region", descendant_links__descendant=place)
+        partner = case.roster.select_related("organization").first().organization
+        for query in (
+            {"q": longest_word(case.title)},
+            {"q": partner.name},
+            {"q": region.name},
+            {"region": region.code},
+        ):
+            ids, total = found(client, **query)
+            assert case.pk in ids, (query, case.title)
+            assert total == len(ids), query
+
+
+def families_at_the_table(case):
+    return {
+        parent or code
+        for code, parent in case.roster.values_list(
+            "organization__actor_type__code", "organization__actor_type__parent__code"
+        )
+    }
+
+
+def test_the_home_page_counts_what_the_database_holds(seeded, client):
+    published = Case.objects.filter(status=CaseStatus.PUBLISHED)
+    figures = client.get("/").context["figures"]
+    assert figures["total"] == published.count()
+    assert figures["pioneers"] == published.filter(is_pioneer=True).count()
+    assert figures["organizations"] == (
+        Organization.objects.filter(roster_entries__case__in=published).distinct().count()
+    )
+    all_three = [
+        case
+        for case in published
+        if {"collectivite", "entreprise", "association"} <= families_at_the_table(case)
+    ]
+    assert figures["all_three"] == len(all_three)
+    assert figures["territories"] == (
+        Territory.objects.filter(case_links__case__in=published).distinct().count()
+    )
+
+
+def test_the_search_facets_add_up_to_the_results_they_lead_to(seeded, client):
+    response = client.get("/experiences/")
+    figures, facets = response.context["figures"], response.context["facets"]
+    assert figures["total"] == Case.objects.filter(status=CaseStatus.PUBLISHED).count()
+    # One phase and one scale per case.
+    for param in ("phase", "scale"):
+        assert sum(option.count for option in facets[param].options) == figures["total"]
+    for param in ("theme", "practice", "phase", "region", "actor"):
+        for option in [option for option in facets[param].options if option.count][:3]:
+            ids, shown = found(client, **{param: option.code})
+            assert option.count == shown == len(ids), (param, option.code)
+    ids, shown = found(client, families="all")
+    assert shown == len(ids) == figures["all_three"]
 
 
 def test_clearing_removes_the_demo_but_keeps_what_a_real_case_uses(seeded):

@@ -60,17 +60,15 @@ DOCUMENT_COLUMNS = ("search_names", "search_text")
 # SQLite's word index (created by migration 0015): title, stems, words.
 WORD_INDEX = "registry_case_words"
 
-# The weighted French document of a case row, as an SQL expression over its columns.
-PG_VECTOR_EXPRESSION = """
+# The weighted French document of a case row, as an SQL expression over its
+# columns and `names` (the names about to be written to `search_names`).
+PG_VECTOR_TEMPLATE = """
     setweight(to_tsvector('registry_fr', coalesce(title, '')), 'A')
  || setweight(to_tsvector('registry_fr', coalesce(summary, '')), 'B')
- || setweight(to_tsvector('registry_fr', coalesce(search_names, '')), 'B')
+ || setweight(to_tsvector('registry_fr', coalesce({names}, '')), 'B')
  || setweight(to_tsvector('registry_fr', concat_ws(' ', description, context, actions,
                                                    results, lessons)), 'C')
 """
-PG_VECTOR_SQL = (
-    f"UPDATE registry_case SET search_vector = {PG_VECTOR_EXPRESSION} WHERE id = ANY(%s)"
-)
 
 BATCH = 2000
 
@@ -137,7 +135,7 @@ def document_names(*, partners, places, areas, terms):
 
 def document_columns(texts, names):
     """The search columns of a case from its `texts` (a mapping with every
-    `TEXT_FIELDS`) and its `document_names`; shared with the demo writer."""
+    `TEXT_FIELDS`) and its `document_names`."""
     folded = normalize(" ".join([*(texts[f] or "" for f in TEXT_FIELDS), *names]))
     return {"search_names": " ".join(names), "search_text": spaced(folded.split())}
 
@@ -240,6 +238,15 @@ def names_by_case(cases, terms):
 def refresh_search_documents(case_ids):
     """Rebuild the search columns of the given cases, by batches, and move the
     lexicon's counts by the difference between their old and new words."""
+    write_documents(case_ids, derived=())
+
+
+def write_documents(case_ids, *, derived):
+    """The search documents of the given cases, with the `derived` columns'
+    assignments (SQL over the case row) in the same UPDATE: each row is written
+    once per batch, whatever it gains. On PostgreSQL an UPDATE that is not HOT
+    writes an entry in every index of the table (a dozen for cases), so a bulk
+    load (the demo's 100 000 cases) pays for each extra pass over its rows."""
     Case = case_models()[0]
     case_ids = list(case_ids)
     if not case_ids:
@@ -263,15 +270,52 @@ def refresh_search_documents(case_ids):
                 for column, value in columns.items():
                     setattr(case, column, value)
                 change.update(lexicon_words(case.search_text))
-            Case.objects.bulk_update(cases, DOCUMENT_COLUMNS)
+            update_documents(cases, derived)
             if uses_word_index():
                 write_word_index(
                     [word_index_row(case.pk, case.title, case.search_text) for case in cases]
                 )
-            else:
-                with connection.cursor() as cursor:
-                    cursor.execute(PG_VECTOR_SQL, [batch])
             update_lexicon(change)
+
+
+# PostgreSQL: one statement for a whole batch, the tsvector computed from the new names.
+PG_DOCUMENTS_SQL = f"""
+UPDATE registry_case SET
+    search_names = document.names,
+    search_text = document.words,
+    search_vector = {PG_VECTOR_TEMPLATE.format(names="document.names")}
+    {{derived}}
+FROM unnest(%s::bigint[], %s::text[], %s::text[]) AS document(id, names, words)
+WHERE registry_case.id = document.id
+"""
+DOCUMENTS_SQL = (
+    "UPDATE registry_case SET search_names = %s, search_text = %s {derived} WHERE id = %s"
+)
+
+
+def update_documents(cases, derived):
+    """Write the `DOCUMENT_COLUMNS` set on `cases`, and the `derived` assignments."""
+    extra = "".join(f", {assignment}" for assignment in derived)
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Without statistics on fresh link tables (a bulk load) the planner
+            # costs the subqueries high enough to compile them: JIT then took
+            # 1 to 2 s per batch, more than the UPDATE itself. Off for this
+            # transaction only.
+            cursor.execute("SELECT set_config('jit', 'off', true)")
+            cursor.execute(
+                PG_DOCUMENTS_SQL.format(derived=extra),
+                [
+                    [case.pk for case in cases],
+                    [case.search_names for case in cases],
+                    [case.search_text for case in cases],
+                ],
+            )
+        else:
+            cursor.executemany(
+                DOCUMENTS_SQL.format(derived=extra),
+                [(case.search_names, case.search_text, case.pk) for case in cases],
+            )
 
 
 def refresh_cases_tagged(terms):
@@ -422,8 +466,8 @@ def rebuild_search_index(*, progress=None):
 
 # Other derived columns ----------------------------------------------------------------
 
-FAMILY_MASK_SQL = """
-UPDATE registry_case SET family_mask = COALESCE((
+# Which families of actors sit at the case's table, over the case row.
+FAMILY_MASK_EXPRESSION = """COALESCE((
     SELECT SUM(DISTINCT CASE COALESCE(parent.code, actor.code)
         WHEN 'collectivite' THEN 1
         WHEN 'entreprise' THEN 2
@@ -434,9 +478,9 @@ UPDATE registry_case SET family_mask = COALESCE((
     JOIN registry_term actor ON actor.id = org.actor_type_id
     LEFT JOIN registry_term parent ON parent.id = actor.parent_id
     WHERE roster.case_id = registry_case.id
-), 0)
-WHERE id IN ({placeholders})
-"""
+), 0)"""
+FAMILY_MASK = f"family_mask = {FAMILY_MASK_EXPRESSION}"
+FAMILY_MASK_SQL = f"UPDATE registry_case SET {FAMILY_MASK} WHERE id IN ({{placeholders}})"
 
 
 def refresh_family_masks(case_ids):
@@ -451,8 +495,8 @@ def refresh_family_masks(case_ids):
             cursor.execute(sql, batch)
 
 
-FACET_KEYS_SQL = f"""
-UPDATE registry_case SET
+# The facet keys, over the case row (PostgreSQL's arrays).
+FACET_KEYS = f"""
     facet_terms = ARRAY(
         SELECT tag.term_id FROM registry_case_terms tag WHERE tag.case_id = registry_case.id
         UNION
@@ -481,6 +525,7 @@ UPDATE registry_case SET
         ORDER BY 1
     )
 """
+FACET_KEYS_SQL = f"UPDATE registry_case SET {FACET_KEYS}"
 
 
 def refresh_facet_keys(case_ids=None):
@@ -501,10 +546,11 @@ def refresh_facet_keys(case_ids=None):
 
 def refresh_case_index(case_ids):
     """Everything derived from a case's related rows: family mix, facet keys and
-    search documents."""
-    refresh_family_masks(case_ids)
-    refresh_facet_keys(case_ids)
-    refresh_search_documents(case_ids)
+    search documents, written together (one UPDATE per batch of cases)."""
+    derived = [FAMILY_MASK]
+    if connection.vendor == "postgresql":
+        derived.append(FACET_KEYS)
+    write_documents(case_ids, derived=derived)
     bump_registry_version()
 
 
@@ -540,6 +586,13 @@ def refresh_after_territories(sender, report, **kwargs):
     """Receiver of `territories.signals.territories_loaded`: the cases keep every
     territory their places lie in, and their search documents name them."""
     if report.links_added or report.links_removed:
+        if connection.vendor == "postgresql":
+            # The facet keys read the closure territory by territory. Until
+            # autovacuum analyses a freshly loaded closure, the planner expects
+            # thousands of links per territory and reads all 140 000 for each
+            # case: 30 s for 2 000 cases instead of 0.1 s.
+            with connection.cursor() as cursor:
+                cursor.execute(f"ANALYZE {TerritoryLink._meta.db_table}")
         refresh_facet_keys()
     if report.changed:
         _, _, CaseTerritory = case_models()
