@@ -337,3 +337,19 @@ def test_the_editor_heads_each_tag_vocabulary_in_the_visitors_language(
     assert all(legend in page for legend in legends), [x for x in legends if x not in page]
     positions = [page.index(legend) for legend in legends]
     assert positions == sorted(positions)
+
+
+def test_home_figures_counted_before_a_publication_commits_are_not_served_after(
+    client, contributor, moderator, django_capture_on_commit_callbacks
+):
+    """Another request may count the registry while a publication's transaction is
+    still open; what it caches then must not outlive the commit."""
+    CaseFactory(status=CaseStatus.PUBLISHED)
+    case = CaseFactory(owner=contributor, status=CaseStatus.SUBMITTED)
+    with django_capture_on_commit_callbacks(execute=True):
+        case.publish(by=moderator)
+        # As a request reading the committed state would: one case published.
+        Case.objects.filter(pk=case.pk).update(status=CaseStatus.SUBMITTED)
+        assert "<strong>1</strong> expérience publiée" in client.get("/").content.decode()
+        Case.objects.filter(pk=case.pk).update(status=CaseStatus.PUBLISHED)
+    assert "<strong>2</strong> expériences publiées" in client.get("/").content.decode()

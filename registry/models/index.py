@@ -567,7 +567,14 @@ def new_registry_version():
 def bump_registry_version():
     """Call after any write that changes what is published: cached whole-registry
     counts are then recomputed on the next request, in every process that shares
-    the cache (all of them with CACHE_URL)."""
+    the cache (all of them with CACHE_URL). Called inside a transaction, the
+    version moves again when it commits: a request that counted the registry
+    before the commit cannot keep its figures under the new version."""
+    move_registry_version()
+    transaction.on_commit(move_registry_version)
+
+
+def move_registry_version():
     try:
         cache.incr(REGISTRY_VERSION_KEY)
     except ValueError:  # no version yet (Redis and local memory alike)
