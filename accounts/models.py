@@ -8,6 +8,19 @@ from django.utils import timezone
 from django.utils.translation import gettext_lazy as _
 
 
+class AccountManager(UserManager):
+    """Accounts are made from an e-mail address; the username Django keeps is
+    that address unless one is given (`createsuperuser --email X`)."""
+
+    def create_user(self, username=None, email=None, password=None, **extra_fields):
+        username = username or self.normalize_email(email)
+        return super().create_user(username, email, password, **extra_fields)
+
+    def create_superuser(self, username=None, email=None, password=None, **extra_fields):
+        username = username or self.normalize_email(email)
+        return super().create_superuser(username, email, password, **extra_fields)
+
+
 class User(AbstractUser):
     """A contributor or a member of staff.
 
@@ -49,7 +62,11 @@ class User(AbstractUser):
         ),
     )
 
-    objects = UserManager()
+    objects = AccountManager()
+
+    # Log-ins and `createsuperuser` go by the address.
+    USERNAME_FIELD = "email"
+    REQUIRED_FIELDS = []
 
     class Meta:
         verbose_name = _("utilisateur")

@@ -7,17 +7,25 @@ it as a pioneer is `case.feature` / `case.unfeature`, under the one pioneer rule
 référentiel never change and nothing is deleted that a case may rely on.
 """
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.contrib.admin.views.autocomplete import AutocompleteJsonView
-from django.db import models
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.db import models, transaction
 from django.db.models import Count, Prefetch, Q
+from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.utils.formats import number_format
+from django.utils.html import format_html
+from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
-from django.utils.translation import ngettext
+from django.utils.translation import ngettext, ngettext_lazy
 
 from registry.models import (
+    Action,
     AuditLog,
     Case,
     CasePartner,
@@ -28,13 +36,17 @@ from registry.models import (
     CaseVersion,
     ContactMessage,
     ContactStatus,
+    ModerationReason,
     Organization,
+    Report,
+    ReportStatus,
     Term,
     Vocabulary,
 )
 from registry.models.index import refresh_cases_tagged
 from registry.models.vocabulary import TAGS
-from registry.models.workflow import pioneer_errors
+from registry.models.workflow import pioneer_errors, validate_reason
+from registry.notifications import notify_decision_on_commit
 from registry.text import identifiers
 from territories.admin import TerritoryLabelsMixin
 
@@ -65,6 +77,19 @@ admin.site.autocomplete_view = labelled_autocomplete_view
 
 # Addresses typed without a scheme are taken as https (Django 6's default).
 URL_FIELDS = {models.URLField: {"assume_scheme": "https"}}
+
+
+class LineEndingsForm(forms.ModelForm):
+    """Browsers send a textarea's line breaks as CRLF: the admin's text is kept with
+    `\\n` alone, as the API and the snapshots write it, so that the next review of
+    the case does not show every paragraph as changed."""
+
+    def clean(self):
+        cleaned_data = super().clean()
+        for name, value in cleaned_data.items():
+            if isinstance(value, str):
+                cleaned_data[name] = normalize_newlines(value)
+        return cleaned_data
 
 
 
@@ -141,6 +166,7 @@ class VocabularyAdmin(admin.ModelAdmin):
 
 @admin.register(Term)
 class TermAdmin(admin.ModelAdmin):
+    form = LineEndingsForm
     list_display = ("code", "vocabulary", "label_fr", "label_en", "parent", "basis", "is_active")
     list_display_links = ("code", "label_fr")
     list_filter = ("vocabulary", "basis", "is_active")
@@ -216,7 +242,7 @@ def identifier_formfield(name):
     )
 
 
-class OrganizationAdminForm(forms.ModelForm):
+class OrganizationAdminForm(LineEndingsForm):
     """Identifiers may be typed as printed on a Kbis, with spaces or dots: the
     form fields accept them and hand the model the compact value. Validity
     (checksums, SIRET starting with the SIREN, RNA only for associations) is the
@@ -277,6 +303,7 @@ class OrganizationAdmin(TerritoryLabelsMixin, admin.ModelAdmin):
 
 class CasePartnerInline(admin.TabularInline):
     model = CasePartner
+    form = LineEndingsForm
     fields = ("organization", "role", "contribution", "position")
     autocomplete_fields = ("organization",)
     extra = 0
@@ -297,6 +324,7 @@ class CaseTerritoryInline(TerritoryLabelsMixin, admin.TabularInline):
 
 class CaseSourceInline(admin.TabularInline):
     model = CaseSource
+    form = LineEndingsForm
     formfield_overrides = URL_FIELDS
     fields = ("title", "url", "position")
     extra = 0
@@ -334,52 +362,126 @@ class TagChoiceField(forms.ModelMultipleChoiceField):
         return tag_label(obj)
 
 
-class CaseAdminForm(forms.ModelForm):
+class CaseAdminForm(LineEndingsForm):
     # The model and fields come from CaseAdmin (`ModelAdmin.get_form`).
-    class Meta:
-        help_texts = {
-            "published_at": _("Renseignée automatiquement à la publication si vide."),
-        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         # Retired terms are no longer offered, but those already on the case stay
         # listed: a selector that hid them would drop them on save.
-        for name, vocabularies in (
-            ("terms", tuple(TAGS)),
-            ("pioneer_criteria", ("pioneer_criterion",)),
-        ):
-            if name not in self.fields:
-                continue
-            current = (
-                Q(pk__in=getattr(self.instance, name).values("pk")) if self.instance.pk else Q()
-            )
-            self.fields[name].queryset = (
-                Term.objects.filter(vocabulary__code__in=vocabularies)
+        if "terms" in self.fields:
+            current = Q(pk__in=self.instance.terms.values("pk")) if self.instance.pk else Q()
+            self.fields["terms"].queryset = (
+                Term.objects.filter(vocabulary__code__in=tuple(TAGS))
                 .filter(Q(is_active=True) | current)
                 .select_related("vocabulary", "parent")
             )
 
+
+# --- Case actions: the workflow's own methods -------------------------------------
+
+
+class ReasonForm(forms.Form):
+    """Why staff send a case back or refuse it: the moderation page's rule
+    (`validate_reason`), shown on the fields."""
+
+    reason = forms.ChoiceField(
+        label=_("Motif"), choices=[("", "—"), *ModerationReason.choices], required=False
+    )
+    message = forms.CharField(
+        label=_("Message au contributeur"),
+        widget=forms.Textarea(attrs={"rows": 5, "cols": 60}),
+        required=False,
+        max_length=3000,
+        help_text=_("Envoyé par e-mail et affiché sur sa fiche."),
+    )
+
+    def __init__(self, *args, message_required, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.message_required = message_required
+
     def clean(self):
-        cleaned_data = super().clean()
-        if cleaned_data.get("status") == CaseStatus.PUBLISHED and not cleaned_data.get(
-            "published_at"
-        ):
-            cleaned_data["published_at"] = timezone.now()
-        if cleaned_data.get("is_pioneer"):
-            # The pioneer rule; a case featured already is not featured again.
-            featuring = not self.initial.get("is_pioneer")
-            errors = pioneer_errors(
-                reason=cleaned_data.get("pioneer_reason"),
-                status=cleaned_data.get("status", self.instance.status) if featuring else None,
+        data = super().clean()
+        data["message"] = normalize_newlines(data.get("message", ""))
+        try:
+            validate_reason(
+                data.get("reason"), data["message"], message_required=self.message_required
             )
-            if errors:
-                self.add_error(None, errors)
-        return cleaned_data
+        except ValidationError as error:
+            self.add_error(None, error)
+        return data
+
+
+class PioneerForm(forms.Form):
+    """What featuring a case takes: the criteria it meets and why (the pioneer rule)."""
+
+    criteria = TagChoiceField(
+        label=_("Critères remplis"),
+        queryset=Term.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Cochez au moins un critère.")},
+    )
+    reason = forms.CharField(
+        label=_("Pourquoi elle est pionnière"),
+        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
+        max_length=1000,
+        required=False,
+    )
+    review_on = forms.DateField(
+        label=_("À réexaminer le"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["criteria"].queryset = (
+            Term.objects.of("pioneer_criterion").active().select_related("vocabulary", "parent")
+        )
+
+    def clean(self):
+        data = super().clean()
+        data["reason"] = normalize_newlines(data.get("reason", ""))
+        errors = pioneer_errors(reason=data["reason"])
+        if errors:
+            self.add_error("reason", errors["pioneer_reason"])
+        return data
+
+
+ACTION_FORMS = {
+    "request_changes": (
+        partial(ReasonForm, message_required=True),
+        _("Demander des modifications"),
+        _(
+            "Les expériences ci-dessous retournent à leur auteur, avec ce motif et ce message, "
+            "envoyés par e-mail."
+        ),
+    ),
+    "reject": (
+        partial(ReasonForm, message_required=False),
+        _("Refuser"),
+        _("Les expériences ci-dessous sont refusées ; leur auteur reçoit ce motif par e-mail."),
+    ),
+    "feature": (
+        PioneerForm,
+        _("Mettre en avant"),
+        _("Les expériences ci-dessous sont mises en avant comme pionnières."),
+    ),
+}
+
+
+def refusal_text(error):
+    if isinstance(error, ValidationError):
+        return " ".join(str(message) for message in error.messages)
+    return str(error) or str(_("Vous ne pouvez pas effectuer cette action."))
 
 
 @admin.register(Case)
 class CaseAdmin(admin.ModelAdmin):
+    """Content is edited here; the status and the pioneer mark change only
+    through the actions of the list, which call the workflow's methods (with
+    their checks, e-mails, audit rows and versions), as the moderation pages do."""
+
     form = CaseAdminForm
     list_display = ("title", "status", "is_pioneer", "first_territory", "published_at", "owner")
     list_filter = ("status", "is_pioneer", "is_demo", "phase", "scale")
@@ -387,8 +489,17 @@ class CaseAdmin(admin.ModelAdmin):
     search_fields = ("title", "slug")
     date_hierarchy = "published_at"
     autocomplete_fields = ("owner",)
-    filter_horizontal = ("terms", "pioneer_criteria")
+    filter_horizontal = ("terms",)
     inlines = (CasePartnerInline, CaseTerritoryInline, CaseSourceInline, AuditLogInline)
+    actions = (
+        "publish",
+        "request_changes",
+        "reject",
+        "archive",
+        "unarchive",
+        "feature",
+        "unfeature",
+    )
     fieldsets = (
         (None, {"fields": ("title", "slug", "status", "owner", "summary")}),
         (_("Récit"), {"fields": ("description", "context", "actions", "results", "lessons")}),
@@ -399,14 +510,18 @@ class CaseAdmin(admin.ModelAdmin):
         (
             _("Expérience pionnière"),
             {
+                "description": _(
+                    "Mise en avant et fin de la mise en avant : actions de la liste des "
+                    "expériences."
+                ),
                 "fields": (
                     "is_pioneer",
-                    "pioneer_criteria",
+                    "pioneer_criteria_list",
                     "pioneer_reason",
                     "pioneer_review_on",
                     "pioneer_by",
                     "pioneer_at",
-                )
+                ),
             },
         ),
         (
@@ -435,9 +550,16 @@ class CaseAdmin(admin.ModelAdmin):
             },
         ),
     )
+    # The workflow's fields: written by its methods only.
     readonly_fields = (
+        "status",
+        "is_pioneer",
+        "pioneer_criteria_list",
+        "pioneer_reason",
+        "pioneer_review_on",
         "pioneer_by",
         "pioneer_at",
+        "published_at",
         "submitted_at",
         "version",
         "created_at",
@@ -464,6 +586,11 @@ class CaseAdmin(admin.ModelAdmin):
         links = obj.case_territories.all()
         return links[0].territory.label if links else "—"
 
+    @admin.display(description=_("critères de l'expérience pionnière"))
+    def pioneer_criteria_list(self, obj):
+        criteria = obj.pioneer_criteria.select_related("vocabulary", "parent") if obj.pk else []
+        return " ; ".join(tag_label(term) for term in criteria) or "—"
+
     def get_readonly_fields(self, request, obj=None):
         # The slug is in every permalink once the case exists.
         return (*self.readonly_fields, "slug") if obj else self.readonly_fields
@@ -471,40 +598,203 @@ class CaseAdmin(admin.ModelAdmin):
     def get_prepopulated_fields(self, request, obj=None):
         return {} if obj else {"slug": ("title",)}
 
+    def get_changeform_initial_data(self, request):
+        # A case added here is a draft of the staff member, unless another owner is chosen.
+        return {"owner": request.user.pk, **super().get_changeform_initial_data(request)}
+
     def formfield_for_manytomany(self, db_field, request, **kwargs):
-        if db_field.name in ("terms", "pioneer_criteria"):
+        if db_field.name == "terms":
             kwargs["form_class"] = TagChoiceField
         return super().formfield_for_manytomany(db_field, request, **kwargs)
 
     def save_model(self, request, obj, form, change):
-        if "is_pioneer" in form.changed_data:
-            # Written by `feature` / `unfeature` once the criteria are saved.
-            obj.is_pioneer = form.initial.get("is_pioneer", False)
+        if not change:
+            obj.status = CaseStatus.DRAFT
+            obj.owner = obj.owner or request.user
+        else:
+            # What visitors read until now, kept by `record_staff_edit` if no version holds it.
+            form.previous_snapshot = Case.objects.get(pk=obj.pk).snapshot()
         super().save_model(request, obj, form, change)
 
     def save_related(self, request, form, formsets, change):
         """After the inlines: the model rebuilds the case's index (partner mix,
-        search documents) and writes down who changed what."""
+        search documents), writes down who changed what and keeps the content
+        of a published case as a version."""
         super().save_related(request, form, formsets, change)
-        case = form.instance
         changed = [*form.changed_data]
         changed += [formset.model._meta.model_name for formset in formsets if formset.has_changed()]
-        case.record_staff_edit(
+        form.instance.record_staff_edit(
             by=request.user,
             created=not change,
-            from_status=form.initial.get("status", "") if change else "",
             fields=changed,
+            previous=getattr(form, "previous_snapshot", None),
         )
-        if "is_pioneer" in form.changed_data:
-            if form.cleaned_data["is_pioneer"]:
-                case.feature(
-                    by=request.user,
-                    criteria=list(case.pioneer_criteria.all()),
-                    reason=case.pioneer_reason,
-                    review_on=case.pioneer_review_on,
+
+    # Actions --------------------------------------------------------------------
+
+    def run_on_each(self, request, queryset, decide, done_message):
+        """`decide(case)` on every selected case, each in its own transaction: one
+        the workflow refuses (wrong status, incomplete, reason missing) is named
+        in an error message and the others go on."""
+        done = 0
+        for case in queryset.select_related("owner").order_by("pk"):
+            try:
+                with transaction.atomic():
+                    decide(case)
+            except (ValidationError, PermissionDenied) as error:
+                self.message_user(
+                    request,
+                    _("« %(title)s » : %(error)s")
+                    % {"title": case.title, "error": refusal_text(error)},
+                    messages.ERROR,
                 )
             else:
-                case.unfeature(by=request.user)
+                done += 1
+        if done:
+            self.message_user(
+                request, done_message % {"count": done}, messages.SUCCESS
+            )
+
+    def ask_first(self, request, queryset, action):
+        """The form an action needs (a reason, a message, criteria), on a page of
+        its own before anything is done; None once filled in and valid."""
+        form_class, title, intro = ACTION_FORMS[action]
+        form = form_class(request.POST if "apply" in request.POST else None)
+        if form.is_bound and form.is_valid():
+            return None, form
+        context = {
+            **self.admin_site.each_context(request),
+            "title": title,
+            "intro": intro,
+            "opts": self.model._meta,
+            "cases": list(queryset.select_related("owner").order_by("pk")),
+            "form": form,
+            "action": action,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "media": self.media + form.media,
+        }
+        response = TemplateResponse(request, "admin/registry/case/action_form.html", context)
+        return response, form
+
+    @admin.action(description=_("Publier les expériences soumises"), permissions=["change"])
+    def publish(self, request, queryset):
+        def decide(case):
+            case.publish(by=request.user)
+            notify_decision_on_commit(case, Action.PUBLISH)
+
+        self.run_on_each(
+            request, queryset, decide, ngettext_lazy(
+                "%(count)s expérience publiée, son auteur prévenu.",
+                "%(count)s expériences publiées, leurs auteurs prévenus.",
+                "count",
+            )
+        )
+
+    @admin.action(description=_("Demander des modifications…"), permissions=["change"])
+    def request_changes(self, request, queryset):
+        page, form = self.ask_first(request, queryset, "request_changes")
+        if page is not None:
+            return page
+        reason, message = form.cleaned_data["reason"], form.cleaned_data["message"]
+
+        def decide(case):
+            case.request_changes(by=request.user, reason=reason, message=message)
+            notify_decision_on_commit(
+                case, Action.REQUEST_CHANGES, reason=reason, message=message
+            )
+
+        self.run_on_each(
+            request,
+            queryset,
+            decide,
+            ngettext_lazy(
+                "Modifications demandées sur %(count)s expérience, son auteur prévenu.",
+                "Modifications demandées sur %(count)s expériences, leurs auteurs prévenus.",
+                "count",
+            ),
+        )
+        return None
+
+    @admin.action(description=_("Refuser…"), permissions=["change"])
+    def reject(self, request, queryset):
+        page, form = self.ask_first(request, queryset, "reject")
+        if page is not None:
+            return page
+        reason, message = form.cleaned_data["reason"], form.cleaned_data["message"]
+
+        def decide(case):
+            case.reject(by=request.user, reason=reason, message=message)
+            notify_decision_on_commit(case, Action.REJECT, reason=reason, message=message)
+
+        self.run_on_each(
+            request, queryset, decide, ngettext_lazy(
+                "%(count)s expérience refusée, son auteur prévenu.",
+                "%(count)s expériences refusées, leurs auteurs prévenus.",
+                "count",
+            )
+        )
+        return None
+
+    @admin.action(description=_("Archiver les expériences publiées"), permissions=["change"])
+    def archive(self, request, queryset):
+        def decide(case):
+            case.archive(by=request.user)
+            notify_decision_on_commit(case, Action.ARCHIVE)
+
+        self.run_on_each(
+            request, queryset, decide, ngettext_lazy(
+                "%(count)s expérience archivée, son auteur prévenu.",
+                "%(count)s expériences archivées, leurs auteurs prévenus.",
+                "count",
+            )
+        )
+
+    @admin.action(description=_("Republier les expériences archivées"), permissions=["change"])
+    def unarchive(self, request, queryset):
+        self.run_on_each(
+            request,
+            queryset,
+            lambda case: case.unarchive(by=request.user),
+            ngettext_lazy(
+                "%(count)s expérience republiée.", "%(count)s expériences republiées.", "count"
+            ),
+        )
+
+    @admin.action(description=_("Mettre en avant comme pionnières…"), permissions=["change"])
+    def feature(self, request, queryset):
+        page, form = self.ask_first(request, queryset, "feature")
+        if page is not None:
+            return page
+        data = form.cleaned_data
+        self.run_on_each(
+            request,
+            queryset,
+            lambda case: case.feature(
+                by=request.user,
+                criteria=list(data["criteria"]),
+                reason=data["reason"],
+                review_on=data.get("review_on"),
+            ),
+            ngettext_lazy(
+                "%(count)s expérience mise en avant comme pionnière.",
+                "%(count)s expériences mises en avant comme pionnières.",
+                "count",
+            ),
+        )
+        return None
+
+    @admin.action(description=_("Ne plus mettre en avant"), permissions=["change"])
+    def unfeature(self, request, queryset):
+        self.run_on_each(
+            request,
+            queryset.filter(is_pioneer=True),
+            lambda case: case.unfeature(by=request.user),
+            ngettext_lazy(
+                "%(count)s expérience n'est plus mise en avant.",
+                "%(count)s expériences ne sont plus mises en avant.",
+                "count",
+            ),
+        )
 
 
 # --- History (read only) --------------------------------------------------
@@ -601,5 +891,67 @@ class ContactMessageAdmin(admin.ModelAdmin):
                 handled,
             )
             % {"count": handled},
+            messages.SUCCESS,
+        )
+
+
+# --- Reports ---------------------------------------------------------------
+
+
+@admin.register(Report)
+class ReportAdmin(admin.ModelAdmin):
+    """Reports of visitors, as they wrote them, with how to answer them; staff
+    mark them handled (who and when written down, as on the moderation page)."""
+
+    list_display = ("created_at", "status", "reason", "case", "reporter_contact", "resolved_by")
+    list_filter = ("status", "reason")
+    list_select_related = ("case", "reporter", "resolved_by")
+    search_fields = ("case__title", "reporter_email", "reporter__email", "message")
+    date_hierarchy = "created_at"
+    fields = (
+        "created_at",
+        "case",
+        "reason",
+        "message",
+        "reporter_contact",
+        "status",
+        "resolved_by",
+        "resolved_at",
+    )
+    readonly_fields = fields
+    actions = ["mark_resolved"]
+
+    @admin.display(description=_("contact du déclarant"))
+    def reporter_contact(self, obj):
+        email = obj.reporter_email or (obj.reporter.email if obj.reporter_id else "")
+        if not email:
+            return _("anonyme, sans adresse")
+        return format_html('<a href="mailto:{}">{}</a>', email, email)
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description=_("Marquer comme traités"), permissions=["change"])
+    def mark_resolved(self, request, queryset):
+        resolved = 0
+        for report in queryset.filter(status=ReportStatus.OPEN).select_related("case"):
+            with transaction.atomic():
+                report.status = ReportStatus.RESOLVED
+                report.resolved_by = request.user
+                report.resolved_at = timezone.now()
+                report.save(update_fields=["status", "resolved_by", "resolved_at"])
+                report.case.log(Action.RESOLVE_REPORT, by=request.user, data={"report": report.pk})
+            resolved += 1
+        self.message_user(
+            request,
+            ngettext(
+                "%(count)d signalement marqué comme traité.",
+                "%(count)d signalements marqués comme traités.",
+                resolved,
+            )
+            % {"count": resolved},
             messages.SUCCESS,
         )

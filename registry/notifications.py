@@ -5,11 +5,12 @@ import logging
 
 from django.conf import settings
 from django.core.mail import EmailMessage, send_mail
+from django.db import transaction
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from registry.models import Action
+from registry.models import Action, ModerationReason
 
 logger = logging.getLogger(__name__)
 
@@ -46,6 +47,19 @@ def notify_decision(case, action, *, reason_label="", message="", revision=None)
         body,
         settings.DEFAULT_FROM_EMAIL,
         [owner.email],
+    )
+
+
+def notify_decision_on_commit(case, action, *, reason="", message="", revision=None):
+    """Tell the owner once the decision is saved, and not if it is rolled back: what
+    the moderation page, the admin's actions and any other decision path call right
+    after the workflow method (`case.publish`, `case.request_changes`…)."""
+    # Lazy: written in French with the rest of the e-mail, whatever the page's language.
+    reason_label = dict(ModerationReason.choices).get(reason, "")
+    transaction.on_commit(
+        lambda: notify_decision(
+            case, action, reason_label=reason_label, message=message, revision=revision
+        )
     )
 
 

@@ -2,21 +2,27 @@
 that its pages stay usable (homonyms told apart, fixed query counts)."""
 
 from html.parser import HTMLParser
+from io import StringIO
 
 import pytest
 from django.contrib.auth.models import Group
+from django.core.management import call_command
 from django.db import connection
+from django.test import Client
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
+from django.utils.html import escape
 
 from accounts.models import User
 from registry.models import (
     Action,
     AuditLog,
+    Case,
     CaseRevision,
     CaseStatus,
     CaseVersion,
     Organization,
+    Report,
     Term,
     Vocabulary,
 )
@@ -431,45 +437,6 @@ def test_a_partner_added_in_the_admin_counts_in_the_family_mix(moderator_client,
     assert case.has_all_three_families is True
 
 
-def test_publishing_a_case_in_the_admin_dates_it_and_keeps_a_version(moderator_client):
-    draft = factories.CaseFactory(status=CaseStatus.SUBMITTED)
-    url = reverse("admin:registry_case_change", args=[draft.pk])
-    page = moderator_client.get(url)
-
-    response = moderator_client.post(
-        url, resubmitted(page, "case_form", status=CaseStatus.PUBLISHED)
-    )
-
-    assert response.status_code == 302, response.context["adminform"].form.errors
-    draft.refresh_from_db()
-    assert draft.status == CaseStatus.PUBLISHED
-    assert draft.published_at is not None
-    assert CaseVersion.objects.filter(case=draft, action=Action.PUBLISH).exists()
-
-
-def test_featuring_a_pioneer_needs_a_reason_and_records_who(moderator_client, moderator, case):
-    url = reverse("admin:registry_case_change", args=[case.pk])
-    page = moderator_client.get(url)
-
-    refused = moderator_client.post(url, resubmitted(page, "case_form", is_pioneer="on"))
-    assert "pioneer_reason" in refused.context["adminform"].form.errors
-
-    accepted = moderator_client.post(
-        url,
-        resubmitted(
-            page, "case_form", is_pioneer="on",
-            pioneer_reason="Trois familles d'acteurs réunies depuis 2019.",
-        ),
-    )
-
-    assert accepted.status_code == 302
-    case.refresh_from_db()
-    assert case.is_pioneer is True
-    assert case.pioneer_by == moderator
-    assert case.pioneer_at is not None
-    assert AuditLog.objects.filter(case=case, action=Action.FEATURE).exists()
-
-
 def test_the_case_slug_cannot_be_edited_once_created(moderator_client, case):
     page = moderator_client.get(reverse("admin:registry_case_change", args=[case.pk]))
 
@@ -528,6 +495,504 @@ def test_the_case_list_shows_the_first_territory_with_its_departement(moderator_
     response = moderator_client.get(reverse("admin:registry_case_changelist"))
 
     assert "Lille (59)" in response.content.decode()
+
+
+# --- The workflow in the admin: no way around it ------------------------------
+
+
+CHANGELIST = "admin:registry_case_changelist"
+
+
+def submitted_case(owner, **kwargs):
+    return factories.CaseFactory(
+        owner=owner,
+        status=CaseStatus.SUBMITTED,
+        tags=[factories.term("theme", "sante")],
+        **kwargs,
+    )
+
+
+def published_case(owner, moderator, **kwargs):
+    """Published by the workflow, so that its content is version 2 (after the submission)."""
+    case = factories.CaseFactory(
+        owner=owner, status=CaseStatus.DRAFT, tags=[factories.term("theme", "sante")], **kwargs
+    )
+    case.submit(by=owner)
+    case.publish(by=moderator)
+    return case
+
+
+def run_action(client, action, cases, **form):
+    """The case list's action menu, as a browser sends it; then its own page, if any."""
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": action, "index": "0", "_selected_action": [c.pk for c in cases], **form},
+        follow=True,
+    )
+
+
+def confirm_action(client, action, cases, **form):
+    """The action's page of its own, filled in and sent."""
+    return client.post(
+        reverse(CHANGELIST),
+        {"action": action, "apply": "yes", "_selected_action": [c.pk for c in cases], **form},
+        follow=True,
+    )
+
+
+def shown_messages(response):
+    return [str(message) for message in response.context["messages"]]
+
+
+def test_the_status_and_pioneer_fields_cannot_be_edited_in_the_case_form(
+    moderator_client, contributor
+):
+    case = submitted_case(contributor)
+
+    page = moderator_client.get(reverse("admin:registry_case_change", args=[case.pk]))
+
+    html = page.content.decode()
+    for name in ("status", "is_pioneer", "pioneer_criteria", "pioneer_reason",
+                 "pioneer_review_on", "published_at"):
+        assert f'name="{name}"' not in html, name
+    assert "Soumise" in html
+
+
+def test_posting_published_in_the_case_form_leaves_the_case_submitted(
+    moderator_client, contributor, mailoutbox, django_capture_on_commit_callbacks
+):
+    case = submitted_case(contributor)
+    url = reverse("admin:registry_case_change", args=[case.pk])
+    page = moderator_client.get(url)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = moderator_client.post(
+            url,
+            resubmitted(
+                page, "case_form", status=CaseStatus.PUBLISHED, is_pioneer="on",
+                pioneer_reason="Mise en avant par la bande.",
+            ),
+        )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED
+    assert case.published_at is None
+    assert case.is_pioneer is False
+    assert not CaseVersion.objects.filter(case=case, action=Action.PUBLISH).exists()
+    assert not mailoutbox
+    assert visitor_sees(case) == 404
+
+
+def visitor_sees(case):
+    return Client().get(case.get_absolute_url()).status_code
+
+
+def test_a_case_added_in_the_admin_is_a_draft_of_the_staff_member(moderator_client, moderator):
+    response = moderator_client.post(
+        reverse("admin:registry_case_add"),
+        {
+            "title": "Cas vide publié depuis l'admin",
+            "slug": "cas-vide-publie-depuis-l-admin",
+            "summary": "Sans territoire, partenaire ni thème.",
+            "status": CaseStatus.PUBLISHED,
+            "published_at_0": "01/12/2026",
+            "published_at_1": "10:00:00",
+            "is_pioneer": "on",
+            **empty_inlines(),
+            "_save": "Enregistrer",
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case = Case.objects.get(slug="cas-vide-publie-depuis-l-admin")
+    assert case.status == CaseStatus.DRAFT
+    assert case.owner == moderator
+    assert case.published_at is None and case.is_pioneer is False
+    assert visitor_sees(case) == 404
+    assert AuditLog.objects.filter(case=case, action=Action.CREATE, actor=moderator).exists()
+
+
+def test_the_empty_case_added_in_the_admin_cannot_then_be_published(
+    moderator_client, moderator
+):
+    case = factories.CaseFactory(status=CaseStatus.DRAFT, owner=moderator, places=[],
+                                 partners=[])
+
+    response = run_action(moderator_client, "publish", [case])
+
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert case.status == CaseStatus.DRAFT
+    assert any(
+        "Impossible de passer de «\u00a0Brouillon\u00a0» à «\u00a0Publiée\u00a0»" in message
+        for message in shown_messages(response)
+    )
+
+
+def test_a_case_added_for_a_contributor_is_their_draft(moderator_client, contributor):
+    response = moderator_client.post(
+        reverse("admin:registry_case_add"),
+        {
+            "title": "Recyclerie du Pays de Redon",
+            "slug": "recyclerie-du-pays-de-redon",
+            "summary": "Une recyclerie portée par trois partenaires.",
+            "owner": contributor.pk,
+            **empty_inlines(),
+        },
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case = Case.objects.get(slug="recyclerie-du-pays-de-redon")
+    assert (case.owner, case.status) == (contributor, CaseStatus.DRAFT)
+
+
+def empty_inlines():
+    data = {}
+    for prefix in ("roster", "case_territories", "sources", "audit_entries"):
+        data.update({f"{prefix}-TOTAL_FORMS": "0", f"{prefix}-INITIAL_FORMS": "0"})
+    return data
+
+
+def test_the_publish_action_emails_the_owner_logs_and_keeps_a_version(
+    moderator_client, moderator, contributor, mailoutbox, django_capture_on_commit_callbacks
+):
+    case = submitted_case(contributor, title="Atelier vélo solidaire de Redon")
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(moderator_client, "publish", [case])
+
+    assert response.status_code == 200
+    case.refresh_from_db()
+    assert case.status == CaseStatus.PUBLISHED and case.published_at is not None
+    assert visitor_sees(case) == 200
+    entry = AuditLog.objects.filter(case=case, action=Action.PUBLISH).get()
+    assert (entry.actor, entry.from_status) == (moderator, CaseStatus.SUBMITTED)
+    version = CaseVersion.objects.filter(case=case, action=Action.PUBLISH).get()
+    assert version.data["title"] == "Atelier vélo solidaire de Redon"
+    assert len(mailoutbox) == 1 and mailoutbox[0].to == [contributor.email]
+    assert "publiée" in mailoutbox[0].subject
+    assert "1 expérience publiée, son auteur prévenu." in shown_messages(response)
+
+
+def test_an_action_the_workflow_refuses_is_an_error_message_and_the_others_go_on(
+    moderator_client, contributor, mailoutbox, django_capture_on_commit_callbacks
+):
+    draft = factories.CaseFactory(owner=contributor, status=CaseStatus.DRAFT, title="Brouillon")
+    ready = submitted_case(contributor)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        response = run_action(moderator_client, "publish", [draft, ready])
+
+    assert response.status_code == 200
+    draft.refresh_from_db()
+    ready.refresh_from_db()
+    assert (draft.status, ready.status) == (CaseStatus.DRAFT, CaseStatus.PUBLISHED)
+    errors = [m for m in response.context["messages"] if m.level_tag == "error"]
+    assert len(errors) == 1 and "Brouillon" in str(errors[0])
+    assert len(mailoutbox) == 1
+
+
+def test_requesting_changes_asks_for_a_reason_and_a_message_first(
+    moderator_client, moderator, contributor, mailoutbox, django_capture_on_commit_callbacks
+):
+    case = submitted_case(contributor)
+
+    page = run_action(moderator_client, "request_changes", [case])
+
+    assert page.status_code == 200
+    assert page.templates[0].name == "admin/registry/case/action_form.html"
+    html = page.content.decode()
+    assert escape(case.title) in html and 'name="reason"' in html and 'name="message"' in html
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED
+
+    refused = confirm_action(moderator_client, "request_changes", [case], reason="partners")
+
+    assert "message" in refused.context["form"].errors
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED and not mailoutbox
+
+    with django_capture_on_commit_callbacks(execute=True):
+        done = confirm_action(
+            moderator_client, "request_changes", [case], reason="partners",
+            message="Ajoutez l'entreprise.\r\nEt son apport.",
+        )
+
+    assert done.status_code == 200
+    case.refresh_from_db()
+    assert case.status == CaseStatus.CHANGES_REQUESTED
+    entry = AuditLog.objects.get(case=case, action=Action.REQUEST_CHANGES)
+    assert (entry.actor, entry.reason) == (moderator, "partners")
+    assert entry.message == "Ajoutez l'entreprise.\nEt son apport."
+    assert len(mailoutbox) == 1
+    assert "Ajoutez l'entreprise." in mailoutbox[0].body
+    assert "Partenaires à compléter" in mailoutbox[0].body
+
+
+def test_rejecting_asks_for_a_reason_and_emails_it(
+    moderator_client, contributor, mailoutbox, django_capture_on_commit_callbacks
+):
+    case = submitted_case(contributor)
+
+    refused = confirm_action(moderator_client, "reject", [case], reason="")
+    assert "reason" in refused.context["form"].errors
+
+    with django_capture_on_commit_callbacks(execute=True):
+        confirm_action(moderator_client, "reject", [case], reason="off_topic")
+
+    case.refresh_from_db()
+    assert case.status == CaseStatus.REJECTED
+    assert AuditLog.objects.get(case=case, action=Action.REJECT).reason == "off_topic"
+    assert "Hors du champ du registre" in mailoutbox[0].body
+
+
+def test_archiving_takes_a_case_offline_and_tells_its_owner(
+    moderator_client, moderator, contributor, mailoutbox, django_capture_on_commit_callbacks
+):
+    case = published_case(contributor, moderator)
+
+    with django_capture_on_commit_callbacks(execute=True):
+        run_action(moderator_client, "archive", [case])
+
+    case.refresh_from_db()
+    assert case.status == CaseStatus.ARCHIVED
+    assert visitor_sees(case) == 404
+    assert "archivée" in mailoutbox[0].subject
+
+    run_action(moderator_client, "unarchive", [case])
+
+    case.refresh_from_db()
+    assert case.status == CaseStatus.PUBLISHED
+    assert case.versions.order_by("-number").first().action == Action.UNARCHIVE
+
+
+def test_featuring_a_pioneer_needs_criteria_and_a_reason_and_records_who(
+    moderator_client, moderator, case
+):
+    criterion = Term.objects.of("pioneer_criterion").active().first()
+
+    page = run_action(moderator_client, "feature", [case])
+    assert 'name="criteria"' in page.content.decode()
+    refused = confirm_action(moderator_client, "feature", [case], criteria=[criterion.pk])
+    assert "reason" in refused.context["form"].errors
+    case.refresh_from_db()
+    assert case.is_pioneer is False
+
+    confirm_action(
+        moderator_client, "feature", [case], criteria=[criterion.pk],
+        reason="Trois familles d'acteurs réunies depuis 2019.",
+    )
+
+    case.refresh_from_db()
+    assert case.is_pioneer is True
+    assert (case.pioneer_by, case.pioneer_reason) == (
+        moderator, "Trois familles d'acteurs réunies depuis 2019."
+    )
+    assert list(case.pioneer_criteria.all()) == [criterion]
+    assert AuditLog.objects.filter(case=case, action=Action.FEATURE).exists()
+
+    run_action(moderator_client, "unfeature", [case])
+
+    case.refresh_from_db()
+    assert case.is_pioneer is False
+    assert AuditLog.objects.filter(case=case, action=Action.UNFEATURE, actor=moderator).exists()
+
+
+def test_only_a_published_case_is_featured(moderator_client, contributor):
+    case = submitted_case(contributor)
+    criterion = Term.objects.of("pioneer_criterion").active().first()
+
+    response = confirm_action(
+        moderator_client, "feature", [case], criteria=[criterion.pk], reason="Exemplaire."
+    )
+
+    case.refresh_from_db()
+    assert case.is_pioneer is False
+    assert any("Seule une expérience publiée" in m for m in shown_messages(response))
+
+
+def test_contributors_cannot_run_the_case_actions(contributor_client, contributor):
+    case = submitted_case(contributor)
+
+    response = contributor_client.post(
+        reverse(CHANGELIST), {"action": "publish", "index": "0", "_selected_action": [case.pk]}
+    )
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("admin:login"))
+    case.refresh_from_db()
+    assert case.status == CaseStatus.SUBMITTED
+
+
+def edit_in_the_admin(client, case, **changes):
+    url = reverse("admin:registry_case_change", args=[case.pk])
+    page = client.get(url)
+    data = resubmitted(page, "case_form", **changes)
+    # A browser sends every textarea's line breaks as CRLF.
+    for name in ("summary", "description", "context", "actions", "results", "lessons"):
+        data[name] = [value.replace("\r\n", "\n").replace("\n", "\r\n") for value in data[name]]
+    response = client.post(url, data)
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case.refresh_from_db()
+    return case
+
+
+def test_an_admin_edit_of_a_published_case_is_a_version_a_restore_keeps(
+    moderator_client, moderator, contributor
+):
+    case = published_case(
+        contributor, moderator, results="Quarante vélos réparés par mois."
+    )
+    before = case.versions.order_by("-number").first()
+
+    edit_in_the_admin(moderator_client, case, results="Deux cents vélos réparés par mois.")
+
+    assert case.results == "Deux cents vélos réparés par mois."
+    edit = case.versions.order_by("-number").first()
+    assert (edit.number, edit.action, edit.created_by) == (before.number + 1, Action.EDIT,
+                                                          moderator)
+    assert edit.data["results"] == "Deux cents vélos réparés par mois."
+
+    response = moderator_client.post(reverse("case_restore", args=[case.pk, before.number]))
+
+    assert response.status_code == 302
+    case.refresh_from_db()
+    assert case.results == "Quarante vélos réparés par mois."
+    history = moderator_client.get(reverse("case_history", args=[case.pk])).content.decode()
+    assert "Deux cents vélos réparés par mois." in history
+    assert list(case.versions.order_by("number").values_list("action", flat=True)) == [
+        Action.SUBMIT, Action.PUBLISH, Action.EDIT, Action.RESTORE
+    ]
+
+
+def test_an_admin_edit_keeps_first_what_was_online_when_no_version_held_it(
+    moderator_client, moderator, case
+):
+    # Published before versions were kept (imported, or edited in the admin back then).
+    Case.objects.filter(pk=case.pk).update(results="Résultats d'avant.")
+    assert not case.versions.exists()
+
+    edit_in_the_admin(moderator_client, case, results="Résultats corrigés.")
+
+    older, newer = case.versions.order_by("number")
+    assert older.data["results"] == "Résultats d'avant." and older.created_by is None
+    assert newer.data["results"] == "Résultats corrigés." and newer.created_by == moderator
+    moderator_client.post(reverse("case_restore", args=[case.pk, older.number]))
+    case.refresh_from_db()
+    assert case.results == "Résultats d'avant."
+
+
+def test_an_admin_edit_of_a_draft_keeps_no_version(moderator_client, contributor):
+    case = factories.CaseFactory(owner=contributor, status=CaseStatus.DRAFT)
+
+    edit_in_the_admin(moderator_client, case, results="Premiers résultats.")
+
+    assert case.results == "Premiers résultats."
+    assert not case.versions.exists()
+
+
+def test_text_typed_in_the_admin_is_saved_with_newlines_only(moderator_client, case):
+    url = reverse("admin:registry_case_change", args=[case.pk])
+    page = moderator_client.get(url)
+
+    response = moderator_client.post(
+        url,
+        resubmitted(
+            page, "case_form",
+            summary="Un résumé\r\nsur deux lignes.",
+            description="Premier paragraphe.\r\n\r\nDeuxième.\rTroisième, d'un vieux Mac.",
+            **{"roster-0-contribution": "Locaux\r\net bénévoles"},
+        ),
+    )
+
+    assert response.status_code == 302, response.context["adminform"].form.errors
+    case.refresh_from_db()
+    assert case.summary == "Un résumé\nsur deux lignes."
+    assert case.description == "Premier paragraphe.\n\nDeuxième.\nTroisième, d'un vieux Mac."
+    assert case.roster.first().contribution == "Locaux\net bénévoles"
+
+
+def test_a_revision_reviewed_after_an_admin_edit_shows_only_what_changed(
+    moderator_client, moderator, contributor
+):
+    case = published_case(contributor, moderator, title="Atelier vélo de Redon")
+    edit_in_the_admin(
+        moderator_client, case, results="Premier paragraphe.\n\nSecond paragraphe."
+    )
+    assert "\r" not in case.results + case.summary
+
+    # The contributor's proposal, as the API sends it (JSON, "\n"): a new title only.
+    revision = case.propose_revision(
+        {**case.snapshot(), "title": "Atelier vélo solidaire de Redon",
+         "results": "Premier paragraphe.\n\nSecond paragraphe."},
+        by=contributor,
+    )
+    revision.submit(by=contributor)
+    review = moderator_client.get(reverse("moderation_review", args=[case.pk]))
+
+    assert [change["field"] for change in review.context["changes"]] == ["title"]
+
+
+# --- Reports ---------------------------------------------------------------
+
+
+@pytest.fixture
+def report_moderator(moderator):
+    """A moderator whose group `make_moderator` brought up to date (reports included)."""
+    call_command("make_moderator", moderator.email, stdout=StringIO())
+    return moderator
+
+
+@pytest.fixture
+def report(case):
+    return Report.objects.create(
+        case=case, reason="outdated", message="Le service a fermé en 2024.",
+        reporter_email="lea.lectrice@example.org",
+    )
+
+
+def test_reports_are_listed_with_the_reporters_contact(client, report_moderator, report):
+    client.force_login(report_moderator)
+
+    response = client.get(reverse("admin:registry_report_changelist"))
+
+    assert response.status_code == 200
+    html = response.content.decode()
+    assert 'href="mailto:lea.lectrice@example.org"' in html
+    assert "Informations dépassées" in html and escape(report.case.title) in html
+    assert "À traiter" in html
+
+
+def test_a_report_is_read_only_and_marked_handled_by_its_action(
+    client, report_moderator, report
+):
+    client.force_login(report_moderator)
+    page = client.get(reverse("admin:registry_report_change", args=[report.pk]))
+    assert page.status_code == 200
+    assert "Le service a fermé en 2024." in page.content.decode()
+    for name in ("status", "message", "reason", "reporter_email"):
+        assert f'name="{name}"' not in page.content.decode()
+    assert client.get(reverse("admin:registry_report_add")).status_code == 403
+
+    client.post(
+        reverse("admin:registry_report_changelist"),
+        {"action": "mark_resolved", "index": "0", "_selected_action": [report.pk]},
+    )
+
+    report.refresh_from_db()
+    assert report.status == "resolved"
+    assert report.resolved_by == report_moderator and report.resolved_at is not None
+    assert AuditLog.objects.filter(
+        case=report.case, action=Action.RESOLVE_REPORT, actor=report_moderator
+    ).exists()
+
+
+def test_contributors_never_see_the_reports(contributor_client, report):
+    response = contributor_client.get(reverse("admin:registry_report_changelist"), follow=True)
+
+    assert response.redirect_chain[0][0].startswith(reverse("admin:login"))
+    assert "lea.lectrice@example.org" not in response.content.decode()
 
 
 # --- Accounts -------------------------------------------------------------

@@ -5,6 +5,7 @@ them; only staff publish."""
 import json
 
 import pytest
+from django.core import mail
 from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_settings
@@ -127,7 +128,7 @@ def test_a_token_records_when_it_was_last_used(client, contributor):
 
 
 def test_token_draft_submit_and_visible_only_after_staff_publish(
-    client, contributor, moderator, partners
+    client, contributor, moderator, partners, django_capture_on_commit_callbacks
 ):
     headers = auth(contributor)
     created = post(client, "/api/v1/me/cases/", complete_draft(partners), headers=headers)
@@ -151,8 +152,13 @@ def test_token_draft_submit_and_visible_only_after_staff_publish(
     assert client.get(public).status_code == 404
     assert client.get("/api/v1/cases/?q=roubaix").json()["count"] == 0
 
-    published = post(client, f"/api/v1/cases/{case['id']}/publish/", headers=auth(moderator))
+    with django_capture_on_commit_callbacks(execute=True):
+        published = post(
+            client, f"/api/v1/cases/{case['id']}/publish/", headers=auth(moderator)
+        )
     assert published.status_code == 200
+    # The owner hears of it as from the moderation page.
+    assert [message.to for message in mail.outbox] == [[contributor.email]]
     assert client.get(public).status_code == 200
     assert client.get("/api/v1/cases/?q=roubaix").json()["count"] == 1
     assert client.get("/api/v1/cases/?commune=59512").json()["count"] == 1
@@ -668,3 +674,19 @@ def test_creating_organisations_counts_against_the_write_limit(client, contribut
         second = {"name": "Garage Solidaire du Nord", "actor_type": "association"}
         assert post(client, ORGANIZATIONS, second, headers=headers).status_code == 429
     assert not Organization.objects.filter(name="Garage Solidaire du Nord").exists()
+
+
+def test_line_breaks_are_kept_as_line_feeds_whatever_the_client_sends(client, contributor):
+    """A browser's textarea sends CRLF, an old Mac CR: stored alike, a later review
+    of the same text shows no change."""
+    case = CaseFactory(owner=contributor, status=CaseStatus.DRAFT)
+    answer = patch(
+        client,
+        f"/api/v1/me/cases/{case.pk}/",
+        {"description": "Ligne un\r\nLigne deux\rLigne trois", "lessons": "Sans retour"},
+        headers=auth(contributor),
+    )
+    assert answer.status_code == 200
+    case.refresh_from_db()
+    assert case.description == "Ligne un\nLigne deux\nLigne trois"
+    assert case.lessons == "Sans retour"

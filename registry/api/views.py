@@ -33,6 +33,7 @@ from registry.api.schema import (
 from registry.api.throttling import ExportThrottle
 from registry.counting.facets import SMALL_SELECTION
 from registry.models import (
+    Action,
     Case,
     CasePartner,
     CaseStatus,
@@ -43,6 +44,7 @@ from registry.models import (
     Vocabulary,
 )
 from registry.models.access import case_for
+from registry.notifications import notify_decision_on_commit
 from registry.opendata import spreadsheet
 from registry.opendata.downloads import export_response
 from registry.search.filters import CaseFilter, OrganizationFilter, TermIndex
@@ -360,6 +362,7 @@ class CasePublish(ApiView):
             case.publish(by=request.user)
         except TransitionNotAllowed as error:
             raise ValidationError({"detail": error.messages}) from None
+        notify_decision_on_commit(case, Action.PUBLISH)
         case = case_detail_queryset(Case.objects.all()).get(pk=case.pk)
         return Response(s.CaseDetailSerializer(case, context=self.get_serializer_context()).data)
 

@@ -13,6 +13,7 @@ from registry.models.choices import EDITABLE_STATUSES, Action, CaseStatus
 from registry.models.index import refresh_case_index
 from registry.models.vocabulary import Term
 from registry.models.workflow import CaseWorkflow, check_may_write, is_moderator
+from registry.text.guard import unix_line_endings
 from territories.models import Territory
 
 FIRST_YEAR = 1950
@@ -385,6 +386,7 @@ class Case(CaseWorkflow, models.Model):
         one place content is written, so the index cannot be forgotten. The
         workflow methods (`replace_content`, `RevisionWorkflow.publish`,
         `restore_version`, `Case.objects.create_draft`) call it and log who."""
+        data = unix_line_endings(data)
         for name in SNAPSHOT_FIELDS:
             if name in data:
                 setattr(self, name, data[name])

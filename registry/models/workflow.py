@@ -19,6 +19,7 @@ from registry.models.choices import (
     RevisionStatus,
 )
 from registry.models.index import bump_registry_version, refresh_case_index
+from registry.text.guard import unix_line_endings
 
 DRAFT, SUBMITTED, CHANGES, PUBLISHED, REJECTED, ARCHIVED = (
     CaseStatus.DRAFT,
@@ -109,7 +110,7 @@ class CaseWorkflow:
         if self.status not in sources:
             raise TransitionNotAllowed(
                 _("Impossible de passer de « %(source)s » à « %(target)s ».")
-                % {"source": self.get_status_display(), "target": target},
+                % {"source": self.get_status_display(), "target": CaseStatus(target).label},
                 code="transition",
             )
         before = self.status
@@ -142,14 +143,15 @@ class CaseWorkflow:
             data=data or {},
         )
 
-    def record_version(self, action, *, by):
+    def record_version(self, action, *, by, data=None):
+        """Keep the content (`data`, by default the case's as saved) as the next version."""
         last = self.versions.order_by("-number").values_list("number", flat=True).first() or 0
         return self.versions.create(
             number=last + 1,
             created_by=by if by is not None and by.is_authenticated else None,
             action=action,
             status=self.status,
-            data=self.snapshot(),
+            data=self.snapshot() if data is None else data,
         )
 
     @transaction.atomic
@@ -277,6 +279,7 @@ class CaseWorkflow:
         online unchanged until staff publish them: in its open revision, created
         by the first save, unless someone saved that revision since its lock
         `version` (`VersionConflict`). Returns the revision."""
+        snapshot = unix_line_endings(snapshot)
         check_may_write(by, self)
         if self.status != PUBLISHED:
             raise TransitionNotAllowed(
@@ -299,11 +302,16 @@ class CaseWorkflow:
         return revision
 
     @transaction.atomic
-    def record_staff_edit(self, *, by, created, from_status, fields):
+    def record_staff_edit(self, *, by, created, fields, previous=None):
         """After staff saved this case and its related rows with the admin's own
         forms (inline rows do not fit a snapshot): a new version number, the
-        index rebuilt, who changed what logged, and, as the workflow does, the
-        content of a case newly published kept as a version."""
+        index rebuilt, who changed what logged. The admin never changes the
+        status (its actions call the workflow methods), so an edit of a case
+        online is what visitors now read: kept as a version, which a later
+        restore keeps in the history instead of erasing it without a trace.
+        `previous`, the content before the edit (`snapshot()`), is kept first
+        when no version holds it (content written before versions were kept),
+        so that what was online can be restored."""
         if not created:
             self.version += 1
             self.save(update_fields=["version"])
@@ -311,12 +319,15 @@ class CaseWorkflow:
         self.log(
             Action.CREATE if created else Action.EDIT,
             by=by,
-            from_status=from_status,
+            from_status=self.status,
             message=str(_("Dans l'administration.")),
             data={"fields": fields},
         )
-        if self.status == PUBLISHED and from_status != PUBLISHED:
-            self.record_version(Action.PUBLISH, by=by)
+        if self.status == PUBLISHED and fields:
+            last = self.versions.order_by("-number").first()
+            if previous is not None and (last is None or last.data != previous):
+                self.record_version(Action.EDIT, by=None, data=previous)
+            self.record_version(Action.EDIT, by=by)
 
 
 def validate_reason(reason, message, message_required=True):

@@ -35,6 +35,19 @@ def without_forbidden_characters(text):
     return FORBIDDEN.sub("", text.translate(LINE_BREAKS))
 
 
+def unix_line_endings(value):
+    """`value` (text, or a snapshot's lists and mappings of texts) with its line
+    breaks as \\n: browsers send a textarea's as CRLF and the admin kept them, so
+    that the same text typed twice looked changed in a review."""
+    if isinstance(value, str):
+        return value.replace("\r\n", "\n").replace("\r", "\n") if "\r" in value else value
+    if isinstance(value, dict):
+        return {key: unix_line_endings(item) for key, item in value.items()}
+    if isinstance(value, list | tuple):
+        return [unix_line_endings(item) for item in value]
+    return value
+
+
 def forbidden_character_message(text):
     """The API's message for `text`, naming its first forbidden character."""
     character = FORBIDDEN.search(text).group()

@@ -31,7 +31,7 @@ from registry.models import (
 )
 from registry.models.access import case_for
 from registry.models.workflow import is_moderator, pioneer_errors, validate_reason
-from registry.notifications import notify_decision
+from registry.notifications import notify_decision_on_commit
 from registry.search.duplicates import similar_cases
 from registry.text.diff import diff_snapshots
 
@@ -204,15 +204,7 @@ def decide(user, case, revision, data):
     else:
         target.reject(by=user, reason=reason, message=message)
         action = Action.REJECT
-    transaction.on_commit(
-        lambda: notify_decision(
-            case,
-            action,
-            reason_label=dict(ModerationReason.choices).get(reason, ""),
-            message=message,
-            revision=revision,
-        )
-    )
+    notify_decision_on_commit(case, action, reason=reason, message=message, revision=revision)
 
 
 @staff_required
