@@ -31,7 +31,7 @@ from registry.api.schema import (
     responses,
 )
 from registry.api.throttling import ExportThrottle
-from registry.counting.facets import SMALL_SELECTION
+from registry.counting.engine import SMALL_SELECTION
 from registry.models import (
     Action,
     Case,

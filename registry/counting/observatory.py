@@ -5,7 +5,7 @@ the observatory counts exactly what the search page lists. Every figure is a
 GROUP BY in the database over the selection (`selection_counts`); the number
 of queries depends on the filters in use, never on the number of cases.
 Figures over the whole registry are cached like the search page's facets
-(`registry.counting.facets.whole_registry`: until the next write, a minute at most).
+(`registry.models.index.whole_registry`: until the next write, a minute at most).
 
 The charts are plain rows (code, label, count, share of the selection's cases)
 so that the page, its tables and the CSV downloads show the same figures; the
@@ -15,21 +15,22 @@ map drawn from them is in `registry.views.observatory`.
 from dataclasses import dataclass
 
 from django.core.cache import cache as django_cache
-from django.db import connection
-from django.db.models import Count
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
-from registry.counting.facets import (
-    fetch_rows,
+from registry.counting.engine import (
+    SUMMARY,
+    TERMS,
+    ByColumn,
+    Pairs,
+    PlacedTerms,
+    Places,
+    count,
     ids_of,
-    located_sql,
-    selection_sql,
     summary,
-    table,
     territory_counts,
 )
-from registry.models import ALL_THREE_FAMILIES, PAIR_BASE, Case, CaseTerritory, Family, Term
+from registry.models import ALL_THREE_FAMILIES, Family
 from registry.models.index import whole_registry
 from registry.search.filters import TERRITORY_FACETS, CaseFilter
 from territories.models import Territory, TerritoryKind
@@ -255,171 +256,32 @@ class Selection:
 
 
 def selection_counts(queryset, *, pairs=None, area_ids=None):
-    """The counts of the cases of `queryset`, in one query.
-
-    The selection is evaluated once, as a common table expression, and every
-    count is a GROUP BY over it, joined with UNION ALL: by pioneer and ongoing
-    (the summary), phase, start year and partner families; with `pairs` (two
-    lists of term ids), by term (a parent term counting each case once), and by
-    pair of terms from a self-join of the tags, read once; with `area_ids`, by
-    région or département through the territory closure table. The same
-    figures from separate ORM queries (`registry.counting.facets.summary`,
-    `column_counts`, `term_counts`, `territory_counts` and a pair query) took
-    three to four times as long on 100 000 cases: each one evaluated the
-    selection again. On PostgreSQL the terms, pairs and areas are counted from
-    the cases' facet keys (`Case.facet_terms`, `Case.facet_places`, read from
-    the covering index with the selection), without joining the tags and the
-    territory closure: three times faster again on large selections.
+    """The counts of the cases of `queryset`, in one query (`engine.count`): the
+    summary, by phase, start year and partner families; with `pairs` (two lists
+    of term ids), by term and by pair of terms; with `area_ids`, by région or
+    département.
 
     Returns {"summary": {...}, "phase_id": {...}, "start_year": {...},
     "family_mask": {...}}, with "terms" ({term id: cases}) and "pairs"
     ([(first id, second id, cases)], most frequent first) when `pairs` is
     given, and "areas" ({territory id: cases}) when `area_ids` is.
     """
-    quote = connection.ops.quote_name
-    keys = connection.vendor == "postgresql"
-    columns = ["pk", "phase_id", "start_year", "family_mask", "is_pioneer", "end_year"]
-    if keys:
-        columns += ["facet_terms", "facet_places", "facet_pairs"]
-    selection_query, params = queryset.order_by().values(*columns).query.sql_with_params()
-    params = list(params)
-
-    def placeholders(values):
-        params.extend(values)
-        return ", ".join(["%s"] * len(values)) or "NULL"
-
-    def array(values):
-        params.append(list(values))
-        return "%s"
-
-    branches = [
-        """SELECT 'flags', CASE WHEN is_pioneer THEN 1 ELSE 0 END,
-                  CASE WHEN end_year IS NULL THEN 1 ELSE 0 END, COUNT(*)
-             FROM selection GROUP BY 2, 3""",
-        "SELECT 'phase_id', phase_id, NULL, COUNT(*) FROM selection GROUP BY 2",
-        "SELECT 'start_year', start_year, NULL, COUNT(*) FROM selection GROUP BY 2",
-        "SELECT 'family_mask', family_mask, NULL, COUNT(*) FROM selection GROUP BY 2",
-    ]
-    tags = ""
-    if pairs is not None and keys:
-        # The facet keys: the terms of each case with their parents (each once),
-        # and the territories its places lie in, read with the selection.
-        # Unnested in the select list: a lateral join per case costs twice as much.
-        # The pairs are the ones each case carries (`Case.facet_pairs`): `pairs`,
-        # missions and themes, is what they were built from.
-        branches += [
-            """SELECT 'term', term, NULL, COUNT(*)
-                 FROM (SELECT unnest(facet_terms) AS term FROM selection) keys GROUP BY 2""",
-            f"""SELECT 'pair', pair / {PAIR_BASE}, mod(pair, {PAIR_BASE}), COUNT(*)
-                  FROM (SELECT unnest(facet_pairs) AS pair FROM selection) keys GROUP BY pair""",
-        ]
-    elif pairs is not None:
-        tags = f""",
-        tags (case_id, term_id) AS (
-            SELECT tag.case_id, tag.term_id
-              FROM selection
-             CROSS JOIN {quote(Case.terms.through._meta.db_table)} tag
-             WHERE tag.case_id = selection.id
-        )"""
-        branches += [
-            "SELECT 'term', term_id, NULL, COUNT(*) FROM tags GROUP BY 2",
-            f"""SELECT 'parent', parent_id, NULL, COUNT(*) FROM (
-                    SELECT DISTINCT tags.case_id, term.parent_id
-                      FROM tags JOIN {quote(Term._meta.db_table)} term ON term.id = tags.term_id
-                     WHERE term.parent_id IS NOT NULL
-                ) tagged GROUP BY 2""",
-            f"""SELECT 'pair', pair_a.term_id, pair_b.term_id, COUNT(*)
-                  FROM tags pair_a JOIN tags pair_b ON pair_b.case_id = pair_a.case_id
-                 WHERE pair_a.term_id IN ({placeholders(pairs[0])})
-                   AND pair_b.term_id IN ({placeholders(pairs[1])})
-                 GROUP BY 2, 3""",
-        ]
-    if area_ids is not None and keys:
-        branches.append(
-            f"""SELECT 'area', place, NULL, COUNT(*)
-                  FROM (SELECT unnest(facet_places) AS place FROM selection) keys
-                 WHERE place = ANY({array(area_ids)}) GROUP BY 2"""
-        )
-    elif area_ids is not None:
-        located, located_params = located_sql("SELECT id FROM selection", area_ids)
-        params.extend(located_params)
-        branches.append(
-            f"SELECT 'area', ancestor_id, NULL, COUNT(*) FROM ({located}) located GROUP BY 2"
-        )
-    sql = f"""
-        WITH selection ({", ".join(["id", *columns[1:]])}) AS (
-            {selection_query}
-        ){tags}
-        {" UNION ALL ".join(branches)}
-    """
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        rows = cursor.fetchall()
-
-    counts = {"phase_id": {}, "start_year": {}, "family_mask": {}}
-    if pairs is not None:
-        counts.update(terms={}, pairs=[])
-    if area_ids is not None:
-        counts["areas"] = {}
-    flags, parents = {}, {}
-    for kind, key, other, n in rows:
-        if kind == "flags":
-            flags[(bool(key), bool(other))] = n
-        elif kind == "term":
-            counts["terms"][key] = n
-        elif kind == "parent":
-            parents[key] = n
-        elif kind == "pair":
-            counts["pairs"].append((key, other, n))
-        elif kind == "area":
-            counts["areas"][key] = n
-        else:
-            counts[kind][key] = n
-    # A parent term counts each case once, however many of its children it carries.
-    for parent, n in parents.items():
-        counts["terms"][parent] = max(counts["terms"].get(parent, 0), n)
-    if pairs is not None:
-        counts["pairs"].sort(key=lambda pair: (-pair[2], pair[0], pair[1]))
-    counts["summary"] = {
-        "total": sum(flags.values()),
-        "pioneers": sum(n for (pioneer, _), n in flags.items() if pioneer),
-        "ongoing": sum(n for (_, ongoing), n in flags.items() if ongoing),
-        "ended": sum(n for (_, ongoing), n in flags.items() if not ongoing),
-        "all_three": sum(
-            n
-            for mask, n in counts["family_mask"].items()
-            if mask & ALL_THREE_FAMILIES == ALL_THREE_FAMILIES
-        ),
+    tallies = {
+        "summary": SUMMARY,
+        "phase_id": ByColumn("phase_id"),
+        "start_year": ByColumn("start_year"),
+        "family_mask": ByColumn("family_mask"),
     }
-    return counts
+    if pairs is not None:
+        tallies.update(terms=TERMS, pairs=Pairs(*pairs))
+    if area_ids is not None:
+        tallies["areas"] = Places(area_ids)
+    return count(queryset, **tallies)
 
 
 def mission_region_counts(case_ids, mission_ids, region_ids):
     """{(région pk, mission pk): cases} — the white spots of the référentiel."""
-    if connection.vendor == "sqlite":
-        # From the selection's places, as every count by territory (`located_sql`).
-        selection, params = selection_sql(case_ids)
-        located, located_params = located_sql(selection, region_ids)
-        rows = fetch_rows(
-            f"""SELECT located.ancestor_id, tag.term_id, COUNT(*)
-                  FROM ({located}) located
-                 CROSS JOIN {table(Case.terms.through)} tag
-                 WHERE tag.case_id = located.case_id
-                   AND +tag.term_id IN ({", ".join(["%s"] * len(mission_ids)) or "NULL"})
-                 GROUP BY 1, 2""",
-            [*params, *located_params, *mission_ids],
-        )
-        return {(region, mission): n for region, mission, n in rows}
-    rows = (
-        CaseTerritory.objects.filter(
-            case_id__in=case_ids,
-            territory__ancestor_links__ancestor_id__in=region_ids,
-            case__terms__in=mission_ids,
-        )
-        .values_list("territory__ancestor_links__ancestor_id", "case__terms")
-        .annotate(n=Count("case_id", distinct=True))
-    )
-    return {(region, mission): n for region, mission, n in rows}
+    return count(case_ids, matrix=PlacedTerms(region_ids, mission_ids))["matrix"]
 
 
 # --- The charts of a selection -----------------------------------------------

@@ -12,7 +12,8 @@ from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
-from registry.counting.facets import FacetCounter, summary
+from registry.counting.engine import summary
+from registry.counting.facets import FacetCounter
 from registry.models import (
     Case,
     CasePartner,

@@ -7,18 +7,24 @@ with their related rows.
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Q, Subquery, Sum
+from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from registry.counting.facets import (
-    actor_counts,
-    counts_in_territories,
-    term_counts,
-    territory_counts,
+from registry.counting.engine import term_counts, territory_counts
+from registry.counting.figures import (
+    case_counts_in,
+    counted,
+    key_figures,
+    organizations_in,
+    published_ids,
+    referentiel_counts,
+    regions_of,
+    top_communes,
+    usage_counts,
 )
 from registry.models import (
     Case,
@@ -30,7 +36,7 @@ from registry.models import (
     Vocabulary,
 )
 from registry.models.index import whole_registry
-from registry.models.vocabulary import REFERENTIEL_ORDER, SEARCH_PARAMETERS, TAGS
+from registry.models.vocabulary import REFERENTIEL_ORDER, SEARCH_PARAMETERS
 from registry.search.filters import OrganizationFilter, TermIndex
 from territories.models import Territory, TerritoryKind
 
@@ -38,8 +44,6 @@ PAGE_SIZE = 20
 ORGANIZATIONS_PAGE_SIZE = 30
 SEARCH_RESULTS = 30
 CHILDREN_SHOWN = 100
-TOP_COMMUNES = 20
-ORGANIZATIONS_SHOWN = 30
 PARTNERS_SHOWN = 20
 
 # What each list is for, in the registry's own words.
@@ -83,10 +87,6 @@ def paginate(request, queryset, per_page=PAGE_SIZE):
     paginator = Paginator(queryset, per_page)
     page = paginator.get_page(request.GET.get("page"))
     return page, list(paginator.get_elided_page_range(page.number, on_each_side=2, on_ends=1))
-
-
-def published_ids():
-    return Case.objects.published().values("pk")
 
 
 def newest_first(cases):
@@ -142,11 +142,6 @@ def found_territories(query):
     return [(TerritoryKind(kind).label, members) for kind, members in groups.items()]
 
 
-def case_counts_in(territories):
-    """{territory id: published cases located there or below}."""
-    return counts_in_territories(published_ids(), [t.pk for t in territories])
-
-
 def territory_detail(request, kind, code):
     if kind not in TerritoryKind.values:
         raise Http404
@@ -157,7 +152,7 @@ def territory_detail(request, kind, code):
     case_ids = cases.order_by().values("pk")
     page, page_range = paginate(request, newest_first(cases))
     index = TermIndex()
-    counts = term_counts(case_ids, ["theme", "practice"])
+    counts = term_counts(case_ids)
     practices = counted([t for t in index.of("practice") if t.parent_id is None], counts)
     for metier in practices:
         metier.missions = counted(
@@ -225,23 +220,6 @@ def territory_breadcrumbs(territory, above):
     return trail
 
 
-def key_figures(territory):
-    """Population (stored for communes and EPCIs, the sum of the communes above
-    that) and how many communes and EPCIs lie inside, in one query."""
-    if territory.kind == TerritoryKind.COMMUNE:
-        return {"population": territory.population}
-    figures = Territory.objects.inside(territory, include_self=False).aggregate(
-        communes=Count("pk", filter=Q(kind=TerritoryKind.COMMUNE)),
-        epcis=Count("pk", filter=Q(kind=TerritoryKind.EPCI)),
-        population=Sum("population", filter=Q(kind=TerritoryKind.COMMUNE)),
-    )
-    if territory.population:
-        figures["population"] = territory.population
-    if territory.kind == TerritoryKind.EPCI:
-        figures["epcis"] = None
-    return figures
-
-
 def children_of(territory):
     """The level below with its case counts: every département of a région, every
     EPCI of a département, the communes of an EPCI (most active first, capped)."""
@@ -264,90 +242,7 @@ def children_of(territory):
     }
 
 
-def top_communes(territory):
-    """The communes of a département or région where the most published cases
-    are placed (ranked in the database, then the few winners fetched)."""
-    if territory.kind not in (TerritoryKind.REGION, TerritoryKind.DEPARTEMENT):
-        return []
-    rows = list(
-        CaseTerritory.objects.filter(
-            case__status=CaseStatus.PUBLISHED,
-            territory__kind=TerritoryKind.COMMUNE,
-            territory__ancestor_links__ancestor=territory,
-        )
-        .values_list("territory_id")
-        .annotate(n=Count("case_id"))
-        .order_by("-n", "territory__name_key")[:TOP_COMMUNES]
-    )
-    if not rows:
-        return []
-    communes = Territory.objects.select_related("departement").in_bulk([pk for pk, _n in rows])
-    for pk, n in rows:
-        communes[pk].case_count = n
-    return [communes[pk] for pk, _n in rows]
-
-
-def organizations_in(territory):
-    """Organisations seated there or below, with their number of published cases."""
-    return list(
-        Organization.objects.filter(
-            seat__in=Territory.objects.inside(territory).values("pk"),
-            roster_entries__case__status=CaseStatus.PUBLISHED,
-        )
-        .select_related("actor_type")
-        .annotate(case_count=Count("roster_entries__case", distinct=True))
-        .order_by("-case_count", "name_key")[:ORGANIZATIONS_SHOWN]
-    )
-
-
-def counted(terms, counts):
-    """The terms used at least once, with a `case_count`, most used first."""
-    for term in terms:
-        term.case_count = counts.get(term.pk, 0)
-    return sorted((t for t in terms if t.case_count), key=lambda t: -t.case_count)
-
-
 # ---- Référentiel -------------------------------------------------------------
-
-
-def usage_counts(vocabulary, case_ids, tag_counts=None):
-    """{term id: cases of `case_ids` using the term}, whatever the way a vocabulary
-    is attached to a case (tags, a column, the partners, the pioneer criteria).
-    A parent counts each case once, however many of its children it uses."""
-    if vocabulary in TAGS:
-        return tag_counts if tag_counts is not None else term_counts(case_ids)
-    if vocabulary in ("phase", "scale"):
-        rows = (
-            Case.objects.filter(pk__in=case_ids, **{f"{vocabulary}__isnull": False})
-            .order_by()
-            .values_list(vocabulary)
-            .annotate(n=Count("pk"))
-        )
-        return dict(rows)
-    if vocabulary == "actor_type":
-        rows = (
-            CasePartner.objects.filter(case_id__in=case_ids)
-            .values_list("organization__actor_type")
-            .annotate(n=Count("case_id", distinct=True))
-        )
-        return {**dict(rows), **actor_counts(case_ids)}
-    if vocabulary == "partner_role":
-        rows = (
-            CasePartner.objects.filter(case_id__in=case_ids)
-            .values_list("role")
-            .annotate(n=Count("case_id", distinct=True))
-        )
-        return dict(rows)
-    if vocabulary == "pioneer_criterion":
-        rows = (
-            Case.pioneer_criteria.through.objects.filter(
-                case_id__in=case_ids, case__is_pioneer=True
-            )
-            .values_list("term_id")
-            .annotate(n=Count("case_id"))
-        )
-        return dict(rows)
-    return {}
 
 
 def cases_using(term, children):
@@ -366,13 +261,6 @@ def cases_using(term, children):
     if vocabulary == "pioneer_criterion":
         return cases.pioneers().filter(pioneer_criteria=term)
     return cases.tagged(terms)
-
-
-def referentiel_counts():
-    """{vocabulary code: {term id: published cases}} for every list of the page."""
-    published = published_ids()
-    tag_counts = term_counts(published)
-    return {code: usage_counts(code, published, tag_counts) for code in REFERENTIEL_ORDER}
 
 
 def referentiel(request):
@@ -431,19 +319,6 @@ def term_detail(request, vocabulary, code):
         ],
     }
     return render(request, "registry/term_detail.html", context)
-
-
-def regions_of(case_ids, search_url):
-    """Where the cases are: the régions with a count, most first, each linked to
-    the search narrowed to it (or to its page when there is no such search)."""
-    counts = territory_counts(case_ids, [TerritoryKind.REGION])
-    regions = list(Territory.objects.regions().filter(pk__in=list(counts)) if counts else [])
-    for region in regions:
-        region.case_count = counts[region.pk]
-        region.link = (
-            f"{search_url}&region={region.code}" if search_url else region.get_absolute_url()
-        )
-    return sorted(regions, key=lambda r: (-r.case_count, r.name_key))
 
 
 # ---- Organisations -----------------------------------------------------------
