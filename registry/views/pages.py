@@ -7,7 +7,7 @@ with their related rows.
 """
 
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, IntegerField, OuterRef, Prefetch, Subquery
+from django.db.models import Count, IntegerField, OuterRef, Prefetch, Subquery
 from django.http import Http404
 from django.shortcuts import get_object_or_404, render
 from django.urls import reverse
@@ -324,20 +324,11 @@ def term_detail(request, vocabulary, code):
 # ---- Organisations -----------------------------------------------------------
 
 
-def public_organizations():
-    """Organisations taking part in at least one published case."""
-    return Organization.objects.filter(
-        Exists(
-            CasePartner.objects.filter(
-                organization=OuterRef("pk"), case__status=CaseStatus.PUBLISHED
-            )
-        )
-    )
-
-
 def organization_list(request):
     index = TermIndex()
-    filterset = OrganizationFilter(request.GET, queryset=public_organizations(), term_index=index)
+    filterset = OrganizationFilter(
+        request.GET, queryset=Organization.objects.with_published_cases(), term_index=index
+    )
     filterset.is_valid()
     # A correlated count runs for the rows of the page only, where a JOIN and
     # GROUP BY would count every organisation before sorting (seconds, not ms).

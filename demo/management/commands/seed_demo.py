@@ -68,7 +68,7 @@ def analyze(progress):
     territory kind for a handful of rows: a territory page ranked its communes
     by reading the 35 000 of France (30 ms instead of 1 on 10 000 cases, where
     ANALYZE takes 0.3 s once). The counts do not depend on them (see
-    `registry.counting.facets`)."""
+    `registry.models.index`)."""
     progress("ANALYZE…")
     with connection.cursor() as cursor:
         cursor.execute("ANALYZE")
