@@ -24,7 +24,7 @@ import nh3
 from django.utils.html import linebreaks
 from django.utils.safestring import mark_safe
 
-from registry.text.guard import without_forbidden_characters
+from registry.text.guard import FORBIDDEN
 from territories.models import normalize
 
 ALLOWED_TAGS = {"p", "br", "strong", "b", "em", "i", "ul", "ol", "li", "a", "blockquote", "h3"}
@@ -52,8 +52,10 @@ WORD = re.compile(r"\w+")
 
 def printable(text):
     """`text` without the characters the site refuses on the way in (`guard`): XML 1.0
-    refuses them too (a feed with one fails to build). Tab and line breaks are kept."""
-    return without_forbidden_characters(str(text or ""))
+    refuses them too (a feed with one fails to build). Tab and line breaks are kept;
+    a stray vertical tab or form feed is dropped, not made a line break (a title
+    stays one line)."""
+    return FORBIDDEN.sub("", str(text or ""))
 
 
 def looks_like_markup(text):
