@@ -80,6 +80,7 @@ class User(AbstractUser):
 
     @property
     def is_moderator(self):
+        """The one rule for moderating, everywhere: an active staff account."""
         return self.is_active and self.is_staff
 
     def confirm_email(self):

@@ -17,7 +17,6 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import models, transaction
 from django.db.models import Count, Prefetch, Q
 from django.template.response import TemplateResponse
-from django.utils import timezone
 from django.utils.formats import number_format
 from django.utils.html import format_html
 from django.utils.text import normalize_newlines
@@ -917,6 +916,8 @@ class ReportAdmin(admin.ModelAdmin):
         "status",
         "resolved_by",
         "resolved_at",
+        "outcome",
+        "resolution_note",
     )
     readonly_fields = fields
     actions = ["mark_resolved"]
@@ -938,13 +939,8 @@ class ReportAdmin(admin.ModelAdmin):
     def mark_resolved(self, request, queryset):
         resolved = 0
         for report in queryset.filter(status=ReportStatus.OPEN).select_related("case"):
-            with transaction.atomic():
-                report.status = ReportStatus.RESOLVED
-                report.resolved_by = request.user
-                report.resolved_at = timezone.now()
-                report.save(update_fields=["status", "resolved_by", "resolved_at"])
-                report.case.log(Action.RESOLVE_REPORT, by=request.user, data={"report": report.pk})
-            resolved += 1
+            # No outcome from a list action: the moderation page asks for one.
+            resolved += report.resolve(by=request.user, outcome="", note="")
         self.message_user(
             request,
             ngettext(

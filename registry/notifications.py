@@ -2,17 +2,24 @@
 staff (Django's mail settings)."""
 
 import logging
+from calendar import monthrange
+from datetime import timedelta
 
 from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.core.mail import EmailMessage, send_mail
+from django.core.signing import TimestampSigner
 from django.db import transaction
+from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import translation
 
-from registry.models import Action, ModerationReason
+from registry.models import Action, AuditLog, ModerationReason
 
 logger = logging.getLogger(__name__)
+
+MODERATORS = "Modérateurs"
 
 SUBJECTS = {
     Action.PUBLISH: ("Votre expérience est publiée", "Your case is published"),
@@ -90,3 +97,194 @@ def notify_contact_message(contact):
         # of a mail server's failure.
         logger.exception("Contact message %s could not be e-mailed to the staff", contact.pk)
         return 0
+
+
+# Freshness ------------------------------------------------------------------------
+# A published case its owner has not confirmed for FRESHNESS_MONTHS is stale: the
+# `send_freshness_reminders` command e-mails the owner a signed link, at most every
+# REMINDER_EVERY_DAYS, and the link lives as long (a lost one is replaced by the next).
+
+FRESHNESS_MONTHS = 12
+REMINDER_EVERY_DAYS = 30
+FRESHNESS_LINK_MAX_AGE = timedelta(days=REMINDER_EVERY_DAYS)
+# Per purpose: a token signed for anything else (e-mail confirmation…) is refused here.
+FRESHNESS_SALT = "registry.freshness.confirm"
+
+
+def months_before(day, months):
+    """The same day `months` earlier (the month's last day when it has fewer)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return day.replace(year=year, month=month + 1, day=min(day.day, monthrange(year, month + 1)[1]))
+
+
+def stale_limit(today, months=FRESHNESS_MONTHS):
+    """Cases verified before this day are stale (`Case.objects.unverified_since`)."""
+    return months_before(today, months)
+
+
+def last_reminder():
+    """When the case of the row was last reminded (an annotation)."""
+    return Subquery(
+        AuditLog.objects.filter(case=OuterRef("pk"), action=Action.REMIND)
+        .order_by("-created_at")
+        .values("created_at")[:1]
+    )
+
+
+def freshness_token(case):
+    """The signed, expiring token of a case's « toujours exacte » link. It names
+    the case, its version and its last verification, so that it confirms once
+    what its owner read: an edit or a confirmation since makes it void."""
+    verified = case.last_verified_on.isoformat() if case.last_verified_on else None
+    return TimestampSigner(salt=FRESHNESS_SALT).sign_object(
+        {"case": case.pk, "version": case.version, "verified": verified}
+    )
+
+
+def read_freshness_token(token):
+    """The token's {"case", "version", "verified"}; raises `signing.SignatureExpired`
+    for an old link and `signing.BadSignature` for a tampered one."""
+    return TimestampSigner(salt=FRESHNESS_SALT).unsign_object(token, max_age=FRESHNESS_LINK_MAX_AGE)
+
+
+def notify_freshness_owner(owner, cases):
+    """One e-mail to `owner` about all their stale `cases`, each with its link to
+    confirm it without a password and its link to the editor."""
+    with translation.override("fr"):
+        entries = [
+            {
+                "case": case,
+                "confirm_url": settings.SITE_URL
+                + reverse("freshness_confirm", args=[freshness_token(case)]),
+                "edit_url": settings.SITE_URL + reverse("case_edit", args=[case.pk]),
+                "url": settings.SITE_URL + case.get_absolute_url(),
+            }
+            for case in cases
+        ]
+        context = {"entries": entries, "months": FRESHNESS_MONTHS, "days": REMINDER_EVERY_DAYS}
+        body = render_to_string("registry/email/freshness_reminder.txt", context)
+    return send_mail(
+        "[Alliances territoriales] Vos expériences sont-elles toujours exactes\u00a0? "
+        "/ Are your cases still accurate?",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [owner.email],
+    )
+
+
+def staff_addresses():
+    """Who hears about the registry's freshness: the active members of the
+    « Modérateurs » group, else the contact address."""
+    addresses = list(
+        get_user_model()
+        .objects.filter(is_active=True, is_staff=True, groups__name=MODERATORS)
+        .exclude(email="")
+        .order_by("email")
+        .values_list("email", flat=True)
+        .distinct()
+    )
+    return addresses or ([settings.CONTACT_EMAIL] if settings.CONTACT_EMAIL else [])
+
+
+def notify_freshness_staff(*, stale, stale_count, reminded, unreachable, pioneers):
+    """The staff's summary of a reminder run: the stale cases (the first of
+    `stale`, `stale_count` in all), how many owners were reminded, the cases
+    no owner can be reminded of, and the pioneers due for review."""
+    recipients = staff_addresses()
+    if not recipients:
+        return 0
+    with translation.override("fr"):
+        context = {
+            "stale": stale,
+            "stale_count": stale_count,
+            "reminded": reminded,
+            "unreachable": unreachable,
+            "pioneers": pioneers,
+            "months": FRESHNESS_MONTHS,
+            "site_url": settings.SITE_URL,
+            "url": settings.SITE_URL + reverse("moderation_freshness"),
+        }
+        body = render_to_string("registry/email/freshness_summary.txt", context)
+    return send_mail(
+        "[Alliances territoriales] Fraîcheur du registre / Registry freshness",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
+    )
+
+
+# Reports ---------------------------------------------------------------------------
+
+
+def notify_new_report(report):
+    """Tell staff (`staff_addresses`) a visitor reported a case; a reply goes to the
+    reporter when they left an address. A mail server's failure is logged, not shown
+    to the visitor: the report waits in the moderation area anyway."""
+    recipients = staff_addresses()
+    if not recipients:
+        return 0
+    context = {
+        "report": report,
+        "case_url": settings.SITE_URL + report.case.get_absolute_url(),
+        "url": settings.SITE_URL + reverse("report_resolve", args=[report.pk]),
+    }
+    with translation.override("fr"):
+        subject = f"[Alliances territoriales] Signalement\u00a0: {report.case.title}"[:200]
+        body = render_to_string("registry/email/report_new.txt", context)
+    contact = report.contact_email
+    email = EmailMessage(
+        subject,
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        recipients,
+        reply_to=[contact] if contact else None,
+    )
+    try:
+        return email.send()
+    except OSError:  # smtplib's errors included
+        logger.exception("Report %s could not be e-mailed to the staff", report.pk)
+        return 0
+
+
+def notify_report_resolved(report):
+    """Tell the reporter what staff did about their report, in French then English."""
+    if not report.contact_email:
+        return 0
+    context = {"report": report, "url": settings.SITE_URL + report.case.get_absolute_url()}
+    with translation.override("fr"):
+        body = render_to_string("registry/email/report_resolved.txt", context)
+    return send_mail(
+        "[Alliances territoriales] Votre signalement est traité / Your report was handled",
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [report.contact_email],
+    )
+
+
+def notify_restore(case, version, *, reason):
+    """Tell the case's owner that staff brought back an earlier version, and why."""
+    owner = case.owner
+    if owner is None or not owner.email:
+        return 0
+    context = {
+        "case": case,
+        "version": version,
+        "reason": reason,
+        "url": settings.SITE_URL + case.get_absolute_url(),
+        "history_url": settings.SITE_URL + reverse("case_history", args=[case.pk]),
+    }
+    with translation.override("fr"):
+        body = render_to_string("registry/email/restore.txt", context)
+    return send_mail(
+        "[Alliances territoriales] Une version antérieure de votre expérience est rétablie"
+        f" / An earlier version of your case is back\u00a0: {case.title}"[:200],
+        body,
+        settings.DEFAULT_FROM_EMAIL,
+        [owner.email],
+    )
+
+
+def notify_restore_on_commit(case, version, *, reason):
+    """`notify_restore` once the restore is saved, and not if it is rolled back."""
+    transaction.on_commit(lambda: notify_restore(case, version, reason=reason))

@@ -4,6 +4,8 @@ from registry.opendata.feeds import LatestCasesAtomFeed, LatestCasesRssFeed
 from registry.views import (
     discovery,
     editor,
+    freshness,
+    merge,
     moderation,
     observatory,
     opendata,
@@ -53,12 +55,19 @@ urlpatterns += [
     path(
         "moderation/<int:pk>/pionniere/", moderation.moderation_feature, name="moderation_feature"
     ),
-    path("moderation/fusion/", moderation.moderation_merge, name="moderation_merge"),
+    path("moderation/fusion/", merge.moderation_merge, name="moderation_merge"),
+    path("moderation/fraicheur/", freshness.moderation_freshness, name="moderation_freshness"),
+    path("verification/<str:token>/", freshness.freshness_confirm, name="freshness_confirm"),
+    path(
+        "moderation/fusion/apercu/", merge.moderation_merge_preview, name="moderation_merge_preview"
+    ),
+    path("moderation/signalements/", reports.moderation_reports, name="moderation_reports"),
     path(
         "moderation/signalements/<int:pk>/traite/",
         reports.report_resolve,
         name="report_resolve",
     ),
+    path("moderation/comptes/<int:pk>/bloquer/", reports.account_block, name="account_block"),
     path(
         "moderation/messages/",
         moderation.moderation_contact_messages,

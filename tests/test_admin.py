@@ -854,7 +854,9 @@ def test_an_admin_edit_of_a_published_case_is_a_version_a_restore_keeps(
                                                           moderator)
     assert edit.data["results"] == "Deux cents vélos réparés par mois."
 
-    response = moderator_client.post(reverse("case_restore", args=[case.pk, before.number]))
+    response = moderator_client.post(
+        reverse("case_restore", args=[case.pk, before.number]), {"reason": "Erreur de saisie."}
+    )
 
     assert response.status_code == 302
     case.refresh_from_db()
@@ -878,7 +880,9 @@ def test_an_admin_edit_keeps_first_what_was_online_when_no_version_held_it(
     older, newer = case.versions.order_by("number")
     assert older.data["results"] == "Résultats d'avant." and older.created_by is None
     assert newer.data["results"] == "Résultats corrigés." and newer.created_by == moderator
-    moderator_client.post(reverse("case_restore", args=[case.pk, older.number]))
+    moderator_client.post(
+        reverse("case_restore", args=[case.pk, older.number]), {"reason": "Erreur de saisie."}
+    )
     case.refresh_from_db()
     assert case.results == "Résultats d'avant."
 

@@ -21,6 +21,8 @@ STAFF_URLS = [
     ("moderation_queue", False),
     ("moderation_review", True),
     ("moderation_merge", False),
+    ("moderation_reports", False),
+    ("moderation_freshness", False),
 ]
 
 
@@ -227,7 +229,9 @@ def test_staff_restore_an_earlier_version_as_a_new_version(
     case.submit(by=contributor)
     case.publish(by=moderator)
     Case.objects.filter(pk=case.pk).update(title="Titre abîmé")
-    response = moderator_client.post(reverse("case_restore", args=[case.pk, 1]))
+    response = moderator_client.post(
+        reverse("case_restore", args=[case.pk, 1]), {"reason": "Retour à la version relue."}
+    )
     assert response.status_code == 302
     case.refresh_from_db()
     assert case.title == "Titre d'origine"

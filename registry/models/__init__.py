@@ -19,7 +19,13 @@ from registry.models.choices import (
 from registry.models.contact import ContactMessage, ContactStatus, ContactSubject
 from registry.models.moderation import AuditLog, CaseRevision, CaseVersion
 from registry.models.organization import Organization
-from registry.models.report import Report, ReportReason, ReportStatus
+from registry.models.report import (
+    Report,
+    ReportOutcome,
+    ReportReason,
+    ReportStatus,
+    block_account,
+)
 from registry.models.search import SearchWord
 from registry.models.vocabulary import Basis, Term, Vocabulary
 from registry.models.workflow import TRANSITIONS, TransitionNotAllowed
@@ -30,7 +36,9 @@ __all__ = [
     "ContactSubject",
     "Report",
     "SearchWord",
+    "ReportOutcome",
     "ReportReason",
+    "block_account",
     "ReportStatus",
     "Action",
     "AuditLog",

@@ -5,6 +5,7 @@ from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchVectorField
 from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
+from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
@@ -87,6 +88,19 @@ class CaseQuerySet(models.QuerySet):
 
     def pioneers(self):
         return self.filter(is_pioneer=True)
+
+    def unverified_since(self, day):
+        """Published cases nobody confirmed since `day`: the last verification, or
+        for a case published before publication set it, the publication date."""
+        return (
+            self.published()
+            .alias(verified=Coalesce("last_verified_on", TruncDate("published_at")))
+            .filter(verified__lt=day)
+        )
+
+    def pioneers_due(self, day):
+        """Pioneers whose « à réexaminer le » date has come by `day`."""
+        return self.pioneers().filter(pioneer_review_on__lte=day)
 
     @transaction.atomic
     def create_draft(self, *, owner, snapshot):

@@ -18,9 +18,11 @@ class Action(models.TextChoices):
     UNFEATURE = "unfeature", _("fin de la mise en avant")
     RESTORE = "restore", _("restauration d'une version")
     VERIFY = "verify", _("confirmation d'exactitude")
+    REMIND = "remind", _("rappel de vérification")
     MERGE = "merge", _("fusion d'organisations")
     REPORT = "report", _("signalement")
     RESOLVE_REPORT = "resolve_report", _("traitement d'un signalement")
+    BLOCK = "block", _("blocage d'un compte")
 
 
 class ModerationReason(models.TextChoices):

@@ -43,8 +43,10 @@ TRANSITIONS = {
 
 
 def is_moderator(user):
-    """The one rule for moderating, everywhere: an active staff account."""
-    return bool(user is not None and user.is_authenticated and user.is_active and user.is_staff)
+    """Whether `user` (an account, an anonymous visitor or None) moderates: the
+    account's own rule (`accounts.User.is_moderator`: an active staff account),
+    asked of whoever acts, in Python and in the templates alike."""
+    return bool(getattr(user, "is_moderator", False))
 
 
 class TransitionNotAllowed(ValidationError):
@@ -124,6 +126,10 @@ class CaseWorkflow:
         if target == SUBMITTED:
             self.submitted_at = now
             fields.append("submitted_at")
+        if action == Action.PUBLISH:
+            # Reviewed today: the freshness clock starts now, not « never verified ».
+            self.last_verified_on = timezone.localdate(now)
+            fields.append("last_verified_on")
         self.save(update_fields=fields)
         self.log(action, by=by, from_status=before, reason=reason, message=message, data=data)
         if action in {Action.SUBMIT, Action.PUBLISH, Action.UNARCHIVE}:
@@ -178,14 +184,23 @@ class CaseWorkflow:
         before = self.status
         self.status = PUBLISHED
         self.published_at = self.published_at or timezone.now()
-        self.save(update_fields=["status", "published_at", "updated_at"])
+        self.last_verified_on = timezone.localdate()
+        self.save(update_fields=["status", "published_at", "last_verified_on", "updated_at"])
         self.log(Action.PUBLISH, by=by, from_status=before, message=message)
         self.record_version(Action.PUBLISH, by=by)
 
     @transaction.atomic
     def request_changes(self, *, by, reason, message):
         validate_reason(reason, message)
-        return self._transition(Action.REQUEST_CHANGES, by=by, reason=reason, message=message)
+        # The version sent back: a resubmission is reviewed against it.
+        reviewed = self.versions.order_by("-number").values_list("number", flat=True).first()
+        return self._transition(
+            Action.REQUEST_CHANGES,
+            by=by,
+            reason=reason,
+            message=message,
+            data={"version": reviewed} if reviewed else None,
+        )
 
     @transaction.atomic
     def reject(self, *, by, reason, message=""):
@@ -240,13 +255,41 @@ class CaseWorkflow:
         self.log(Action.UNFEATURE, by=by, message=message)
 
     @transaction.atomic
-    def restore_version(self, version, *, by):
-        """Staff bring back an earlier version's content, recorded as a new version."""
+    def restore_version(self, version, *, by, reason=""):
+        """Staff bring back an earlier version's content, recorded as a new version;
+        `reason`, why, is logged (the moderation page asks for it and tells the owner)."""
         if not is_moderator(by):
             raise PermissionDenied(_("Réservé à l'équipe de modération."))
         self.apply_snapshot(version.data)
-        self.log(Action.RESTORE, by=by, data={"version": version.number})
+        self.log(Action.RESTORE, by=by, message=reason, data={"version": version.number})
         self.record_version(Action.RESTORE, by=by)
+
+    def last_reviewed(self, revision=None):
+        """The content staff last sent back for changes, which its resubmission is
+        compared with: of `revision` (a published case's proposed changes), or of
+        the case itself. None when nothing was sent back."""
+        entries = self.audit_entries.filter(action=Action.REQUEST_CHANGES)
+        if revision is not None:
+            entry = entries.filter(data__revision=revision.pk).first()
+            return entry.data.get("reviewed") if entry is not None else None
+        entry = entries.exclude(data__has_key="revision").first()
+        if entry is None:
+            return None
+        versions = self.versions.order_by("-number")
+        if entry.data.get("version"):
+            version = versions.filter(number=entry.data["version"]).first()
+        else:  # sent back before the number was logged: the version it followed
+            version = versions.filter(created_at__lte=entry.created_at).first()
+        return version.data if version is not None else None
+
+    @transaction.atomic
+    def confirm_accurate(self, *, by, data=None):
+        """Still accurate today, says its owner: from the dashboard, or from the
+        signed link of a freshness reminder (then `by` may be None: the link,
+        sent to the owner, is the proof). Logged as `Action.VERIFY`."""
+        self.last_verified_on = timezone.localdate()
+        self.save(update_fields=["last_verified_on", "updated_at"])
+        return self.log(Action.VERIFY, by=by, from_status=self.status, data=data)
 
     def open_revision(self):
         return self.revisions.filter(status__in=OPEN_REVISION_STATUSES).first()
@@ -378,6 +421,8 @@ class RevisionWorkflow:
         self._check_staff(by)
         case = self.case
         case.apply_snapshot(self.data)
+        case.last_verified_on = timezone.localdate()
+        case.save(update_fields=["last_verified_on"])
         self.status = RevisionStatus.PUBLISHED
         self.save(update_fields=["status", "updated_at"])
         case.log(
@@ -402,7 +447,9 @@ class RevisionWorkflow:
             from_status=self.case.status,
             reason=reason,
             message=message,
-            data={"revision": self.pk},
+            # The content sent back (the revision's is overwritten by the next save):
+            # its resubmission is reviewed against it.
+            data={"revision": self.pk, "reviewed": self.data},
         )
 
     @transaction.atomic

@@ -1,6 +1,8 @@
 """Staff pages: the moderation queue, reviewing one submission, pioneers,
-merging organisations, case history and restoring a version, contact messages."""
+case history and restoring a version, contact messages (merging organisations:
+`registry.views.merge`)."""
 
+from datetime import timedelta
 from functools import wraps
 
 from django import forms
@@ -8,32 +10,37 @@ from django.contrib import messages
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.db.models import Count
+from django.db.models import Count, Exists, OuterRef, Q, Subquery
+from django.db.models.functions import Coalesce
 from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.utils.translation import gettext_lazy, ngettext
+from django.views.decorators.http import require_http_methods, require_POST
 
 from registry.models import (
     Action,
+    AuditLog,
     Case,
     CaseRevision,
     CaseStatus,
     ContactMessage,
     ContactStatus,
     ModerationReason,
-    Organization,
     Report,
     RevisionStatus,
     Term,
     TransitionNotAllowed,
+    Vocabulary,
+    block_account,
 )
 from registry.models.access import case_for
 from registry.models.workflow import is_moderator, pioneer_errors, validate_reason
-from registry.notifications import notify_decision_on_commit
+from registry.notifications import notify_decision_on_commit, notify_restore_on_commit
 from registry.search.duplicates import similar_cases
-from registry.text.diff import diff_snapshots
+from registry.text.diff import SnapshotNames, codes_in, diff_snapshots
+from territories.models import Territory
 
 
 def staff_required(view):
@@ -89,28 +96,91 @@ class DecisionForm(forms.Form):
         return data
 
 
+class QueueFilterForm(forms.Form):
+    etat = forms.ChoiceField(
+        label=gettext_lazy("Statut"),
+        choices=[
+            ("", gettext_lazy("Toutes les soumissions")),
+            ("nouvelles", gettext_lazy("Soumises pour la première fois")),
+            ("renvoyees", gettext_lazy("Soumises à nouveau après modifications demandées")),
+        ],
+        required=False,
+    )
+    attente = forms.TypedChoiceField(
+        label=gettext_lazy("En attente depuis"),
+        choices=[
+            ("", gettext_lazy("Toute durée")),
+            (1, gettext_lazy("Plus d'un jour")),
+            (7, gettext_lazy("Plus d'une semaine")),
+            (30, gettext_lazy("Plus d'un mois")),
+        ],
+        coerce=int,
+        empty_value=None,
+        required=False,
+    )
+
+
+QUEUE_SHOWN = 200
+
+
+def in_queue_order(queryset, *, case_field, since_field, filters):
+    """Submissions with `first_submitted_at` (when they first came to the queue:
+    a resubmission keeps its age) and `resubmitted` (sent back for changes
+    since), filtered and oldest first. `since_field`: audit entries older than it
+    belong to an earlier round (a published case's earlier revisions)."""
+    entries = AuditLog.objects.filter(case=OuterRef(case_field))
+    if since_field:
+        entries = entries.filter(created_at__gte=OuterRef(since_field))
+    else:
+        entries = entries.exclude(data__has_key="revision")
+    first_submission = (
+        entries.filter(action=Action.SUBMIT).order_by("created_at").values("created_at")[:1]
+    )
+    queryset = queryset.annotate(
+        first_submitted_at=Coalesce(Subquery(first_submission), "submitted_at"),
+        resubmitted=Exists(entries.filter(action=Action.REQUEST_CHANGES)),
+    )
+    if filters.get("etat") == "nouvelles":
+        queryset = queryset.filter(resubmitted=False)
+    elif filters.get("etat") == "renvoyees":
+        queryset = queryset.filter(resubmitted=True)
+    if filters.get("attente"):
+        since = timezone.now() - timedelta(days=filters["attente"])
+        queryset = queryset.filter(first_submitted_at__lte=since)
+    return list(queryset.order_by("first_submitted_at", "id")[:QUEUE_SHOWN])
+
+
 @staff_required
 def moderation_queue(request):
-    now = timezone.now()
-    submitted = list(
-        Case.objects.filter(status=CaseStatus.SUBMITTED)
-        .select_related("owner")
-        .order_by("submitted_at", "id")[:200]
+    filter_form = QueueFilterForm(request.GET or None)
+    filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    submitted = in_queue_order(
+        Case.objects.filter(status=CaseStatus.SUBMITTED).select_related("owner"),
+        case_field="pk",
+        since_field=None,
+        filters=filters,
     )
-    revisions = list(
-        CaseRevision.objects.filter(status=RevisionStatus.SUBMITTED)
-        .select_related("case", "author")
-        .order_by("submitted_at", "id")[:200]
+    revisions = in_queue_order(
+        CaseRevision.objects.filter(status=RevisionStatus.SUBMITTED).select_related(
+            "case", "author"
+        ),
+        case_field="case_id",
+        since_field="created_at",
+        filters=filters,
     )
-    for item in [*submitted, *revisions]:
-        item.age = now - (item.submitted_at or now)
+    counts = Case.objects.values("status").annotate(n=Count("pk")).order_by("status")
     context = {
         "submitted": submitted,
         "revisions": revisions,
+        "filter_form": filter_form,
+        "filtered": bool(filters.get("etat") or filters.get("attente")),
         "reports": open_reports(),
         "contact_messages": ContactMessage.objects.new().order_by("created_at", "id")[:5],
         "contact_count": ContactMessage.objects.new().count(),
-        "counts": Case.objects.values("status").annotate(n=Count("pk")).order_by("status"),
+        "counts": [
+            {"status": row["status"], "label": CaseStatus(row["status"]).label, "n": row["n"]}
+            for row in counts
+        ],
         "breadcrumbs": [(_("Modération"), None)],
         "reasons": ModerationReason.choices,
     }
@@ -118,7 +188,9 @@ def moderation_queue(request):
 
 
 def open_reports():
-    return list(Report.objects.open().select_related("case").order_by("created_at")[:100])
+    return list(
+        Report.objects.open().select_related("case", "reporter").order_by("created_at")[:100]
+    )
 
 
 CONTACT_MESSAGES_SHOWN = 100
@@ -162,11 +234,7 @@ def moderation_review(request, pk):
         queryset=Case.objects.select_related("owner").prefetch_related("roster__organization"),
     )
     revision = case.revisions.filter(status=RevisionStatus.SUBMITTED).first()
-    published = case.versions.filter(action=Action.PUBLISH).order_by("-number").first()
-    if revision is not None:
-        changes = diff_snapshots(case.snapshot(), revision.data)
-    else:
-        changes = diff_snapshots(published.data if published else None, case.snapshot())
+    comparison = review_comparison(case, revision, against=request.GET.get("contre"))
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
         try:
@@ -179,8 +247,7 @@ def moderation_review(request, pk):
     context = {
         "case": case,
         "revision": revision,
-        "changes": changes,
-        "is_new": revision is None and published is None,
+        **comparison,
         "duplicates": similar_cases(case, seen_by=request.user),
         "form": form,
         "history": case.audit_entries.select_related("actor")[:20],
@@ -188,6 +255,56 @@ def moderation_review(request, pk):
     }
     return render(
         request, "registry/moderation/review.html", context, status=400 if form.errors else 200
+    )
+
+
+def review_comparison(case, revision, *, against=None):
+    """What the review compares the submission with: the content staff last sent
+    back when it comes back after « changes requested » (only what changed since
+    is shown), else the published version (`against="publiee"` asks for it in any
+    case); a new case with nothing before is shown whole."""
+    if revision is not None:
+        proposed, published = revision.data, case.snapshot()
+    else:
+        proposed = case.snapshot()
+        version = case.versions.filter(action=Action.PUBLISH).order_by("-number").first()
+        published = version.data if version is not None else None
+    reviewed = case.last_reviewed(revision)
+    against_reviewed = reviewed is not None and against != "publiee"
+    before = reviewed if against_reviewed else published
+    return {
+        "changes": diff_snapshots(before, proposed, snapshot_names(before, proposed)),
+        "is_new": before is None,
+        "against_reviewed": against_reviewed,
+        "resubmitted": reviewed is not None,
+        "has_published": published is not None,
+    }
+
+
+def snapshot_names(*snapshots):
+    """The names of the territories and terms the snapshots name by code, in the
+    page's language, looked up in three queries."""
+    codes = codes_in(*snapshots)
+    territories, terms = Q(pk__in=[]), Q(pk__in=[])
+    for kind in {kind for kind, _code in codes["territories"]}:
+        found = [code for other, code in codes["territories"] if other == kind]
+        territories |= Q(kind=kind, code__in=found)
+    vocabularies = {vocabulary for vocabulary, _code in codes["terms"]}
+    for vocabulary in vocabularies:
+        found = [code for other, code in codes["terms"] if other == vocabulary]
+        terms |= Q(vocabulary__code=vocabulary, code__in=found)
+    return SnapshotNames(
+        territories={
+            (place.kind, place.code): place.label_with_kind
+            for place in Territory.objects.filter(territories)
+        },
+        terms={
+            (item.vocabulary.code, item.code): item.label
+            for item in Term.objects.filter(terms).select_related("vocabulary")
+        },
+        vocabularies={
+            item.code: item.label for item in Vocabulary.objects.filter(code__in=vocabularies)
+        },
     )
 
 
@@ -208,17 +325,47 @@ def decide(user, case, revision, data):
 
 
 @staff_required
-@require_POST
+@require_http_methods(["GET", "POST"])
 def moderation_bulk_spam(request):
-    """Reject the selected submissions as spam, in one go."""
-    ids = [int(pk) for pk in request.POST.getlist("case") if pk.isdigit()]
-    rejected = 0
-    for case in Case.objects.filter(pk__in=ids, status=CaseStatus.SUBMITTED):
-        case.reject(by=request.user, reason=ModerationReason.SPAM, message="")
-        rejected += 1
-    messages.success(
-        request, _("%(count)d soumission(s) refusée(s) comme spam.") % {"count": rejected}
+    """Reject the selected submissions as spam, in one go: the queue's selection
+    comes here by GET to be confirmed, the confirmation POSTs (and may block
+    their authors' accounts)."""
+    selection = request.POST if request.method == "POST" else request.GET
+    ids = [int(pk) for pk in selection.getlist("case") if pk.isdigit()]
+    cases = list(
+        Case.objects.filter(pk__in=ids, status=CaseStatus.SUBMITTED)
+        .select_related("owner")
+        .order_by("submitted_at", "id")
     )
+    if not cases:
+        messages.error(request, _("Aucune soumission sélectionnée : rien n'a été refusé."))
+        return redirect("moderation_queue")
+    owners = list({c.owner_id: c.owner for c in cases if c.owner and not c.owner.is_staff}.values())
+    if request.method == "GET":
+        context = {
+            "cases": cases,
+            "owners": [owner for owner in owners if owner.is_active],
+            "breadcrumbs": [(_("Modération"), "/moderation/"), (_("Refuser comme spam"), None)],
+        }
+        return render(request, "registry/moderation/spam_confirm.html", context)
+    with transaction.atomic():
+        for case in cases:
+            case.reject(by=request.user, reason=ModerationReason.SPAM, message="")
+        blocked = 0
+        if selection.get("block"):
+            for owner in owners:
+                first = next(c for c in cases if c.owner_id == owner.pk)
+                blocked += block_account(owner, by=request.user, case=first)
+    done = ngettext(
+        "%(count)d soumission refusée comme spam.",
+        "%(count)d soumissions refusées comme spam.",
+        len(cases),
+    ) % {"count": len(cases)}
+    if blocked:
+        done += " " + ngettext(
+            "%(count)d compte bloqué.", "%(count)d comptes bloqués.", blocked
+        ) % {"count": blocked}
+    messages.success(request, done)
     return redirect("moderation_queue")
 
 
@@ -287,51 +434,19 @@ def moderation_feature(request, pk):
     return render(request, "registry/moderation/feature.html", context)
 
 
-class MergeForm(forms.Form):
-    survivor = forms.ModelChoiceField(
-        label=gettext_lazy("Organisation conservée"),
-        queryset=Organization.objects.all(),
-        to_field_name="slug",
-        widget=forms.TextInput,
-        help_text=gettext_lazy("Son identifiant d'URL (la fin de l'adresse de sa page)."),
-    )
-    duplicate = forms.ModelChoiceField(
-        label=gettext_lazy("Doublon à fusionner"),
-        queryset=Organization.objects.all(),
-        to_field_name="slug",
-        widget=forms.TextInput,
-        help_text=gettext_lazy("Ses partenariats passent à l'organisation conservée."),
-    )
+class CompareForm(forms.Form):
+    """Two versions of a case to compare, by number (`?de=2&a=5`)."""
 
-    def clean(self):
-        data = super().clean()
-        if data.get("survivor") and data.get("survivor") == data.get("duplicate"):
-            raise ValidationError(_("Choisissez deux organisations différentes."))
-        return data
+    de = forms.TypedChoiceField(label=gettext_lazy("Comparer la version"), coerce=int)
+    a = forms.TypedChoiceField(label=gettext_lazy("avec la version"), coerce=int)
 
-
-@staff_required
-def moderation_merge(request):
-    form = MergeForm(request.POST or None, initial=request.GET or None)
-    if request.method == "POST" and form.is_valid():
-        survivor, duplicate = form.cleaned_data["survivor"], form.cleaned_data["duplicate"]
-        moved = Organization.objects.merge(
-            survivor=survivor, duplicate=duplicate, by=request.user
-        )
-        messages.success(
-            request,
-            _(
-                "« %(duplicate)s » fusionnée dans « %(survivor)s » : "
-                "%(count)d partenariat(s) repris."
-            )
-            % {"duplicate": duplicate.name, "survivor": survivor.name, "count": moved},
-        )
-        return redirect(survivor.get_absolute_url())
-    context = {
-        "form": form,
-        "breadcrumbs": [(_("Modération"), "/moderation/"), (_("Fusionner"), None)],
-    }
-    return render(request, "registry/moderation/merge.html", context)
+    def __init__(self, *args, numbers, **kwargs):
+        super().__init__(*args, **kwargs)
+        choices = [(number, str(number)) for number in numbers]
+        self.fields["de"].choices = choices
+        self.fields["a"].choices = choices
+        if len(numbers) >= 2:
+            self.fields["de"].initial, self.fields["a"].initial = numbers[-2], numbers[-1]
 
 
 def case_history(request, pk):
@@ -340,28 +455,73 @@ def case_history(request, pk):
         return redirect_to_login(request.get_full_path())
     case = case_for(request.user, pk, write=True)
     versions = list(case.versions.select_related("created_by").order_by("number"))
+    names = snapshot_names(*(version.data for version in versions))
     rows = []
     previous = None
     for version in versions:
-        rows.append({"version": version, "changes": diff_snapshots(previous, version.data)})
+        rows.append({"version": version, "changes": diff_snapshots(previous, version.data, names)})
         previous = version.data
     rows.reverse()
+    compare = CompareForm(request.GET or None, numbers=[version.number for version in versions])
+    comparison = None
+    if compare.is_valid():
+        by_number = {version.number: version for version in versions}
+        older = by_number[compare.cleaned_data["de"]]
+        newer = by_number[compare.cleaned_data["a"]]
+        comparison = {
+            "older": older,
+            "newer": newer,
+            "changes": diff_snapshots(older.data, newer.data, names),
+        }
     context = {
         "case": case,
         "rows": rows,
+        "compare": compare,
+        "comparison": comparison,
         "log": case.audit_entries.select_related("actor")[:50],
         "breadcrumbs": [(case.title, case.get_absolute_url()), (_("Historique"), None)],
     }
     return render(request, "registry/history.html", context)
 
 
+class RestoreForm(forms.Form):
+    reason = forms.CharField(
+        label=gettext_lazy("Pourquoi restaurer cette version"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=2000,
+        help_text=gettext_lazy("Envoyé par e-mail au contributeur et gardé dans le journal."),
+        error_messages={"required": gettext_lazy("Dites pourquoi vous restaurez cette version.")},
+    )
+
+
 @staff_required
-@require_POST
 def case_restore(request, pk, number):
+    """Ask why, show what the restore changes, then restore and tell the owner."""
     case = case_for(request.user, pk, write=True)
     version = get_object_or_404(case.versions, number=number)
-    case.restore_version(version, by=request.user)
-    messages.success(
-        request, _("Version %(number)d restaurée (nouvelle version créée).") % {"number": number}
+    form = RestoreForm(request.POST if request.method == "POST" else None)
+    if request.method == "POST" and form.is_valid():
+        reason = form.cleaned_data["reason"]
+        with transaction.atomic():
+            case.restore_version(version, by=request.user, reason=reason)
+            notify_restore_on_commit(case, version, reason=reason)
+        messages.success(
+            request,
+            _("Version %(number)d restaurée (nouvelle version créée).") % {"number": number},
+        )
+        return redirect("case_history", pk=case.pk)
+    current = case.snapshot()
+    context = {
+        "case": case,
+        "version": version,
+        "form": form,
+        "changes": diff_snapshots(current, version.data, snapshot_names(current, version.data)),
+        "breadcrumbs": [
+            (case.title, case.get_absolute_url()),
+            (_("Historique"), reverse("case_history", args=[case.pk])),
+            (_("Restaurer"), None),
+        ],
+    }
+    return render(
+        request, "registry/moderation/restore.html", context, status=400 if form.errors else 200
     )
-    return redirect("case_history", pk=case.pk)
