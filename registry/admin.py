@@ -23,6 +23,7 @@ from django.utils.text import normalize_newlines
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext, ngettext_lazy
 
+from registry.forms import PioneerForm
 from registry.models import (
     Action,
     AuditLog,
@@ -44,7 +45,7 @@ from registry.models import (
 )
 from registry.models.index import refresh_cases_tagged
 from registry.models.vocabulary import TAGS
-from registry.models.workflow import pioneer_errors, validate_reason
+from registry.models.workflow import validate_reason
 from registry.notifications import notify_decision_on_commit
 from registry.text import identifiers
 from territories.admin import TerritoryLabelsMixin
@@ -408,42 +409,6 @@ class ReasonForm(forms.Form):
             )
         except ValidationError as error:
             self.add_error(None, error)
-        return data
-
-
-class PioneerForm(forms.Form):
-    """What featuring a case takes: the criteria it meets and why (the pioneer rule)."""
-
-    criteria = TagChoiceField(
-        label=_("Critères remplis"),
-        queryset=Term.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-        error_messages={"required": _("Cochez au moins un critère.")},
-    )
-    reason = forms.CharField(
-        label=_("Pourquoi elle est pionnière"),
-        widget=forms.Textarea(attrs={"rows": 3, "cols": 60}),
-        max_length=1000,
-        required=False,
-    )
-    review_on = forms.DateField(
-        label=_("À réexaminer le"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.fields["criteria"].queryset = (
-            Term.objects.of("pioneer_criterion").active().select_related("vocabulary", "parent")
-        )
-
-    def clean(self):
-        data = super().clean()
-        data["reason"] = normalize_newlines(data.get("reason", ""))
-        errors = pioneer_errors(reason=data["reason"])
-        if errors:
-            self.add_error("reason", errors["pioneer_reason"])
         return data
 
 

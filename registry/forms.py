@@ -8,13 +8,15 @@ value typed so far is carried along (nothing is lost on a validation error).
 import re
 
 from django import forms
-from django.core.exceptions import ValidationError
+from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
 from registry.models import Case, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
 from registry.models.vocabulary import TAG_HEADINGS, TAGS
+from registry.models.workflow import pioneer_errors
 from registry.text import identifiers
+from registry.text.guard import unix_line_endings
 from registry.text.sanitize import clean_html
 from territories.models import Territory
 
@@ -338,3 +340,46 @@ def sources_as_text(sources):
         else:
             lines.append(source.get("url") or source["title"])
     return "\n".join(lines)
+
+
+class PioneerForm(forms.Form):
+    """What featuring a case takes: the criteria it meets and why (the pioneer
+    rule, `pioneer_errors`). With `case` (the moderation page) its status is
+    checked too; the admin's action, for several cases, leaves that to the
+    workflow, case by case."""
+
+    criteria = forms.ModelMultipleChoiceField(
+        label=_("Critères remplis"),
+        queryset=Term.objects.none(),
+        widget=forms.CheckboxSelectMultiple,
+        error_messages={"required": _("Cochez au moins un critère.")},
+    )
+    reason = forms.CharField(
+        label=_("Pourquoi elle est pionnière"),
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=1000,
+        required=False,  # the pioneer rule says it is needed, with its own words
+    )
+    review_on = forms.DateField(
+        label=_("À réexaminer le"),
+        required=False,
+        widget=forms.DateInput(attrs={"type": "date"}),
+    )
+
+    def __init__(self, *args, case=None, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.case = case
+        self.fields["criteria"].queryset = (
+            Term.objects.of("pioneer_criterion").active().select_related("vocabulary", "parent")
+        )
+
+    def clean(self):
+        data = super().clean()
+        data["reason"] = unix_line_endings(data.get("reason") or "")
+        status = self.case.status if self.case is not None else None
+        errors = pioneer_errors(status=status, reason=data["reason"])
+        if "pioneer_reason" in errors:
+            self.add_error("reason", errors.pop("pioneer_reason"))
+        if NON_FIELD_ERRORS in errors:
+            self.add_error(None, errors[NON_FIELD_ERRORS])
+        return data

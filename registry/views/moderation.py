@@ -19,6 +19,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
+from registry.forms import PioneerForm
 from registry.models import (
     Action,
     AuditLog,
@@ -36,7 +37,7 @@ from registry.models import (
     block_account,
 )
 from registry.models.access import case_for
-from registry.models.workflow import is_moderator, pioneer_errors, validate_reason
+from registry.models.workflow import is_moderator, validate_reason
 from registry.notifications import notify_decision_on_commit, notify_restore_on_commit
 from registry.search.duplicates import similar_cases
 from registry.text.diff import SnapshotNames, codes_in, diff_snapshots
@@ -369,40 +370,6 @@ def moderation_bulk_spam(request):
     return redirect("moderation_queue")
 
 
-class FeatureForm(forms.Form):
-    criteria = forms.ModelMultipleChoiceField(
-        label=gettext_lazy("Critères remplis"),
-        queryset=Term.objects.none(),
-        widget=forms.CheckboxSelectMultiple,
-    )
-    reason = forms.CharField(
-        label=gettext_lazy("Pourquoi elle est pionnière"),
-        widget=forms.Textarea(attrs={"rows": 3}),
-        max_length=1000,
-        required=False,  # the pioneer rule says it is needed, with its own words
-    )
-    review_on = forms.DateField(
-        label=gettext_lazy("À réexaminer le"),
-        required=False,
-        widget=forms.DateInput(attrs={"type": "date"}),
-    )
-
-    def __init__(self, *args, case, **kwargs):
-        super().__init__(*args, **kwargs)
-        self.case = case
-        self.fields["criteria"].queryset = Term.objects.of("pioneer_criterion").active()
-        self.fields["criteria"].error_messages["required"] = _("Cochez au moins un critère.")
-
-    def clean(self):
-        data = super().clean()
-        errors = pioneer_errors(status=self.case.status, reason=data.get("reason"))
-        if "pioneer_reason" in errors:
-            errors["reason"] = errors.pop("pioneer_reason")
-        if errors:
-            self.add_error(None, errors)
-        return data
-
-
 @staff_required
 def moderation_feature(request, pk):
     case = case_for(request.user, pk, queryset=Case.objects.published())
@@ -411,7 +378,7 @@ def moderation_feature(request, pk):
         "reason": case.pioneer_reason,
         "review_on": case.pioneer_review_on,
     }
-    form = FeatureForm(request.POST or None, initial=initial, case=case)
+    form = PioneerForm(request.POST or None, initial=initial, case=case)
     if request.method == "POST":
         if request.POST.get("unfeature"):
             case.unfeature(by=request.user)
