@@ -1,7 +1,6 @@
 """Accounts: sign-up with e-mail confirmation, log in and out, profile, and the
 contributor's dashboard."""
 
-from datetime import timedelta
 
 from django.conf import settings
 from django.contrib import messages
@@ -14,7 +13,6 @@ from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
 from django.urls import reverse, reverse_lazy
-from django.utils import timezone
 from django.utils.decorators import method_decorator
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
@@ -24,8 +22,6 @@ from accounts.forms import EmailLoginForm, ProfileForm, ResendConfirmationForm, 
 from accounts.models import User
 from accounts.ratelimit import ratelimit
 from registry.models import Action, AuditLog, Case, CaseStatus, CaseTerritory
-
-STALE_AFTER = timedelta(days=365)
 
 
 def send_confirmation(request, user):
@@ -174,13 +170,9 @@ def dashboard(request):
         {"status": status, "label": label, "cases": [c for c in cases if c.status == status]}
         for status, label in CaseStatus.choices
     ]
-    limit = timezone.localdate() - STALE_AFTER
-    stale = [
-        c
-        for c in cases
-        if c.status == CaseStatus.PUBLISHED
-        and (c.last_verified_on is None or c.last_verified_on < limit)
-    ]
+    # The freshness rule of the reminders and the staff's list.
+    stale_ids = set(Case.objects.filter(owner=user).stale().values_list("pk", flat=True))
+    stale = [c for c in cases if c.pk in stale_ids]
     moderator_messages = (
         AuditLog.objects.filter(
             case__owner=user,
@@ -204,9 +196,7 @@ def dashboard(request):
 def confirm_accurate(request, pk):
     """One click: the published case is still accurate today."""
     case = get_object_or_404(Case.objects.editable_by(request.user), pk=pk)
-    case.last_verified_on = timezone.localdate()
-    case.save(update_fields=["last_verified_on", "updated_at"])
-    case.log(Action.VERIFY, by=request.user)
+    case.confirm_accurate(by=request.user)
     messages.success(
         request, _("Merci : « %(title)s » est marquée comme vérifiée.") % {"title": case.title}
     )

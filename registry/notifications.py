@@ -2,7 +2,6 @@
 staff (Django's mail settings)."""
 
 import logging
-from calendar import monthrange
 from datetime import timedelta
 
 from django.conf import settings
@@ -16,6 +15,7 @@ from django.urls import reverse
 from django.utils import translation
 
 from registry.models import Action, AuditLog, ModerationReason
+from registry.models.case import FRESHNESS_MONTHS
 
 logger = logging.getLogger(__name__)
 
@@ -104,23 +104,10 @@ def notify_contact_message(contact):
 # `send_freshness_reminders` command e-mails the owner a signed link, at most every
 # REMINDER_EVERY_DAYS, and the link lives as long (a lost one is replaced by the next).
 
-FRESHNESS_MONTHS = 12
 REMINDER_EVERY_DAYS = 30
 FRESHNESS_LINK_MAX_AGE = timedelta(days=REMINDER_EVERY_DAYS)
 # Per purpose: a token signed for anything else (e-mail confirmation…) is refused here.
 FRESHNESS_SALT = "registry.freshness.confirm"
-
-
-def months_before(day, months):
-    """The same day `months` earlier (the month's last day when it has fewer)."""
-    index = day.year * 12 + day.month - 1 - months
-    year, month = divmod(index, 12)
-    return day.replace(year=year, month=month + 1, day=min(day.day, monthrange(year, month + 1)[1]))
-
-
-def stale_limit(today, months=FRESHNESS_MONTHS):
-    """Cases verified before this day are stale (`Case.objects.unverified_since`)."""
-    return months_before(today, months)
 
 
 def last_reminder():

@@ -16,7 +16,8 @@ from django.urls import reverse
 from django.utils import timezone
 
 from registry.models import Action, AuditLog, Case, CaseStatus
-from registry.notifications import freshness_token, months_before
+from registry.models.case import months_before
+from registry.notifications import freshness_token
 from tests.factories import CaseFactory, UserFactory, term
 
 pytestmark = pytest.mark.django_db
@@ -389,3 +390,24 @@ def test_the_freshness_page_runs_a_fixed_number_of_queries(
         response = moderator_client.get(url)
     assert response.context["stale_count"] == 6
     assert len(first) <= 8
+
+
+def test_the_dashboard_asks_what_the_reminders_ask(contributor, contributor_client):
+    """One freshness rule: a case never verified counts from its publication, on the
+    owner's dashboard as in the reminders and the staff's list."""
+    recent = CaseFactory(
+        owner=contributor,
+        title="Publiée le mois dernier",
+        last_verified_on=None,
+        published_at=timezone.now() - timedelta(days=30),
+    )
+    old = CaseFactory(
+        owner=contributor,
+        title="Publiée il y a deux ans",
+        last_verified_on=None,
+        published_at=timezone.now() - timedelta(days=730),
+    )
+    page = text(contributor_client.get(reverse("accounts:dashboard")))
+    stale_box = page.split("À vérifier")[1].split("</section>")[0]
+    assert old.title in stale_box and recent.title not in stale_box
+    assert list(Case.objects.stale()) == [old]

@@ -1,5 +1,7 @@
 """Cases (« expériences »): one documented alliance or partnership."""
 
+from calendar import monthrange
+
 from django.conf import settings
 from django.contrib.postgres.fields import ArrayField
 from django.contrib.postgres.search import SearchVectorField
@@ -7,6 +9,7 @@ from django.core.validators import MaxValueValidator, MinValueValidator
 from django.db import models, transaction
 from django.db.models.functions import Coalesce, TruncDate
 from django.urls import reverse
+from django.utils import timezone
 from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
@@ -49,6 +52,23 @@ def unique_slug(model, text, max_length=100):
         slug = f"{base}-{suffix}"
         suffix += 1
     return slug
+
+
+# A published case its owner has not confirmed for this long is stale: the dashboard
+# asks its owner, `send_freshness_reminders` e-mails them, staff see it listed.
+FRESHNESS_MONTHS = 12
+
+
+def months_before(day, months):
+    """The same day `months` earlier (the month's last day when it has fewer)."""
+    index = day.year * 12 + day.month - 1 - months
+    year, month = divmod(index, 12)
+    return day.replace(year=year, month=month + 1, day=min(day.day, monthrange(year, month + 1)[1]))
+
+
+def stale_limit(today, months=FRESHNESS_MONTHS):
+    """Cases verified before this day are stale (`Case.objects.unverified_since`)."""
+    return months_before(today, months)
 
 
 class FacetKeys(ArrayField):
@@ -97,6 +117,10 @@ class CaseQuerySet(models.QuerySet):
             .alias(verified=Coalesce("last_verified_on", TruncDate("published_at")))
             .filter(verified__lt=day)
         )
+
+    def stale(self, today=None):
+        """Published cases unconfirmed for FRESHNESS_MONTHS, as of `today`."""
+        return self.unverified_since(stale_limit(today or timezone.localdate()))
 
     def pioneers_due(self, day):
         """Pioneers whose « à réexaminer le » date has come by `day`."""

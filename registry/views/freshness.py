@@ -11,12 +11,11 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
 from registry.models import Case
+from registry.models.case import FRESHNESS_MONTHS, stale_limit
 from registry.notifications import (
     FRESHNESS_LINK_MAX_AGE,
-    FRESHNESS_MONTHS,
     last_reminder,
     read_freshness_token,
-    stale_limit,
 )
 from registry.views.moderation import staff_required
 

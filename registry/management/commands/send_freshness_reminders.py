@@ -5,12 +5,11 @@ from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
 from registry.models import Action, AuditLog, Case
+from registry.models.case import FRESHNESS_MONTHS, stale_limit
 from registry.notifications import (
-    FRESHNESS_MONTHS,
     REMINDER_EVERY_DAYS,
     notify_freshness_owner,
     notify_freshness_staff,
-    stale_limit,
 )
 
 # The staff's summary: once a week, however often cron runs the command.
