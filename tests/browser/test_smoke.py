@@ -14,12 +14,12 @@ def test_the_admin_sign_in_page_opens_in_french(page):
     page.goto("/admin/login/")
 
     expect(page).to_have_title(re.compile(r"^Connexion"))
-    expect(page.get_by_label("Nom d’utilisateur")).to_be_visible()
+    expect(page.get_by_label("Adresse e-mail")).to_be_visible()
 
 
 def test_a_moderator_signs_in_to_the_admin(page, site):
     page.goto("/admin/login/")
-    page.get_by_label("Nom d’utilisateur").fill(site.moderator.email)
+    page.get_by_label("Adresse e-mail").fill(site.moderator.email)
     page.get_by_label("Mot de passe").fill(site.moderator.password)
     page.get_by_role("button", name="Connexion").click()
 
@@ -29,7 +29,7 @@ def test_a_moderator_signs_in_to_the_admin(page, site):
 
 def test_a_wrong_password_keeps_the_visitor_on_the_sign_in_page(page, site):
     page.goto("/admin/login/")
-    page.get_by_label("Nom d’utilisateur").fill(site.moderator.email)
+    page.get_by_label("Adresse e-mail").fill(site.moderator.email)
     page.get_by_label("Mot de passe").fill("not-the-password")
     page.get_by_role("button", name="Connexion").click()
 
