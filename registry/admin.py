@@ -889,7 +889,7 @@ class ReportAdmin(admin.ModelAdmin):
 
     @admin.display(description=_("contact du déclarant"))
     def reporter_contact(self, obj):
-        email = obj.reporter_email or (obj.reporter.email if obj.reporter_id else "")
+        email = obj.contact_email
         if not email:
             return _("anonyme, sans adresse")
         return format_html('<a href="mailto:{}">{}</a>', email, email)
