@@ -8,6 +8,7 @@ value typed so far is carried along (nothing is lost on a validation error).
 import re
 
 from django import forms
+from django.core import validators
 from django.core.exceptions import NON_FIELD_ERRORS, ValidationError
 from django.utils.translation import gettext_lazy as _
 
@@ -15,12 +16,15 @@ from registry.models import Case, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
 from registry.models.vocabulary import TAG_HEADINGS, TAGS
 from registry.models.workflow import pioneer_errors
+from registry.search.duplicates import core_name
 from registry.text import identifiers
 from registry.text.guard import unix_line_endings
 from registry.text.sanitize import clean_html
-from territories.models import Territory
+from territories.models import Territory, normalize
 
 RICH_FIELDS = ("description", "context", "actions", "results", "lessons")
+# Characters typed in each narrative field, as the write API allows (#14's MAX_TEXT).
+MAX_NARRATIVE = 20_000
 MAX_TERRITORIES = 10
 MAX_PARTNERS = 30
 
@@ -75,9 +79,13 @@ class CaseForm(forms.ModelForm):
         self.fields["scale"].queryset = active_terms("scale")
         self.fields["title"].widget.attrs["maxlength"] = 200
         for name in RICH_FIELDS:
-            self.fields[name].help_text = _(
+            field = self.fields[name]
+            field.help_text = _(
                 "Paragraphes séparés par une ligne vide ; gras, italique, listes et liens acceptés."
             )
+            field.max_length = MAX_NARRATIVE
+            field.validators.append(validators.MaxLengthValidator(MAX_NARRATIVE))
+            field.widget.attrs["maxlength"] = MAX_NARRATIVE
         self.fields["contact_email"].help_text = _("Jamais affiché publiquement.")
 
     def clean(self):
@@ -264,12 +272,136 @@ class PartnerSearchForm(forms.Form):
         return self.fields["partner_query"].to_python(self["partner_query"].data)
 
 
+COMMUNE_TOKEN = re.compile(r"commune:([0-9AB]{5})")
+COMMUNE_LABEL = re.compile(r"(?P<name>.+?)\s*\((?P<departement>[0-9AB]{2,3})\)")
+COMMUNE_CODE = re.compile(r"[0-9]{5}|2[AB][0-9]{3}")
+COMMUNE_CHOICES_SHOWN = 8
+
+
+def find_communes(text):
+    """The communes `text` may name: « commune:35236 » (a suggestion's value), a
+    label « Redon (35) », an INSEE code or a postal code, a name. Exact matches
+    first: one commune when the text names it without doubt."""
+    text = " ".join((text or "").split())[:120]
+    communes = Territory.objects.filter(kind="commune").select_related("departement")
+    token = COMMUNE_TOKEN.fullmatch(text)
+    if token:
+        return list(communes.filter(code=token.group(1)))
+    label = COMMUNE_LABEL.fullmatch(text)
+    if label:
+        found = list(
+            communes.filter(
+                name_key=normalize(label.group("name")),
+                departement__code=label.group("departement").upper(),
+            )
+        )
+        if found:
+            return found
+        text = label.group("name")
+    found = list(communes.search(text)[:50])
+    if COMMUNE_CODE.fullmatch(text.upper()):
+        by_code = communes.filter(code=text.upper()).first()
+        if by_code is not None and by_code not in found:
+            found.insert(0, by_code)
+        return found
+    exact = [commune for commune in found if commune.name_key == normalize(text)]
+    return exact or found
+
+
+class CommuneField(forms.CharField):
+    """A commune typed by name, postal code or INSEE code (the suggestions of the
+    editor fill it with a label such as « Redon (35) »): cleaned to a Territory,
+    or an error naming the communes to choose from."""
+
+    def clean(self, value):
+        text = super().clean(value)
+        if not text:
+            return None
+        found = find_communes(text)
+        if len(found) == 1:
+            return found[0]
+        if not found:
+            raise ValidationError(
+                _("Aucune commune ne correspond à « %(text)s »."), params={"text": text[:120]}
+            )
+        raise ValidationError(
+            _("Plusieurs communes correspondent. Précisez : %(choices)s."),
+            params={
+                "choices": ", ".join(
+                    commune.label for commune in found[:COMMUNE_CHOICES_SHOWN]
+                )
+                + (" …" if len(found) > COMMUNE_CHOICES_SHOWN else "")
+            },
+            code="ambiguous",
+        )
+
+
+def is_collectivity(actor_type):
+    return actor_type is not None and "collectivite" in {
+        actor_type.code,
+        actor_type.parent.code if actor_type.parent_id else "",
+    }
+
+
+def governed_territory(*, actor_type, name, siren, seat):
+    """The territory a new collectivité administers: the one whose SIREN it has
+    (the territory table knows the SIREN of communes and EPCI), or its seat when
+    it is a commune, or a collectivité named after its seat (« Ville de Redon »)."""
+    if not is_collectivity(actor_type):
+        return None
+    if siren:
+        territory = Territory.objects.filter(siren=siren).first()
+        if territory is not None:
+            return territory
+    if seat is not None and (
+        actor_type.code == "commune" or core_name(normalize(name)) == seat.name_key
+    ):
+        return seat
+    return None
+
+
+def same_organization(*, seen_by, name, actor_type, seat=None):
+    """An organisation `seen_by` may see with the same name once its legal form
+    is removed (« Ville de Pantin », « Commune de Pantin ») and the same type,
+    not seated elsewhere: the one to reuse instead of creating its twin."""
+    core = core_name(normalize(name))
+    words = sorted(core.split(), key=len, reverse=True)
+    if not words or actor_type is None:
+        return None
+    candidates = (
+        Organization.objects.visible_to(seen_by)
+        .filter(actor_type=actor_type, name_key__contains=words[0])
+        .select_related("seat")
+        .order_by("pk")[:200]
+    )
+    twins = [
+        organization
+        for organization in candidates
+        if core_name(organization.name_key) == core
+        and (seat is None or organization.seat_id in {None, seat.pk})
+    ]
+    if seat is not None:
+        twins.sort(key=lambda organization: organization.seat_id != seat.pk)
+    return twins[0] if twins else None
+
+
 class NewOrganizationForm(forms.ModelForm):
-    """An organisation created from the editor, with its identifiers checked."""
+    """An organisation created from the editor (or the API), with its identifiers
+    checked, its seat resolved to a commune and, for a collectivité, the
+    territory it administers.
+
+    On the editor's page the form is bound on every round-trip, to keep what was
+    typed; it is checked, and shows errors, only once its own button is pressed
+    (`submitted`)."""
+
+    SUBMIT_ACTION = "create_partner"
+    SEARCH_KEY = "find-partner_query"  # the partner search of the editor (PartnerSearchForm)
 
     # Wider than the stored values: typed with spaces, compacted in clean_*.
     siren = forms.CharField(label=_("SIREN"), max_length=20, required=False)
+    siret = forms.CharField(label=_("SIRET du siège"), max_length=25, required=False)
     rna = forms.CharField(label=_("Numéro RNA"), max_length=20, required=False)
+    seat = CommuneField(label=_("Commune du siège"), max_length=120, required=False)
     website = forms.URLField(label=_("Site web"), required=False, assume_scheme="https")
     confirm_new = forms.BooleanField(
         label=_("Je confirme qu'il s'agit d'une autre organisation que celles proposées."),
@@ -278,24 +410,79 @@ class NewOrganizationForm(forms.ModelForm):
 
     class Meta:
         model = Organization
-        fields = ["name", "actor_type", "company_size", "siren", "rna", "website"]
+        fields = ["name", "actor_type", "company_size", "siren", "siret", "rna", "seat", "website"]
 
-    def __init__(self, *args, **kwargs):
+    def __init__(self, *args, submitted=None, **kwargs):
         super().__init__(*args, **kwargs)
+        if submitted is None:
+            submitted = self.data.get("action") == self.SUBMIT_ACTION
+        self.submitted = self.is_bound and submitted
         self.fields["actor_type"].queryset = active_terms("actor_type")
         self.fields["company_size"].queryset = active_terms("company_size")
         self.fields["name"].label = _("Nom de la nouvelle organisation")
+        self.fields["name"].widget.attrs["data-prefill-from"] = f"id_{self.SEARCH_KEY}"
         self.fields["siren"].help_text = _("9 chiffres, espaces acceptés.")
+        self.fields["siret"].help_text = _(
+            "14 chiffres : le SIREN suivi des 5 chiffres de l'établissement."
+        )
+        self.fields["seat"].help_text = _("Nom ou code postal de la commune.")
+        self.fields["seat"].widget.attrs.update({"autocomplete": "off", "spellcheck": "false"})
         for name, field in self.fields.items():
             field.required = name in {"name", "actor_type"}
+        name_key = self.add_prefix("name")
+        if self.is_bound and not self.submitted and not (self.data.get(name_key) or "").strip():
+            # The panel opens on the name searched for and not found.
+            query = " ".join(str(self.data.get(self.SEARCH_KEY) or "").split())
+            if query and not identifiers.compact(query).isdigit():
+                self.data = self.data.copy()
+                self.data[name_key] = query[: Organization._meta.get_field("name").max_length]
+
+    def full_clean(self):
+        if not self.submitted:  # kept, not checked: no error before « Créer et ajouter »
+            self._errors = forms.utils.ErrorDict()
+            self.cleaned_data = {}
+            return
+        super().full_clean()
+
+    def is_valid(self):
+        return self.submitted and super().is_valid()
 
     def clean_siren(self):
         value = self.cleaned_data.get("siren")
         return identifiers.normalize_siren(value) if value and value.strip() else None
 
+    def clean_siret(self):
+        value = self.cleaned_data.get("siret")
+        return identifiers.normalize_siret(value) if value and value.strip() else None
+
     def clean_rna(self):
         value = self.cleaned_data.get("rna")
         return identifiers.normalize_rna(value) if value and value.strip() else None
+
+    def clean(self):
+        data = super().clean()
+        siren, siret = data.get("siren"), data.get("siret")
+        if siret and siren and not siret.startswith(siren):
+            self.add_error("siret", _("Les 9 premiers chiffres du SIRET doivent être le SIREN."))
+        elif siret and not siren and "siren" not in self.errors:
+            try:
+                data["siren"] = identifiers.normalize_siren(siret[:9])
+            except ValidationError:
+                self.add_error(
+                    "siret", _("Les 9 premiers chiffres de ce SIRET ne sont pas un SIREN.")
+                )
+        return data
+
+    def _post_clean(self):
+        super()._post_clean()
+        data = self.cleaned_data
+        if not self.errors and data.get("actor_type") is not None:
+            self.instance.governed_territory = governed_territory(
+                actor_type=data["actor_type"],
+                name=data.get("name") or "",
+                siren=data.get("siren"),
+                seat=data.get("seat"),
+            )
 
 
 SOURCE_LINE_HELP = _("Une source par ligne : « Intitulé | https://adresse » ou une adresse seule.")

@@ -3,6 +3,7 @@ from django.urls import path
 from registry.opendata.feeds import LatestCasesAtomFeed, LatestCasesRssFeed
 from registry.views import (
     discovery,
+    drafts,
     editor,
     freshness,
     merge,
@@ -43,6 +44,7 @@ urlpatterns += [
     path("contribuer/<int:pk>/", editor.case_edit, name="case_edit"),
     path("contribuer/<int:pk>/soumettre/", editor.submit, name="case_submit"),
     path("contribuer/<int:pk>/retirer/", editor.withdraw, name="case_withdraw"),
+    path("contribuer/<int:pk>/supprimer/", drafts.case_delete, name="case_delete"),
     path("contribuer/<int:pk>/historique/", moderation.case_history, name="case_history"),
     path(
         "contribuer/<int:pk>/historique/<int:number>/restaurer/",

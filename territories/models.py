@@ -26,6 +26,9 @@ NOT_ALPHANUMERIC = re.compile(r"[\W_]+")
 # these find, and the whole text still ranks an exact name first.
 SEARCH_WORDS = 8
 
+# A postal code typed whole (5 digits) or its beginning (2 to 4 digits).
+POSTAL_PREFIX = re.compile(r"[0-9]{2,5}")
+
 
 def search_words(key, limit=SEARCH_WORDS):
     """The first `limit` distinct words of a normalized `key`."""
@@ -104,21 +107,37 @@ class TerritoryQuerySet(models.QuerySet):
         return self.filter(descendant_links__descendant__in=territories).distinct()
 
     def search(self, text):
-        """Accent-, case- and hyphen-insensitive name lookup: every word typed starts
-        a word of the name. Exact names first, then names starting with the text,
-        then the most populated."""
+        """Accent-, case- and hyphen-insensitive lookup by name or postal code.
+
+        Every word typed starts a word of the name; a number of 2 to 5 digits
+        is a postal code, or its beginning (« 35600 » finds Redon, « 356 » the
+        communes of 356xx), and a département's code (« 35 »). Words and a code
+        together narrow each other (« redon 35600 »). Exact names first, then
+        names starting with the text, then the most populated."""
         # No name is longer than its column: text beyond it cannot match.
         key = normalize((text or "")[: self.model._meta.get_field("name").max_length])
         if not key:
             return self.none()
+        words = search_words(key)
+        codes = [word for word in words if POSTAL_PREFIX.fullmatch(word)]
+        names = [word for word in words if word not in codes]
         qs = self
-        for word in search_words(key):
+        for word in names:
             qs = qs.filter(
                 models.Q(name_key__startswith=word) | models.Q(name_key__contains=" " + word)
             )
+        for code in codes[:1]:
+            by_postal_code = models.Q(postal_codes__startswith=code) | models.Q(
+                postal_codes__contains=" " + code
+            )
+            if not names and len(code) <= 3:
+                by_postal_code |= models.Q(kind=TerritoryKind.DEPARTEMENT, code=code)
+            qs = qs.filter(by_postal_code)
+        name_key = " ".join(names)
         closeness = models.Case(
-            models.When(name_key=key, then=models.Value(0)),
-            models.When(name_key__startswith=key, then=models.Value(1)),
+            models.When(kind=TerritoryKind.DEPARTEMENT, code=key, then=models.Value(0)),
+            models.When(name_key=name_key, then=models.Value(0)),
+            models.When(name_key__startswith=name_key, then=models.Value(1)),
             default=models.Value(2),
         )
         return qs.order_by(closeness, models.F("population").desc(nulls_last=True), "name_key")

@@ -557,7 +557,10 @@ def test_an_identifier_already_used_is_a_409_naming_that_organisation(
             "id": existing.pk,
             "slug": existing.slug,
             "name": existing.name,
+            "actor_type": {"code": existing.actor_type.code, "label": existing.actor_type.label},
+            "seat": None,
             "siren": existing.siren,
+            "siret": existing.siret,
             "rna": existing.rna,
         }
     assert Organization.objects.count() == before

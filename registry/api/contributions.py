@@ -22,7 +22,7 @@ from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import permissions, status
-from rest_framework.exceptions import APIException, ValidationError
+from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.exceptions import PermissionDenied as Forbidden
 from rest_framework.response import Response
 from rest_framework.settings import api_settings
@@ -30,6 +30,7 @@ from rest_framework.settings import api_settings
 from registry.api import serializers as s
 from registry.api.schema import PAGE_PARAMETERS, responses
 from registry.api.views import ApiView, case_detail_queryset, form_errors, parse_pk
+from registry.forms import same_organization
 from registry.models import (
     EDITABLE_STATUSES,
     Case,
@@ -49,6 +50,49 @@ class Conflict(APIException):
     default_code = "conflict"
 
 
+ROSTER_BY_NAME = (
+    "A roster entry names its organisation by organization (id, slug, SIREN, SIRET or "
+    "RNA), or by name and actor_type (with siren, siret, rna and seat when known): an "
+    "organisation with one of those identifiers (or governing the territory of that "
+    "SIREN) is used; else one you may see with the same name, legal form aside, and "
+    "the same type; else it is created, yours, in the same transaction as the case. "
+    "Similar organisations are a 409 listing them per entry, unless the entry says "
+    "confirm_new."
+)
+ROSTER_CONFLICT = OpenApiResponse(
+    s.CaseConflictSerializer,
+    description="Roster entries by name resemble existing organisations (similar_organizations), "
+    "or the case cannot be changed in its state or was changed meanwhile (conflict).",
+)
+
+
+def roster_conflict(serializer):
+    """The 409 to answer when new partners named in the roster resemble existing
+    ones (only organisations the client may see are listed), or None."""
+    conflicts = serializer.roster_conflicts()
+    if conflicts:
+        return Response(
+            {
+                "detail": _(
+                    "Des organisations proches existent déjà pour certains partenaires : "
+                    "indiquez l'une d'elles (organization), ou renvoyez ces partenaires avec "
+                    "confirm_new si ce sont d'autres organisations."
+                ),
+                "code": "similar_organizations",
+                "roster": [
+                    {
+                        "index": conflict["index"],
+                        "name": conflict["name"],
+                        "candidates": [candidate(o) for o in conflict["candidates"]],
+                    }
+                    for conflict in conflicts
+                ],
+            },
+            status=status.HTTP_409_CONFLICT,
+        )
+    return None
+
+
 def not_editable_message(case):
     if case.status == CaseStatus.PUBLISHED:
         return _(
@@ -58,6 +102,18 @@ def not_editable_message(case):
     if case.status == CaseStatus.SUBMITTED:
         return _("Cette expérience attend sa relecture : retirez la soumission pour la modifier.")
     return _("Cette expérience ne peut plus être modifiée dans son état actuel.")
+
+
+def not_deletable_message(case):
+    if case.status == CaseStatus.SUBMITTED:
+        return _(
+            "Cette expérience attend sa relecture : retirez la soumission, puis supprimez "
+            "le brouillon."
+        )
+    return _(
+        "Seul un brouillon jamais publié peut être supprimé : cette expérience "
+        "(%(status)s) a été publiée ou relue, elle reste dans le registre."
+    ) % {"status": case.get_status_display()}
 
 
 class OwnCaseMixin:
@@ -107,16 +163,22 @@ class OwnCaseList(OwnCaseMixin, ApiView):
         summary="Create a draft",
         description=(
             "Only title and summary are required to keep a draft; submitting it needs at "
-            "least a territory, two distinct partners and a theme."
+            "least a territory, two distinct partners and a theme. "
+            + ROSTER_BY_NAME
         ),
         request=s.CaseWriteSerializer,
-        responses=responses({201: s.OwnCaseSerializer}, 400, 415),
+        responses=responses({201: s.OwnCaseSerializer, 409: ROSTER_CONFLICT}, 400, 415),
         tags=["contribution"],
     )
     def post(self, request):
         serializer = s.CaseWriteSerializer(data=request.data, context=self.get_serializer_context())
         serializer.is_valid(raise_exception=True)
-        case = Case.objects.create_draft(owner=request.user, snapshot=serializer.snapshot({}))
+        conflict = roster_conflict(serializer)
+        if conflict is not None:
+            return conflict
+        with transaction.atomic():  # the new partners and the case, or nothing
+            serializer.create_organizations()
+            case = Case.objects.create_draft(owner=request.user, snapshot=serializer.snapshot({}))
         location = request.build_absolute_uri(
             reverse("api:own_case_detail", kwargs={"pk": case.pk})
         )
@@ -143,11 +205,12 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
             "Only the fields sent change; territories, roster and sources sent replace "
             "their list; a vocabulary sent in tags replaces that vocabulary's tags. Only "
             "drafts and cases sent back for changes can be edited: a published case "
-            "changes through a revision that staff review, in the site's editor (409)."
+            "changes through a revision that staff review, in the site's editor (409). "
+            + ROSTER_BY_NAME
         ),
         parameters=[PK_PARAMETER],
         request=s.CaseWriteSerializer,
-        responses=responses(s.OwnCaseSerializer, 400, 403, 404, 409, 415),
+        responses=responses({200: s.OwnCaseSerializer, 409: ROSTER_CONFLICT}, 400, 403, 404, 415),
         tags=["contribution"],
     )
     def patch(self, request, pk):
@@ -159,6 +222,10 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
                 case, data=request.data, partial=True, context=self.get_serializer_context()
             )
             serializer.is_valid(raise_exception=True)
+            conflict = roster_conflict(serializer)
+            if conflict is not None:
+                return conflict  # nothing written yet
+            serializer.create_organizations()
             sent_version = serializer.validated_data.get("version")
             try:
                 case = case.replace_content(
@@ -174,6 +241,37 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
                     % {"sent": sent_version, "current": conflict.current_version}
                 ) from None
         return self.represent(case)
+
+
+    @extend_schema(
+        operation_id="me_cases_destroy",
+        summary="Delete a draft",
+        description=(
+            "Deletes one of your drafts for good, with its territories, roster and sources "
+            "(the organisations stay). Only a draft or a case sent back for changes that was "
+            "never published and has no revision: anything else is a 409. Another "
+            "account's case is a 404, staff included."
+        ),
+        request=None,
+        parameters=[PK_PARAMETER],
+        responses=responses({204: None}, 404, 409),
+        tags=["contribution"],
+    )
+    def delete(self, request, pk):
+        with transaction.atomic():
+            case = (
+                Case.objects.filter(owner=request.user, pk=parse_pk(pk))
+                .select_for_update(of=("self",))
+                .first()
+            )
+            if case is None:
+                raise NotFound(
+                    _("Aucune expérience ne porte l'identifiant « %(id)s ».") % {"id": pk}
+                )
+            if not case.is_deletable:
+                raise Conflict(not_deletable_message(case))
+            case.delete_draft(by=request.user)
+        return Response(status=status.HTTP_204_NO_CONTENT)
 
 
 class OwnCaseTransition(OwnCaseMixin, ApiView):
@@ -232,11 +330,15 @@ class OwnCaseWithdraw(OwnCaseTransition):
 
 
 def candidate(organization):
+    seat = organization.seat
     return {
         "id": organization.pk,
         "slug": organization.slug,
         "name": organization.name,
+        "actor_type": s.term_ref(organization.actor_type),
+        "seat": s.territory_ref(seat, {}) if seat is not None else None,
         "siren": organization.siren,
+        "siret": organization.siret,
         "rna": organization.rna,
     }
 
@@ -290,8 +392,9 @@ class OwnOrganizationCreate(ApiView):
         operation_id="me_organizations_create",
         summary="Create a partner organisation",
         description=(
-            "For a partner not yet in the registry (search /organizations/ first): the "
-            "rules of the site's editor. An organisation with the same SIREN or RNA is "
+            "For a partner not yet in the registry (search /organizations/ first), or name "
+            "it in a roster entry (see me_cases_create): the rules of the site's editor, "
+            "siret and seat (a commune) included. An organisation with the same SIREN or RNA is "
             "never created twice: a 409 names it, or, when it is known only from another "
             "account's unpublished cases, says so without its name (put that SIREN or RNA "
             "in the roster). Similar names among the organisations you may see (public "
@@ -311,6 +414,11 @@ class OwnOrganizationCreate(ApiView):
         ],
         responses=responses(
             {
+                200: OpenApiResponse(
+                    s.OrganizationDetailSerializer,
+                    description="An organisation you may see has the same name, legal form "
+                    "aside, and the same type (and no other seat): that one, not created again.",
+                ),
                 201: s.OrganizationDetailSerializer,
                 409: OpenApiResponse(
                     s.OrganizationConflictSerializer,
@@ -335,6 +443,7 @@ class OwnOrganizationCreate(ApiView):
             seen_by=request.user,
             name=cleaned.get("name") if valid else "",
             siren=cleaned.get("siren"),
+            siret=cleaned.get("siret"),
             rna=cleaned.get("rna"),
         )
         if duplicates.identifier_taken:
@@ -353,6 +462,14 @@ class OwnOrganizationCreate(ApiView):
                 },
                 status=status.HTTP_409_CONFLICT,
             )
+        twin = same_organization(
+            seen_by=request.user,
+            name=cleaned["name"],
+            actor_type=cleaned["actor_type"],
+            seat=cleaned.get("seat"),
+        )
+        if twin is not None:  # sent again, or under another legal form: the same one
+            return self.represent(twin, status.HTTP_200_OK)
         try:
             with transaction.atomic():
                 organization = form.save(commit=False)
@@ -371,14 +488,22 @@ class OwnOrganizationCreate(ApiView):
             raise Conflict(
                 _("Une autre organisation vient d'être créée au même moment : réessayez.")
             ) from None
-        organization.published_cases = 0
-        context = {**self.get_serializer_context(), "published_cases": []}
-        location = request.build_absolute_uri(
+        return self.represent(organization, status.HTTP_201_CREATED)
+
+    def represent(self, organization, status_code):
+        organization = Organization.objects.with_related().get(pk=organization.pk)
+        published = organization.roster_entries.filter(case__status=CaseStatus.PUBLISHED)
+        cases = Case.objects.filter(
+            pk__in=published.values("case_id"), status=CaseStatus.PUBLISHED
+        ).order_by("-published_at", "-pk")[:100]
+        organization.published_cases = published.values("case_id").distinct().count()
+        context = {**self.get_serializer_context(), "published_cases": list(cases)}
+        location = self.request.build_absolute_uri(
             reverse("api:organization_detail", kwargs={"slug": organization.slug})
         )
         return Response(
             s.OrganizationDetailSerializer(organization, context=context).data,
-            status=status.HTTP_201_CREATED,
+            status=status_code,
             headers={"Location": location},
         )
 

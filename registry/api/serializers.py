@@ -6,8 +6,10 @@ sources. Any serializer built with `fields=[…]` keeps only those fields (the
 `?fields=` parameter; the view checks the names first)."""
 
 import re
+from urllib.parse import urlsplit
 
 from django.core.exceptions import ValidationError as DjangoValidationError
+from django.db.models import Q
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -16,13 +18,20 @@ from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 from rest_framework.settings import api_settings
 
-from registry.forms import MAX_PARTNERS, MAX_TERRITORIES, RICH_FIELDS, NewOrganizationForm
+from registry.forms import (
+    MAX_PARTNERS,
+    MAX_TERRITORIES,
+    RICH_FIELDS,
+    NewOrganizationForm,
+    same_organization,
+)
 from registry.models import EDITABLE_STATUSES, CaseStatus, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR, SNAPSHOT_FIELDS
 from registry.models.vocabulary import SEARCH_PARAMETERS, TAG_PARAMETERS, TAGS
+from registry.search.duplicates import core_name, new_organization_duplicates
 from registry.text import identifiers
 from registry.text.sanitize import clean_html
-from territories.models import Territory, TerritoryKind
+from territories.models import Territory, TerritoryKind, normalize
 
 MAX_TEXT = 20_000
 
@@ -421,12 +430,12 @@ class TerritoryInputSerializer(KnownFieldsMixin, serializers.Serializer):
             {"type": "integer", "minimum": 1},
             {"type": "string", "minLength": 1, "maxLength": 120},
         ],
-        "description": "The organisation's id, slug, SIREN or RNA number.",
+        "description": "The organisation's id, slug, SIREN, SIRET or RNA number.",
     }
 )
 class OrganizationKeyField(serializers.Field):
     """An organisation by id or slug (among those the client may see), or by
-    SIREN (checksum verified) or RNA number."""
+    SIREN or SIRET (checksum verified) or RNA number."""
 
     default_error_messages = {
         "unknown": gettext_lazy("Organisation inconnue : %(key)s."),
@@ -449,6 +458,9 @@ class OrganizationKeyField(serializers.Field):
                     organization = Organization.objects.filter(
                         siren=identifiers.normalize_siren(compacted)
                     ).first()
+                elif re.fullmatch(r"\d{14}", compacted):
+                    siret = identifiers.normalize_siret(compacted)
+                    organization = Organization.objects.filter(siret=siret).first()
                 elif re.fullmatch(r"W\d{9}", compacted):
                     organization = Organization.objects.filter(
                         rna=identifiers.normalize_rna(compacted)
@@ -467,17 +479,191 @@ class OrganizationKeyField(serializers.Field):
         return value.pk
 
 
+NEW_ORGANIZATION_FIELDS = ("name", "actor_type", "siren", "siret", "rna", "seat")
+IDENTIFIERS = {
+    "siren": identifiers.normalize_siren,
+    "siret": identifiers.normalize_siret,
+    "rna": identifiers.normalize_rna,
+}
+
+
+def new_organization_form(values, *, user=None):
+    """`NewOrganizationForm` bound to JSON values, its vocabulary fields reading
+    codes (an unknown code is an error of that field)."""
+    data = {name: value for name, value in values.items() if value is not None}
+    form = NewOrganizationForm(data, submitted=True)
+    for name in ("actor_type", "company_size"):
+        field = form.fields[name]
+        field.to_field_name = "code"
+        field.error_messages["invalid_choice"] = _("Code inconnu : %(value)s.")
+    return form
+
+
+def form_error_dict(form):
+    errors = {
+        name: [error["message"] for error in field_errors]
+        for name, field_errors in form.errors.get_json_data().items()
+    }
+    if "__all__" in errors:
+        errors[api_settings.NON_FIELD_ERRORS_KEY] = errors.pop("__all__")
+    return errors
+
+
+def organization_by_identifiers(*, siren=None, siret=None, rna=None):
+    """The organisation these identifiers name, whoever created it (knowing an
+    official identifier is knowing the organisation): its own SIRET, SIREN or RNA,
+    the company of a SIRET, or the collectivité governing the territory whose
+    SIREN it is (the territory table knows those of communes and EPCI)."""
+    lookups = []
+    if siret:
+        lookups += [Q(siret=siret), Q(siren=siret[:9])]
+    if siren:
+        lookups += [Q(siren=siren), Q(governed_territory__siren=siren)]
+    if rna:
+        lookups.append(Q(rna=rna))
+    for lookup in lookups:
+        organization = Organization.objects.filter(lookup).order_by("pk").first()
+        if organization is not None:
+            return organization
+    return None
+
+
 class RosterInputSerializer(KnownFieldsMixin, serializers.Serializer):
-    organization = OrganizationKeyField()
+    """A partner named by its key (`organization`), or by `name` and `actor_type`
+    (with its identifiers and seat when known): the one these name is found, or
+    a new one is created with the case."""
+
+    organization = OrganizationKeyField(required=False)
+    name = serializers.CharField(
+        required=False,
+        max_length=255,
+        help_text="Instead of organization: the partner's name (with actor_type). An "
+        "organisation with one of its identifiers, or the same name (legal form aside, "
+        "« Ville de », « SAS »…) and type, is used; else it is created with the case, "
+        "unless similar ones exist (409, see confirm_new).",
+    )
+    actor_type = serializers.CharField(
+        required=False, max_length=60, help_text="With name: a code of the actor_type vocabulary."
+    )
+    siren = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=25, help_text="With name."
+    )
+    siret = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=25, help_text="With name."
+    )
+    rna = serializers.CharField(
+        required=False, allow_blank=True, allow_null=True, max_length=25, help_text="With name."
+    )
+    seat = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        max_length=120,
+        help_text="With name: the commune of its seat, by INSEE code (« 35236 » or "
+        "« commune:35236 ») or postal code when it names one commune (« 35600 » names three).",
+    )
+    confirm_new = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="With name: true once you have checked that the similar organisations of a "
+        "409 are other ones.",
+    )
     role = serializers.SlugField(max_length=60, help_text="A code of the partner_role vocabulary.")
     contribution = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
     )
 
+    def validate(self, entry):
+        named = {field: entry.get(field) for field in NEW_ORGANIZATION_FIELDS if field in entry}
+        if "organization" in entry:
+            if named:
+                raise serializers.ValidationError(
+                    {
+                        api_settings.NON_FIELD_ERRORS_KEY: [
+                            _("Indiquez soit organization, soit name et actor_type, pas les deux.")
+                        ]
+                    }
+                )
+            return entry
+        if not named.get("name") or not named.get("actor_type"):
+            missing = [field for field in ("name", "actor_type") if not named.get(field)]
+            raise serializers.ValidationError(
+                {
+                    field: [_("Nécessaire pour nommer l'organisation (ou indiquez organization).")]
+                    for field in missing
+                }
+            )
+        user = self.context["request"].user
+        codes, errors = {}, {}
+        for field, normalized in IDENTIFIERS.items():
+            value = (named.get(field) or "").strip()
+            try:
+                codes[field] = normalized(value) if value else None
+            except DjangoValidationError as error:
+                errors[field] = error.messages
+        if errors:
+            raise serializers.ValidationError(errors)
+        found = organization_by_identifiers(**codes)
+        if found is not None:
+            entry["organization"] = found
+            return entry
+        form = new_organization_form(named)
+        if not form.is_valid():
+            raise serializers.ValidationError(form_error_dict(form))
+        cleaned = form.cleaned_data
+        twin = same_organization(
+            seen_by=user,
+            name=cleaned["name"],
+            actor_type=cleaned["actor_type"],
+            seat=cleaned.get("seat"),
+        )
+        if twin is not None and not any(
+            cleaned.get(field) and getattr(twin, field) not in {None, cleaned[field]}
+            for field in ("siren", "siret", "rna")
+        ):
+            entry["organization"] = twin
+            return entry
+        organization = form.save(commit=False)
+        organization.created_by = user
+        entry["organization"] = organization
+        if not entry.get("confirm_new"):
+            entry["similar"] = new_organization_duplicates(
+                seen_by=user,
+                name=cleaned["name"],
+                siren=cleaned.get("siren"),
+                siret=cleaned.get("siret"),
+                rna=cleaned.get("rna"),
+            ).candidates
+        return entry
+
+
+def roster_key(entry):
+    """What tells two roster entries' organisations apart, created or not."""
+    organization = entry["organization"]
+    if organization.pk is not None:
+        return organization.pk
+    return (core_name(normalize(organization.name)), organization.actor_type_id)
+
 
 class SourceInputSerializer(KnownFieldsMixin, serializers.Serializer):
-    title = serializers.CharField(max_length=300)
+    title = serializers.CharField(
+        max_length=300,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Optional with a url: the address's host by default.",
+    )
     url = serializers.URLField(max_length=500, required=False, allow_blank=True, default="")
+
+    def validate(self, source):
+        if not source.get("title", "").strip():
+            host = urlsplit(source.get("url") or "").hostname or ""
+            if not host:
+                raise serializers.ValidationError(
+                    {"title": [_("Indiquez un intitulé, une adresse web, ou les deux.")]}
+                )
+            source["title"] = host.removeprefix("www.")
+        return source
 
 
 class TagsInputSerializer(KnownFieldsMixin, serializers.Serializer):
@@ -600,18 +786,40 @@ class CaseWriteSerializer(KnownFieldsMixin, serializers.Serializer):
 
     def validate_roster(self, entries):
         roles = {t.code: t for t in active_terms("partner_role")}
-        seen, errors = set(), []
+        seen, errors, created = set(), [], {}
         for entry in entries:
             if entry["role"] not in roles:
                 errors.append(_("Rôle inconnu : %(codes)s.") % {"codes": entry["role"]})
                 continue
-            key = (entry["organization"].pk, entry["role"])
+            # One organisation created once, whatever the number of its roles.
+            organization_key = roster_key(entry)
+            if entry["organization"].pk is None:
+                entry["organization"] = created.setdefault(organization_key, entry["organization"])
+            key = (organization_key, entry["role"])
             if key in seen:
                 errors.append(_("Un même partenaire figure deux fois avec le même rôle."))
             seen.add(key)
         if errors:
             raise serializers.ValidationError(errors)
         return entries
+
+    def roster_conflicts(self):
+        """The entries naming a new organisation that resembles existing ones
+        (among those the client may see) and not confirmed: a 409 lists them."""
+        return [
+            {"index": index, "name": entry["organization"].name, "candidates": entry["similar"]}
+            for index, entry in enumerate(self.validated_data.get("roster") or [])
+            if entry.get("similar")
+        ]
+
+    def create_organizations(self):
+        """Create the roster's new organisations (call within the transaction that
+        writes the case: nothing is left half-written)."""
+        for entry in self.validated_data.get("roster") or []:
+            organization = entry["organization"]
+            if organization.pk is None:
+                organization.full_clean()
+                organization.save()
 
     def validate(self, data):
         current = self.instance
@@ -691,11 +899,26 @@ class OrganizationWriteSerializer(KnownFieldsMixin, serializers.Serializer):
         allow_null=True,
         help_text="9 digits, spaces accepted; the checksum is verified.",
     )
+    siret = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="14 digits, spaces accepted, beginning with the SIREN (derived from it when "
+        "siren is not sent); the checksum is verified.",
+    )
     rna = serializers.CharField(
         required=False,
         allow_blank=True,
         allow_null=True,
         help_text="W followed by 9 digits; associations only.",
+    )
+    seat = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        allow_null=True,
+        help_text="The commune of its seat: INSEE code (« 35236 », « commune:35236 »), or "
+        "postal code when it names one commune. A collectivité named after its seat, or "
+        "holding a territory's SIREN, governs that territory.",
     )
     website = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, help_text="A web address."
@@ -710,21 +933,35 @@ class OrganizationWriteSerializer(KnownFieldsMixin, serializers.Serializer):
     def form(self):
         """`NewOrganizationForm` bound to the values sent, its vocabulary fields
         reading codes (an unknown code is an error of that field)."""
-        data = {name: value for name, value in self.validated_data.items() if value is not None}
-        form = NewOrganizationForm(data)
-        for name in ("actor_type", "company_size"):
-            field = form.fields[name]
-            field.to_field_name = "code"
-            field.error_messages["invalid_choice"] = _("Code inconnu : %(value)s.")
-        return form
+        return new_organization_form(self.validated_data)
 
 
 class OrganizationCandidateSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     slug = serializers.SlugField()
     name = serializers.CharField()
+    actor_type = TermRefSerializer()
+    seat = TerritoryRefSerializer(allow_null=True, help_text="The commune of its seat.")
     siren = serializers.CharField(allow_null=True)
+    siret = serializers.CharField(allow_null=True)
     rna = serializers.CharField(allow_null=True)
+
+
+class RosterConflictSerializer(serializers.Serializer):
+    index = serializers.IntegerField(help_text="The entry's position in roster, from 0.")
+    name = serializers.CharField()
+    candidates = OrganizationCandidateSerializer(many=True)
+
+
+class CaseConflictSerializer(serializers.Serializer):
+    detail = serializers.CharField()
+    code = serializers.ChoiceField(
+        choices=["similar_organizations", "conflict"],
+        help_text="similar_organizations: roster entries by name resemble existing "
+        "organisations; put one of them in the entry (organization), or send the entry "
+        "again with confirm_new. conflict: the case's state or version.",
+    )
+    roster = RosterConflictSerializer(many=True, required=False)
 
 
 class OrganizationConflictSerializer(serializers.Serializer):

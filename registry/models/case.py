@@ -1,5 +1,6 @@
 """Cases (« expériences »): one documented alliance or partnership."""
 
+import logging
 from calendar import monthrange
 
 from django.conf import settings
@@ -14,11 +15,23 @@ from django.utils.text import slugify
 from django.utils.translation import gettext_lazy as _
 
 from registry.models.choices import EDITABLE_STATUSES, Action, CaseStatus
-from registry.models.index import refresh_case_index
+from registry.models.index import (
+    forget_word_index,
+    lexicon_words,
+    refresh_case_index,
+    update_lexicon,
+)
 from registry.models.vocabulary import Term
-from registry.models.workflow import CaseWorkflow, check_may_write, is_moderator
+from registry.models.workflow import (
+    CaseWorkflow,
+    TransitionNotAllowed,
+    check_may_write,
+    is_moderator,
+)
 from registry.text.guard import unix_line_endings
 from territories.models import Territory
+
+logger = logging.getLogger(__name__)
 
 FIRST_YEAR = 1950
 LAST_YEAR = 2100
@@ -498,6 +511,28 @@ class Case(CaseWorkflow, models.Model):
         """Whether the editor opens on it: a draft or a case sent back is edited, a
         published case receives a revision; the rest waits for staff."""
         return self.status in EDITABLE_STATUSES or self.status == CaseStatus.PUBLISHED
+
+    @property
+    def is_deletable(self):
+        """Whether its owner may delete it: a draft never published, without a
+        revision (what was public, or reviewed as a change of it, stays)."""
+        return (
+            self.status in EDITABLE_STATUSES
+            and self.published_at is None
+            and not self.revisions.exists()
+        )
+
+    @transaction.atomic
+    def delete_draft(self, *, by):
+        """Delete this draft for good, with its versions and links; the search
+        index and the lexicon forget it. Its audit entries stay, detached (the
+        journal has no deletion action: the server's log says who deleted it)."""
+        if by is None or by.pk != self.owner_id or not self.is_deletable:
+            raise TransitionNotAllowed(_("Seul un brouillon jamais publié peut être supprimé."))
+        update_lexicon(dict.fromkeys(lexicon_words(self.search_text), -1))
+        forget_word_index([self.pk])
+        logger.info("Draft %s « %s » deleted by user %s", self.pk, self.title, by.pk)
+        self.delete()
 
     def terms_of(self, vocabulary_code):
         """Terms of one vocabulary, from the prefetched `terms` when there."""

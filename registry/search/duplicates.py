@@ -247,6 +247,28 @@ def similar_cases(case, *, seen_by, limit=5):
     return candidates[:limit]
 
 
+SAME_TITLE_SCANNED = 1000
+
+
+def same_title_cases(title, territories, *, seen_by, exclude_pk=None, limit=3):
+    """Cases `seen_by` may see (the rule of `similar_cases`: published ones and
+    their own; staff: all) whose title is `title` once folded (accents, case,
+    punctuation), on one of `territories`: the strong warning of an editor,
+    before a case is even saved. Titles are compared folded in Python, over
+    the cases of those territories only (a few of them)."""
+    key = normalize(title)
+    if not key or not territories:
+        return []
+    cases = (
+        Case.objects.visible_to(seen_by)
+        .filter(pk__in=CaseTerritory.objects.filter(territory__in=territories).values("case_id"))
+        .exclude(pk=exclude_pk or 0)
+        .only("id", "title", "slug", "status")
+        .order_by("-id")[:SAME_TITLE_SCANNED]
+    )
+    return [case for case in cases if normalize(case.title) == key][:limit]
+
+
 def _similar_title(queryset, key, limit):
     """Title similarity, on the folded title."""
     pg_expression = None

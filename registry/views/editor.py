@@ -12,10 +12,12 @@ from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import ValidationError
 from django.db import transaction
+from django.forms.utils import ErrorDict
 from django.http import Http404, JsonResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
 
 from accounts.ratelimit import ratelimit
@@ -28,6 +30,7 @@ from registry.forms import (
     SourcesForm,
     TagsForm,
     organization_by_identifier,
+    same_organization,
     sources_as_text,
 )
 from registry.models import (
@@ -41,16 +44,35 @@ from registry.models import (
 from registry.models.access import case_for
 from registry.models.case import SNAPSHOT_FIELDS
 from registry.models.workflow import VersionConflict
-from registry.search.duplicates import new_organization_duplicates, similar_cases
-from territories.models import Territory
+from registry.search.duplicates import (
+    new_organization_duplicates,
+    same_title_cases,
+    similar_cases,
+)
+from registry.text.guard import unix_line_endings
+from territories.models import Territory, TerritoryKind
 
 REVISABLE_STATUSES = {CaseStatus.PUBLISHED}
+# The buttons that re-display the page (a search, adding or removing a territory
+# or a partner) rather than save it; with JavaScript they update their section
+# in place (static/js/editor.js).
+ROUND_TRIPS = {
+    "find_territory",
+    "add_territory",
+    "remove_territory",
+    "find_partner",
+    "add_partner",
+    "create_partner",
+}
 
 
 class Editor:
-    """The bound forms of one editor page, built from POST data or from a snapshot."""
+    """The bound forms of one editor page, built from POST data or from a snapshot.
 
-    def __init__(self, data=None, *, user, snapshot=None, version=None):
+    Forms are checked, and show errors, only when `checked` (a save or a
+    submission): a new page or a search shows no « Ce champ est obligatoire »."""
+
+    def __init__(self, data=None, *, user, snapshot=None, version=None, checked=False):
         if data is None:
             data = self.initial_data(snapshot or {}, version)
             self.is_bound = False
@@ -65,6 +87,17 @@ class Editor:
         self.partner_search = PartnerSearchForm(data, prefix="find")
         self.new_organization = NewOrganizationForm(data, prefix="neworg")
         self.sources = SourcesForm(data, prefix="sources")
+        self.checked = checked
+        if not checked:
+            for form in (self.case_form, self.tags, self.places, self.sources):
+                hold_errors(form)
+            if self.roster.management_form.is_valid():
+                self.roster._errors = []
+                self.roster._non_form_errors = self.roster.error_class(error_class="nonform")
+                for form in self.roster.forms:
+                    hold_errors(form)
+            else:  # a tampered row count: the formset says so, and builds no row
+                self.roster.full_clean()
 
     @staticmethod
     def initial_data(snapshot, version):
@@ -100,8 +133,52 @@ class Editor:
         return [self.case_form, self.tags, self.places, self.roster, self.sources]
 
     def is_valid(self):
+        assert self.checked, "an editor built to keep what was typed is not checked"
         results = [form.is_valid() for form in self.forms()]  # every form, for every error
         return all(results)
+
+    def error_summary(self):
+        """Every error of a checked page, in page order, each linking to the
+        field to correct (the GOV.UK / DSFR error summary): (anchor, label, message)."""
+        if not self.checked:
+            return []
+        entries = [(None, None, error) for error in self.case_form.non_field_errors()]
+        form = self.case_form
+
+        def of_fields(form, names):
+            for name in names:
+                field = form[name]
+                if field.errors:
+                    entries.append((field.auto_id, field.label, " ".join(field.errors)))
+
+        of_fields(form, ["title", "summary", "start_year", "end_year", "phase", "scale"])
+        if self.places["territories"].errors:
+            entries.append(
+                (
+                    self.places["territory_query"].auto_id,
+                    self.places["territories"].label,
+                    " ".join(self.places["territories"].errors),
+                )
+            )
+        partners = _("Partenaires")
+        for error in self.roster.non_form_errors():
+            entries.append(("id_find-partner_query", partners, error))
+        for number, row in enumerate(self.roster.forms, start=1):
+            problems = [str(error) for errors in row.errors.values() for error in errors]
+            if problems:
+                label = _("Partenaire n° %(number)d") % {"number": number}
+                entries.append((row["role"].auto_id, label, " ".join(problems)))
+        for field in self.tags:
+            if field.errors:  # practices are grouped by métier, each with its own id
+                anchor = "etiquettes" if field.name == "practice" else f"{field.auto_id}_0"
+                entries.append((anchor, field.label, " ".join(field.errors)))
+        of_fields(form, ["description", "context", "actions", "results", "lessons"])
+        of_fields(self.sources, ["sources"])
+        of_fields(form, ["contact_email"])
+        return [
+            {"anchor": anchor, "label": label, "message": message}
+            for anchor, label, message in entries
+        ]
 
     def snapshot(self):
         """The content typed, in the shape of `Case.snapshot()`."""
@@ -157,6 +234,13 @@ class Editor:
         ]
 
 
+def hold_errors(form):
+    """Keep `form` bound to what was typed, unchecked: Django checks a bound form
+    the first time its errors are read, and the page reads them."""
+    form._errors = ErrorDict()
+    form.cleaned_data = {}
+
+
 def posted_id(value):
     """The integer id a form posted, or None (ASCII digits only: "²" is a digit to
     str.isdigit, not to int)."""
@@ -174,6 +258,25 @@ def roster_size(data):
 
 def mutable(data):
     return data.copy()
+
+
+def posted_data(post):
+    """The editor's POST, line breaks as `\n`: a browser sends `\r\n` but counts
+    one character against a field's `maxlength`, as its counter does."""
+    data = post.copy()
+    for key, values in list(data.lists()):
+        data.setlist(key, [unix_line_endings(value) for value in values])
+    return data
+
+
+def default_action(data):
+    """What Enter in a text field does without JavaScript (the form's first,
+    hidden button): search what a search box holds, else save."""
+    if (data.get("places-territory_query") or "").strip():
+        return "find_territory"
+    if (data.get("find-partner_query") or "").strip():
+        return "find_partner"
+    return "save"
 
 
 def add_territory(data, token):
@@ -214,6 +317,8 @@ def add_partner(data, key):
     data["roster-TOTAL_FORMS"] = str(total + 1)
     data.setdefault("roster-INITIAL_FORMS", "0")
     data["find-partner_query"] = ""
+    # Done: the new-organisation panel starts again empty and unchecked.
+    data.pop("action", None)
     for key in list(data):
         if key.startswith("neworg-"):
             del data[key]
@@ -254,8 +359,10 @@ def edit(request, *, case):
             editor = Editor(snapshot={}, version=None, user=request.user)
         return render_editor(request, editor, context)
 
-    action, _sep, value = request.POST.get("action", "save").partition(":")
-    data = request.POST
+    data = posted_data(request.POST)
+    action, _sep, value = data.get("action", "save").partition(":")
+    if action == "default":
+        action = default_action(data)
     if action == "add_territory":
         data = add_territory(data, value)
     elif action == "remove_territory":
@@ -267,7 +374,7 @@ def edit(request, *, case):
         )
         if organization is not None:
             data = add_partner(data, partner_key(organization, request.user))
-    editor = Editor(data, user=request.user)
+    editor = Editor(data, user=request.user, checked=action not in ROUND_TRIPS)
 
     if action == "find_territory":
         query = editor.places.query()
@@ -288,10 +395,10 @@ def edit(request, *, case):
     if action == "create_partner":
         return create_partner(request, editor, context)
     if action in {"add_territory", "remove_territory", "add_partner"}:
+        context["acted"] = (action, value)
         return render_editor(request, editor, context)
 
     if not editor.is_valid():
-        messages.error(request, _("Certains champs sont à corriger : rien n'a été perdu."))
         return render_editor(request, editor, context, status=400)
     try:
         case, revision = save_editor(request.user, editor, case=case, revision=revision)
@@ -299,7 +406,7 @@ def edit(request, *, case):
         # Keep what was typed; the next save applies it over the other person's edit.
         data = mutable(editor.data)
         data["case-version"] = str(conflict.current_version)
-        editor = Editor(data, user=request.user)
+        editor = Editor(data, user=request.user, checked=True)
         editor.is_valid()
         editor.case_form.add_error(
             None,
@@ -321,9 +428,14 @@ def edit(request, *, case):
 
 
 def create_partner(request, editor, context):
+    """« Créer et ajouter »: the new organisation is checked (only now: the panel
+    shows no error before), an identifier already held or a twin of the same
+    name and type is put on the roster instead, similar ones are offered until
+    the contributor confirms; then it is created, theirs, and added."""
     form = editor.new_organization
     valid = form.is_valid()
     cleaned = form.cleaned_data
+    context["show_new_organization"] = True
     # A taken identifier is checked whatever else is wrong (the form's own
     # uniqueness check already refuses it): the organisation that holds it is
     # offered instead, by name only to those who may see it.
@@ -331,22 +443,34 @@ def create_partner(request, editor, context):
         seen_by=request.user,
         name=cleaned.get("name") if valid else "",
         siren=cleaned.get("siren"),
+        siret=cleaned.get("siret"),
         rna=cleaned.get("rna"),
     )
     if duplicates.identifier_taken:
         context["candidates"]["organizations"] = duplicates.same_identifier
         context["unseen_organizations"] = duplicates.unseen_identifier
         context["taken_identifier"] = True
-        context["show_new_organization"] = True
         return render_editor(request, editor, context, status=400)
     if not valid:
-        context["show_new_organization"] = True
         return render_editor(request, editor, context, status=400)
     if duplicates.block(confirmed=cleaned.get("confirm_new")):
         context["candidates"]["organizations"] = duplicates.candidates
         context["similar_organizations"] = True
-        context["show_new_organization"] = True
         return render_editor(request, editor, context)
+    # Confirmed, yet the same name (legal form aside) and type: that one, not a twin.
+    twin = same_organization(
+        seen_by=request.user,
+        name=cleaned["name"],
+        actor_type=cleaned["actor_type"],
+        seat=cleaned.get("seat"),
+    )
+    if twin is not None:
+        messages.success(
+            request,
+            _("« %(name)s » existe déjà : elle est ajoutée au tour de table.")
+            % {"name": twin.name},
+        )
+        return added(request, editor, context, twin)
     try:
         with transaction.atomic():
             organization = form.save(commit=False)
@@ -355,11 +479,16 @@ def create_partner(request, editor, context):
             organization.save()
     except ValidationError as error:  # a model rule, or a uniqueness race
         form.add_error(None, error)
-        context["show_new_organization"] = True
         return render_editor(request, editor, context, status=400)
     messages.success(
         request, _("Organisation « %(name)s » créée et ajoutée.") % {"name": organization.name}
     )
+    return added(request, editor, context, organization)
+
+
+def added(request, editor, context, organization):
+    """The page again, `organization` now on the roster and the panel closed."""
+    context["show_new_organization"] = False
     editor = Editor(
         add_partner(editor.data, partner_key(organization, request.user)), user=request.user
     )
@@ -378,22 +507,43 @@ def save_editor(user, editor, *, case, revision):
     return case.replace_content(snapshot, by=user, version=version), revision
 
 
-def completeness(case, editor):
-    """What is missing before submission, and what is recommended."""
-    if case is None:
-        return None
-    required = [str(item) for item in case.missing_for_submission()]
+def completeness(editor, *, territories, roster_rows):
+    """What is missing before submission, and what is recommended, from what the
+    page holds (typed, perhaps not saved yet): the rule of
+    `Case.missing_for_submission`, read from the editor's data."""
+    data = editor.data
+    required = []
+    if not (data.get("case-title") or "").strip():
+        required.append(_("un titre"))
+    if not (data.get("case-summary") or "").strip():
+        required.append(_("un résumé"))
+    if not territories:
+        required.append(_("au moins un territoire"))
+    partners = {
+        row["organization"].pk
+        for row in roster_rows
+        if row["organization"] is not None and not row["form"]["remove"].value()
+    }
+    if len(partners) < 2:
+        required.append(_("au moins deux partenaires distincts"))
+    chosen = [posted_id(pk) for pk in data.getlist("tags-theme") + data.getlist("tags-practice")]
+    vocabularies = set(
+        Term.objects.filter(pk__in=[pk for pk in chosen if pk is not None]).values_list(
+            "vocabulary__code", flat=True
+        )
+    )
+    if "theme" not in vocabularies:
+        required.append(_("au moins un thème"))
     recommended = []
-    snapshot = case.snapshot()
     for field, label in (
         ("description", _("une description")),
         ("results", _("les résultats")),
         ("lessons", _("les enseignements")),
         ("start_year", _("l'année de démarrage")),
     ):
-        if not snapshot.get(field):
+        if not (data.get(f"case-{field}") or "").strip():
             recommended.append(label)
-    if not any(vocabulary == "practice" for vocabulary, _code in snapshot["terms"]):
+    if "practice" not in vocabularies:
         recommended.append(_("au moins une pratique du référentiel"))
     done = 9 - len(required) - len(recommended)
     return {
@@ -403,14 +553,114 @@ def completeness(case, editor):
     }
 
 
+def focus_target(request, editor, context, roster_rows):
+    """The id of the element the page returns to after a round-trip or a failed
+    save: the error summary, the new roster row, the first candidate, the search
+    box when nothing was found, the first field of the new organisation to
+    correct. Without JavaScript the element carries `autofocus`; editor.js
+    focuses it after updating the section in place."""
+    if context.get("error_summary") or editor.case_form.non_field_errors():
+        return "error-summary"
+    if request.method != "POST":
+        return None
+    organization = editor.new_organization
+    if organization.submitted and organization.errors and not context.get("taken_identifier"):
+        for field in organization:
+            if field.errors:
+                return field.auto_id
+        return organization["name"].auto_id
+    posted_rows = roster_size(request.POST)
+    if posted_rows is not None and len(roster_rows) > posted_rows:
+        return editor.roster.forms[posted_rows]["role"].auto_id  # the row just added
+    if "organizations" in context["candidates"]:
+        if context["candidates"]["organizations"]:
+            return "partner-candidate-1"
+        if context.get("unseen_organizations"):
+            return "partner-unseen-1"
+        return "id_find-partner_query"
+    if context["candidates"].get("territories"):
+        return "territory-candidate-1"
+    if "territories" in context["candidates"]:
+        return "id_places-territory_query"
+    if context.get("acted", ("",))[0] in {"add_territory", "remove_territory"}:
+        return "id_places-territory_query"
+    return None
+
+
+def announcement(editor, context, roster_rows, territories):
+    """What a screen reader hears once a section was updated in place (the
+    page's polite live region, filled by editor.js)."""
+    candidates = context["candidates"]
+    if "territories" in candidates:
+        count = len(candidates["territories"])
+        return ngettext(
+            "%(count)d territoire trouvé pour « %(query)s ».",
+            "%(count)d territoires trouvés pour « %(query)s ».",
+            count,
+        ) % {"count": count, "query": context.get("searched_territory", "")}
+    if context.get("taken_identifier") or context.get("similar_organizations"):
+        count = len(candidates.get("organizations") or []) + len(
+            context.get("unseen_organizations") or []
+        )
+        return ngettext(
+            "%(count)d organisation existante proposée avant d'en créer une nouvelle.",
+            "%(count)d organisations existantes proposées avant d'en créer une nouvelle.",
+            count,
+        ) % {"count": count}
+    if "organizations" in candidates:
+        count = len(candidates["organizations"])
+        return ngettext(
+            "%(count)d organisation trouvée pour « %(query)s ».",
+            "%(count)d organisations trouvées pour « %(query)s ».",
+            count,
+        ) % {"count": count, "query": context.get("searched_partner", "")}
+    action, value = context.get("acted", ("", ""))
+    if action in {"add_territory", "remove_territory"}:
+        kind, _sep, code = value.partition(":")
+        place = Territory.objects.filter(kind=kind, code=code).first()
+        name = place.label if place else code
+        if action == "add_territory":
+            return _("Territoire ajouté : %(name)s.") % {"name": name}
+        return _("Territoire retiré : %(name)s.") % {"name": name}
+    if editor.new_organization.submitted and editor.new_organization.errors:
+        return _("La nouvelle organisation n'est pas créée : un champ est à corriger.")
+    return ""
+
+
 def render_editor(request, editor, context, status=200):
     case = context.get("case")
+    roster_rows = editor.roster_rows()
+    territories = editor.chosen_territories()
+    context["error_summary"] = editor.error_summary()
+    focus = focus_target(request, editor, context, roster_rows)
+    for form in (editor.case_form, editor.new_organization, *editor.roster.forms):
+        for field in form:
+            if field.auto_id == focus:  # a widget Django renders: told here
+                field.field.widget.attrs["autofocus"] = True
+    added_row = next((row for row in roster_rows if row["form"]["role"].auto_id == focus), None)
+    same_title = same_title_cases(
+        editor.data.get("case-title") or "",
+        territories,
+        seen_by=request.user,
+        exclude_pk=case.pk if case else None,
+    )
+    context["duplicates"] = [
+        other for other in context.get("duplicates", []) if other not in same_title
+    ]
     context.update(
         {
             "editor": editor,
-            "roster_rows": editor.roster_rows(),
-            "chosen_territories": editor.chosen_territories(),
-            "completeness": completeness(case, editor) if case and case.pk else None,
+            "roster_rows": roster_rows,
+            "chosen_territories": territories,
+            "completeness": completeness(editor, territories=territories, roster_rows=roster_rows),
+            "same_title": same_title,
+            "focus": focus,
+            "announce": (
+                _("Partenaire ajouté : %(name)s.") % {"name": added_row["organization"].name}
+                if added_row and added_row["organization"]
+                else announcement(editor, context, roster_rows, territories)
+            ),
+            "unsaved": editor.is_bound and request.method == "POST",
             "breadcrumbs": [
                 (_("Mes expériences"), None),
                 (case.title if case else _("Nouvelle expérience"), None),
@@ -467,7 +717,10 @@ def withdraw(request, pk):
 def suggest_territories(request):
     """Autocomplete of the territory picker: accent-insensitive, homonyms told apart."""
     query = request.GET.get("q", "")[:100]
-    territories = Territory.objects.search(query).select_related("departement")[:12]
+    territories = Territory.objects.search(query).select_related("departement")
+    if request.GET.get("kind") in TerritoryKind.values:  # the seat of an organisation: communes
+        territories = territories.filter(kind=request.GET["kind"])
+    territories = territories[:12]
     return JsonResponse(
         {
             "results": [
