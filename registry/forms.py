@@ -77,6 +77,8 @@ class CaseForm(forms.ModelForm):
         super().__init__(*args, **kwargs)
         self.fields["phase"].queryset = active_terms("phase")
         self.fields["scale"].queryset = active_terms("scale")
+        self.fields["phase"].empty_label = _("Non précisée")
+        self.fields["scale"].empty_label = _("Non précisée")
         self.fields["title"].widget.attrs["maxlength"] = 200
         for name in RICH_FIELDS:
             field = self.fields[name]
@@ -177,7 +179,10 @@ class PlacesForm(forms.Form):
         label=_("Ajouter un territoire"),
         required=False,
         max_length=100,
-        help_text=_("Commune, intercommunalité, département ou région, avec ou sans accents."),
+        help_text=_(
+            "Commune, intercommunalité, département ou région, avec ou sans accents, "
+            "ou un code postal."
+        ),
     )
 
     def query(self):
@@ -264,7 +269,7 @@ class PartnerSearchForm(forms.Form):
         label=_("Chercher une organisation"),
         required=False,
         max_length=150,
-        help_text=_("Nom, SIREN ou numéro RNA."),
+        help_text=_("Nom, SIREN, SIRET ou numéro RNA."),
     )
 
     def query(self):
@@ -419,6 +424,8 @@ class NewOrganizationForm(forms.ModelForm):
         self.submitted = self.is_bound and submitted
         self.fields["actor_type"].queryset = active_terms("actor_type")
         self.fields["company_size"].queryset = active_terms("company_size")
+        self.fields["actor_type"].empty_label = _("Choisissez un type")
+        self.fields["company_size"].empty_label = _("Non précisée")
         self.fields["name"].label = _("Nom de la nouvelle organisation")
         self.fields["name"].widget.attrs["data-prefill-from"] = f"id_{self.SEARCH_KEY}"
         self.fields["siren"].help_text = _("9 chiffres, espaces acceptés.")

@@ -216,3 +216,19 @@ def test_an_organisation_created_in_the_editor_is_found_by_its_creator_only(
         own_client(contributor).get("/api/v1/organizations/", {"q": "kerbiquet"}).json()["results"]
     )
     assert results[0]["seat"]["code"] == "35236"
+
+
+def test_the_editor_says_what_its_boxes_take_and_what_its_empty_choices_mean(contributor_client):
+    """The search boxes name every identifier they find (postal code, SIRET) and no
+    list opens on a row of dashes."""
+    page = contributor_client.get(reverse("case_create")).content.decode()
+    assert "ou un code postal." in page
+    assert "Nom, SIREN, SIRET ou numéro RNA." in page
+    assert "---------" not in page
+    assert ">Non précisée</option>" in page
+    assert ">Choisissez un type</option>" in panel(page)
+
+    english = contributor_client.get("/en" + reverse("case_create")).content.decode()
+    assert "with or without accents, or a postal code." in english
+    assert ">Not specified</option>" in english
+    assert ">Choose a type</option>" in panel(english)
