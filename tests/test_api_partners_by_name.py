@@ -306,3 +306,34 @@ def test_an_organisation_is_posted_with_its_siret_and_seat(client, contributor, 
     )
     assert again.status_code == 200 and again.json()["id"] == body["id"]
     assert Organization.objects.count() == 1
+
+
+def test_a_name_sharing_only_a_common_word_with_others_is_not_called_similar(client, contributor):
+    """« Pays » alone does not make « Réseau Entraide Pays de Belvès » or « Guérin
+    Paysage » look like the « Ressourcerie du Pays de Redon » being created: the
+    same trigram measure as PostgreSQL's on both databases."""
+    for name in ("Réseau Entraide Pays de Belvès", "Guérin Paysage", "Région Pays de la Loire"):
+        public(OrganizationFactory(name=name))
+    roster = [
+        {"name": "Ressourcerie du Pays de Redon", "actor_type": "association", "role": "porteur"},
+        {"name": "Redon Agglomération", "actor_type": "epci", "role": "partenaire"},
+    ]
+    response = post(client, CASES, draft(roster), contributor)
+    assert response.status_code == 201, response.content
+    assert "Ressourcerie du Pays de Redon" in roster_of(response.json()["id"])
+
+
+def test_a_name_close_to_a_known_one_is_still_a_409_naming_it(client, contributor):
+    public(OrganizationFactory(name="Ressourcerie Pays de Redon"))
+    roster = [
+        {
+            "name": "La Ressourcerie du Pays de Redon",
+            "actor_type": "association",
+            "role": "porteur",
+        },
+        {"name": "Redon Agglomération", "actor_type": "epci", "role": "partenaire"},
+    ]
+    response = post(client, CASES, draft(roster), contributor)
+    assert response.status_code == 409, response.content
+    names = [c["name"] for c in response.json()["roster"][0]["candidates"]]
+    assert names == ["Ressourcerie Pays de Redon"]

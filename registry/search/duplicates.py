@@ -9,8 +9,9 @@ Organisations are compared by identifier first (SIREN, SIRET, RNA, and the
 SIREN of the collectivité they govern, from the territory table), then by name
 once the words of a legal form are removed (`registry/data/legal_forms.json`:
 « Ville de Pantin » and « Commune de Pantin » are both « pantin »). On
-PostgreSQL, trigram similarity (pg_trgm) on the folded names; on SQLite, a
-simpler measure: candidates sharing a significant word, scored with difflib.
+PostgreSQL, trigram similarity (pg_trgm) on the folded names; on SQLite, the
+same similarity computed in Python (`registry.text.trigrams`) for the
+candidates sharing a significant word.
 
 `likely_duplicate_pairs` lists, for staff, the pairs of organisations that may
 be one and the same, for the merge page.
@@ -33,6 +34,7 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import Case, CasePartner, CaseTerritory, Organization
 from registry.text.identifiers import compact
+from registry.text.trigrams import trigram_similarity
 from territories.models import normalize
 
 STOP_WORDS = {
@@ -99,8 +101,8 @@ def _similar(queryset, key, limit, *, pg_expression, search_column, folded):
     """Objects whose folded name resembles `key`, best first.
 
     PostgreSQL: trigram similarity of `pg_expression`. SQLite: candidates
-    sharing a significant word in `search_column`, scored with difflib on
-    `folded(obj)`."""
+    sharing a significant word in `search_column`, scored with the same
+    trigram similarity on `folded(obj)`."""
     if not key:
         return []
     if connection.vendor == "postgresql":
@@ -117,7 +119,7 @@ def _similar(queryset, key, limit, *, pg_expression, search_column, folded):
         match |= Q(**{f"{search_column}__contains": word})
     scored = []
     for obj in queryset.filter(match)[:200]:
-        obj.similarity = SequenceMatcher(None, key, folded(obj)).ratio()
+        obj.similarity = trigram_similarity(key, folded(obj))
         if obj.similarity >= THRESHOLD:
             scored.append(obj)
     return sorted(scored, key=lambda obj: -obj.similarity)[:limit]
