@@ -198,6 +198,9 @@
     var url = (submitter.hasAttribute("formaction") ? submitter.formAction
       : form.getAttribute("action") || window.location.href).split("#")[0];
     form.setAttribute("aria-busy", "true");
+    // Whatever the section answers, its results are not offered again: hidden
+    // meanwhile, so that a stale « Ajouter » cannot replace the search just asked for.
+    section.querySelectorAll(".candidates").forEach(function (list) { list.hidden = true; });
     fetch(url, {
       method: "POST",
       body: data,
