@@ -7,7 +7,10 @@ import re
 import pytest
 from django.core.cache import cache
 from django.db import OperationalError, connection
+from django.test import Client
 
+from accounts.models import ApiToken
+from registry.models import Case, Organization
 from tests.factories import CaseFactory
 
 pytestmark = pytest.mark.django_db
@@ -79,6 +82,54 @@ def test_the_site_answers_again_as_soon_as_the_database_does(quiet_client):
     response = quiet_client.get("/experiences/")
     assert response.status_code == 200
     assert "Atelier vélo solidaire de Redon" in response.content.decode()
+
+
+class DownAfterTheWrite:
+    """The database goes away once the write is committed, before its answer is
+    read: the first SELECT after the write's transaction ends fails (seen under
+    PostgreSQL restarts: a draft saved, its client told 503, a retry made a
+    twin). The test runs in a transaction, so the write's own ends with the
+    release of its savepoint."""
+
+    def __init__(self):
+        self.written = self.committed = False
+
+    def __call__(self, execute, sql, params, many, context):
+        statement = sql.lstrip().upper()
+        if statement.startswith("INSERT"):
+            self.written = True
+        elif self.written and statement.startswith("RELEASE SAVEPOINT"):
+            self.committed = True
+        elif self.committed and statement.startswith("SELECT"):
+            raise OperationalError("terminating connection due to administrator command")
+        return execute(sql, params, many, context)
+
+
+@pytest.mark.parametrize(
+    ("url", "body", "model"),
+    [
+        ("/api/v1/me/cases/", {"title": "Garage solidaire", "summary": "Un garage."}, Case),
+        (
+            "/api/v1/me/organizations/",
+            {"name": "Ressourcerie de Kerbiquet", "actor_type": "association"},
+            Organization,
+        ),
+    ],
+)
+def test_an_api_write_is_answered_as_it_ended_when_the_database_goes_away(
+    contributor, url, body, model
+):
+    """A 503 means « nothing written » and a 201 « written »: never a saved draft
+    or organisation answered 503, which a client would send again as a twin."""
+    _token, key = ApiToken.issue(user=contributor, name="script")
+    client = Client(raise_request_exception=False)
+    before = model.objects.count()
+    with connection.execute_wrapper(DownAfterTheWrite()):
+        response = client.post(
+            url, body, content_type="application/json", headers={"Authorization": f"Token {key}"}
+        )
+    saved = model.objects.count() - before
+    assert (response.status_code, saved) in {(201, 1), (503, 0)}, response.content
 
 
 # Health ---------------------------------------------------------------------------------

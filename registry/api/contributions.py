@@ -176,13 +176,16 @@ class OwnCaseList(OwnCaseMixin, ApiView):
         conflict = roster_conflict(serializer)
         if conflict is not None:
             return conflict
-        with transaction.atomic():  # the new partners and the case, or nothing
+        # The new partners, the case and the answer, or nothing: a database lost
+        # before the answer is read undoes the write, so a 503 means « not saved »
+        # and a client may send it again without making a twin.
+        with transaction.atomic():
             serializer.create_organizations()
             case = Case.objects.create_draft(owner=request.user, snapshot=serializer.snapshot({}))
-        location = request.build_absolute_uri(
-            reverse("api:own_case_detail", kwargs={"pk": case.pk})
-        )
-        return self.represent(case, status.HTTP_201_CREATED, {"Location": location})
+            location = request.build_absolute_uri(
+                reverse("api:own_case_detail", kwargs={"pk": case.pk})
+            )
+            return self.represent(case, status.HTTP_201_CREATED, {"Location": location})
 
 
 class OwnCaseDetail(OwnCaseMixin, ApiView):
@@ -240,7 +243,7 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
                     )
                     % {"sent": sent_version, "current": conflict.current_version}
                 ) from None
-        return self.represent(case)
+            return self.represent(case)  # read in the write's transaction, like a creation
 
 
     @extend_schema(
@@ -476,6 +479,7 @@ class OwnOrganizationCreate(ApiView):
                 organization.created_by = request.user
                 organization.full_clean()
                 organization.save()
+                return self.represent(organization, status.HTTP_201_CREATED)  # or nothing
         except DjangoValidationError as error:  # a model rule
             form.add_error(None, error)
             raise validation_error(form) from None
@@ -488,7 +492,6 @@ class OwnOrganizationCreate(ApiView):
             raise Conflict(
                 _("Une autre organisation vient d'être créée au même moment : réessayez.")
             ) from None
-        return self.represent(organization, status.HTTP_201_CREATED)
 
     def represent(self, organization, status_code):
         organization = Organization.objects.with_related().get(pk=organization.pk)
