@@ -3,15 +3,18 @@ import math
 from django import forms
 from django.contrib.auth import password_validation
 from django.contrib.auth.forms import AuthenticationForm
+from django.contrib.auth.forms import PasswordResetForm as DjangoPasswordResetForm
 from django.contrib.auth.hashers import make_password
 from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
+from django.template.loader import render_to_string
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 
 from accounts.models import User
 from accounts.ratelimit import LoginDelay, client_ip
 from registry.models import Organization
+from registry.tasks import queue_email
 from territories.models import Territory
 
 
@@ -221,3 +224,22 @@ class ProfileForm(forms.ModelForm):
         if commit:
             user.save()
         return user
+
+
+class PasswordResetForm(DjangoPasswordResetForm):
+    """Django's reset form, its e-mail written in the request's language and sent
+    outside the request like the site's others (registry/tasks.py)."""
+
+    def send_mail(
+        self,
+        subject_template_name,
+        email_template_name,
+        context,
+        from_email,
+        to_email,
+        html_email_template_name=None,
+    ):
+        # One line, as Django's own form makes it: a header cannot hold a newline.
+        subject = "".join(render_to_string(subject_template_name, context).splitlines())
+        body = render_to_string(email_template_name, context)
+        queue_email(subject, body, [to_email], from_email=from_email)

@@ -1,14 +1,11 @@
 """Accounts: sign-up with e-mail confirmation, log in and out, profile, and the
 contributor's dashboard."""
 
-
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import login
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.core import signing
-from django.core.mail import send_mail
 from django.db.models import Prefetch
 from django.shortcuts import get_object_or_404, redirect, render
 from django.template.loader import render_to_string
@@ -18,10 +15,17 @@ from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from accounts import confirmation
-from accounts.forms import EmailLoginForm, ProfileForm, ResendConfirmationForm, SignupForm
+from accounts.forms import (
+    EmailLoginForm,
+    PasswordResetForm,
+    ProfileForm,
+    ResendConfirmationForm,
+    SignupForm,
+)
 from accounts.models import User
 from accounts.ratelimit import ratelimit
 from registry.models import Action, AuditLog, Case, CaseStatus, CaseTerritory
+from registry.tasks import queue_email
 
 
 def send_confirmation(request, user):
@@ -29,10 +33,9 @@ def send_confirmation(request, user):
         reverse("accounts:confirm", kwargs={"token": confirmation.make_token(user)})
     )
     body = render_to_string("accounts/email/confirm.txt", {"user": user, "url": url})
-    send_mail(
+    queue_email(
         "[Alliances territoriales] Confirmez votre adresse / Confirm your address",
         body,
-        settings.DEFAULT_FROM_EMAIL,
         [user.email],
     )
 
@@ -46,10 +49,9 @@ def send_account_exists(request, user):
         "reset_url": request.build_absolute_uri(reverse("accounts:password_reset")),
         "resend_url": request.build_absolute_uri(reverse("accounts:resend")),
     }
-    send_mail(
+    queue_email(
         "[Alliances territoriales] Votre compte existe déjà / You already have an account",
         render_to_string("accounts/email/account_exists.txt", context),
-        settings.DEFAULT_FROM_EMAIL,
         [user.email],
     )
 
@@ -205,6 +207,7 @@ def confirm_accurate(request, pk):
 
 class PasswordResetView(auth_views.PasswordResetView):
     template_name = "accounts/password_reset_form.html"
+    form_class = PasswordResetForm
     email_template_name = "accounts/email/password_reset.txt"
     subject_template_name = "accounts/email/password_reset_subject.txt"
     success_url = reverse_lazy("accounts:password_reset_done")

@@ -138,6 +138,8 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "django_htmx",
+    "django_tasks",
+    "django_tasks_db",
     "accounts",
     "territories",
     "registry",
@@ -263,6 +265,23 @@ EMAIL_HOST_PASSWORD = os.environ.get("EMAIL_HOST_PASSWORD", "")
 EMAIL_USE_TLS = env_bool("EMAIL_USE_TLS", False)
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "registre@alliances.example")
 SERVER_EMAIL = DEFAULT_FROM_EMAIL
+
+# Who sends the site's e-mails (registry/tasks.py): `immediate` sends them in the
+# process that queued them, once its transaction is committed (development, tests);
+# `database` stores them in the tasks table for `manage.py db_worker` to send, with
+# retries, outside the request (production).
+TASK_BACKENDS = {
+    "immediate": "django_tasks.backends.immediate.ImmediateBackend",
+    "database": "django_tasks_db.DatabaseBackend",
+}
+TASK_BACKEND = os.environ.get("TASK_BACKEND", "") or (
+    "immediate" if DEBUG or TESTING else "database"
+)
+if TASK_BACKEND not in TASK_BACKENDS:
+    raise ImproperlyConfigured(
+        f"TASK_BACKEND must be one of {', '.join(TASK_BACKENDS)}, not {TASK_BACKEND!r}."
+    )
+TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND]}}
 
 # Keys carry the site's host, so that two deployments may share one Redis
 # database, and a test run's keys are its own (tests/conftest.py clears only those).

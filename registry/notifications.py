@@ -1,14 +1,13 @@
 """E-mails to contributors about moderation decisions, and contact messages to the
-staff (Django's mail settings)."""
+staff. Each is written here, in the request that decides it, and queued with
+`queue_email`: sent by the task worker once the decision is committed, never
+while the request waits (registry/tasks.py)."""
 
-import logging
 from datetime import timedelta
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
-from django.core.mail import EmailMessage, send_mail
 from django.core.signing import TimestampSigner
-from django.db import transaction
 from django.db.models import OuterRef, Subquery
 from django.template.loader import render_to_string
 from django.urls import reverse
@@ -16,8 +15,7 @@ from django.utils import translation
 
 from registry.models import Action, AuditLog, ModerationReason
 from registry.models.case import FRESHNESS_MONTHS
-
-logger = logging.getLogger(__name__)
+from registry.tasks import queue_email
 
 MODERATORS = "Modérateurs"
 
@@ -33,7 +31,8 @@ SUBJECTS = {
 
 
 def notify_decision(case, action, *, reason_label="", message="", revision=None):
-    """Tell the case's owner what staff decided and why, in French then English."""
+    """Tell the case's owner what staff decided and why, in French then English,
+    once the decision is committed."""
     owner = case.owner
     if owner is None or not owner.email or action not in SUBJECTS:
         return 0
@@ -49,10 +48,9 @@ def notify_decision(case, action, *, reason_label="", message="", revision=None)
     }
     with translation.override("fr"):
         body = render_to_string("registry/email/decision.txt", context)
-    return send_mail(
+    return queue_email(
         f"[Alliances territoriales] {french} / {english} : {case.title}"[:200],
         body,
-        settings.DEFAULT_FROM_EMAIL,
         [owner.email],
     )
 
@@ -63,15 +61,15 @@ def notify_decision_on_commit(case, action, *, reason="", message="", revision=N
     after the workflow method (`case.publish`, `case.request_changes`…)."""
     # Lazy: written in French with the rest of the e-mail, whatever the page's language.
     reason_label = dict(ModerationReason.choices).get(reason, "")
-    transaction.on_commit(
-        lambda: notify_decision(
-            case, action, reason_label=reason_label, message=message, revision=revision
-        )
+    return notify_decision(
+        case, action, reason_label=reason_label, message=message, revision=revision
     )
 
 
 def notify_contact_message(contact):
-    """Forward a contact-form message to the staff address; a reply goes to its sender."""
+    """Forward a contact-form message to the staff address once it is saved; a reply
+    goes to its sender. The message is kept for staff in the moderation area
+    whatever the mail server does."""
     if not settings.CONTACT_EMAIL:
         return 0
     with translation.override("fr"):
@@ -83,20 +81,12 @@ def notify_contact_message(contact):
                 "url": settings.SITE_URL + reverse("moderation_contact_messages"),
             },
         )
-    email = EmailMessage(
+    return queue_email(
         f"[Alliances territoriales] Contact\u00a0: {subject}"[:200],
         body,
-        settings.DEFAULT_FROM_EMAIL,
         [settings.CONTACT_EMAIL],
         reply_to=[contact.email],
     )
-    try:
-        return email.send()
-    except OSError:  # smtplib's errors included
-        # The message is kept for staff in the moderation area: the visitor is not told
-        # of a mail server's failure.
-        logger.exception("Contact message %s could not be e-mailed to the staff", contact.pk)
-        return 0
 
 
 # Freshness ------------------------------------------------------------------------
@@ -151,11 +141,10 @@ def notify_freshness_owner(owner, cases):
         ]
         context = {"entries": entries, "months": FRESHNESS_MONTHS, "days": REMINDER_EVERY_DAYS}
         body = render_to_string("registry/email/freshness_reminder.txt", context)
-    return send_mail(
+    return queue_email(
         "[Alliances territoriales] Vos expériences sont-elles toujours exactes\u00a0? "
         "/ Are your cases still accurate?",
         body,
-        settings.DEFAULT_FROM_EMAIL,
         [owner.email],
     )
 
@@ -193,10 +182,9 @@ def notify_freshness_staff(*, stale, stale_count, reminded, unreachable, pioneer
             "url": settings.SITE_URL + reverse("moderation_freshness"),
         }
         body = render_to_string("registry/email/freshness_summary.txt", context)
-    return send_mail(
+    return queue_email(
         "[Alliances territoriales] Fraîcheur du registre / Registry freshness",
         body,
-        settings.DEFAULT_FROM_EMAIL,
         recipients,
     )
 
@@ -205,9 +193,9 @@ def notify_freshness_staff(*, stale, stale_count, reminded, unreachable, pioneer
 
 
 def notify_new_report(report):
-    """Tell staff (`staff_addresses`) a visitor reported a case; a reply goes to the
-    reporter when they left an address. A mail server's failure is logged, not shown
-    to the visitor: the report waits in the moderation area anyway."""
+    """Tell staff (`staff_addresses`) a visitor reported a case, once the report is
+    saved; a reply goes to the reporter when they left an address. The report waits
+    in the moderation area whatever the mail server does."""
     recipients = staff_addresses()
     if not recipients:
         return 0
@@ -220,37 +208,27 @@ def notify_new_report(report):
         subject = f"[Alliances territoriales] Signalement\u00a0: {report.case.title}"[:200]
         body = render_to_string("registry/email/report_new.txt", context)
     contact = report.contact_email
-    email = EmailMessage(
-        subject,
-        body,
-        settings.DEFAULT_FROM_EMAIL,
-        recipients,
-        reply_to=[contact] if contact else None,
-    )
-    try:
-        return email.send()
-    except OSError:  # smtplib's errors included
-        logger.exception("Report %s could not be e-mailed to the staff", report.pk)
-        return 0
+    return queue_email(subject, body, recipients, reply_to=[contact] if contact else ())
 
 
 def notify_report_resolved(report):
-    """Tell the reporter what staff did about their report, in French then English."""
+    """Tell the reporter what staff did about their report, in French then English,
+    once the resolution is saved."""
     if not report.contact_email:
         return 0
     context = {"report": report, "url": settings.SITE_URL + report.case.get_absolute_url()}
     with translation.override("fr"):
         body = render_to_string("registry/email/report_resolved.txt", context)
-    return send_mail(
+    return queue_email(
         "[Alliances territoriales] Votre signalement est traité / Your report was handled",
         body,
-        settings.DEFAULT_FROM_EMAIL,
         [report.contact_email],
     )
 
 
 def notify_restore(case, version, *, reason):
-    """Tell the case's owner that staff brought back an earlier version, and why."""
+    """Tell the case's owner that staff brought back an earlier version, and why, once
+    the restore is saved."""
     owner = case.owner
     if owner is None or not owner.email:
         return 0
@@ -263,15 +241,15 @@ def notify_restore(case, version, *, reason):
     }
     with translation.override("fr"):
         body = render_to_string("registry/email/restore.txt", context)
-    return send_mail(
+    return queue_email(
         "[Alliances territoriales] Une version antérieure de votre expérience est rétablie"
         f" / An earlier version of your case is back\u00a0: {case.title}"[:200],
         body,
-        settings.DEFAULT_FROM_EMAIL,
         [owner.email],
     )
 
 
 def notify_restore_on_commit(case, version, *, reason):
-    """`notify_restore` once the restore is saved, and not if it is rolled back."""
-    transaction.on_commit(lambda: notify_restore(case, version, reason=reason))
+    """`notify_restore`, sent once the restore is saved and not if it is rolled back
+    (the name the moderation page calls it by)."""
+    return notify_restore(case, version, reason=reason)

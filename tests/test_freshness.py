@@ -11,6 +11,7 @@ import pytest
 from django.core import signing
 from django.core.management import call_command
 from django.db import connection
+from django.test import TestCase
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -30,8 +31,11 @@ def stale_case(owner, **kwargs):
     return CaseFactory(owner=owner, last_verified_on=LONG_AGO, **kwargs)
 
 
-def remind(*args):
-    call_command("send_freshness_reminders", *args, verbosity=0)
+def remind(*args, **options):
+    """Run the command as cron does, each of its transactions committed (so its
+    e-mails are queued, and sent by the immediate task backend)."""
+    with TestCase.captureOnCommitCallbacks(execute=True):
+        call_command("send_freshness_reminders", *args, **{"verbosity": 0, **options})
 
 
 def text(response):
@@ -136,7 +140,7 @@ def test_a_case_is_reminded_again_a_month_later_if_still_unconfirmed(contributor
 
 def test_a_dry_run_says_who_would_be_reminded_and_sends_nothing(contributor, mailoutbox, capsys):
     stale_case(contributor)
-    call_command("send_freshness_reminders", "--dry-run")
+    remind("--dry-run", verbosity=1)
     out = capsys.readouterr().out
     assert "[dry run]" in out and contributor.email in out
     assert mailoutbox == []
@@ -148,9 +152,9 @@ def test_a_dry_run_says_who_would_be_reminded_and_sends_nothing(contributor, mai
 def test_the_command_reports_its_progress(contributor, other_contributor, capsys):
     stale_case(contributor)
     stale_case(other_contributor)
-    call_command("send_freshness_reminders")
+    remind(verbosity=1)
     out = capsys.readouterr().out
-    assert "[1/2]" in out and "[2/2]" in out and "Reminders sent: 2" in out
+    assert "[1/2]" in out and "[2/2]" in out and "Reminders queued: 2" in out
 
 
 def test_an_inactive_or_unreachable_owner_is_not_emailed_but_staff_hear_of_it(

@@ -36,6 +36,7 @@ SETTINGS_VARIABLES = {
     "CONN_MAX_AGE",
     "DATABASE_STATEMENT_TIMEOUT_MS",
     "CACHE_URL",
+    "TASK_BACKEND",
     "EMAIL_BACKEND",
     "EMAIL_HOST",
     "EMAIL_PORT",
@@ -174,6 +175,33 @@ def test_the_cache_url_selects_redis_shared_by_every_process(production_env):
         "redis://127.0.0.1:6379/3",
         "registre.example.org",
     ]
+
+
+TASKS_BACKEND_CODE = (
+    "from django.conf import settings; print(settings.TASKS['default']['BACKEND'])"
+)
+
+
+def test_production_sends_its_emails_through_the_database_worker(production_env):
+    result = manage("shell", "--verbosity", "0", "-c", TASKS_BACKEND_CODE, env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django_tasks_db.DatabaseBackend"
+
+
+def test_development_sends_its_emails_at_once_without_a_worker(production_env):
+    production_env["DEBUG"] = "true"
+
+    result = manage("shell", "--verbosity", "0", "-c", TASKS_BACKEND_CODE, env=production_env)
+
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip() == "django_tasks.backends.immediate.ImmediateBackend"
+
+
+def test_an_unknown_task_backend_is_refused(production_env):
+    production_env["TASK_BACKEND"] = "celery"
+
+    assert_refuses_to_start(manage("check", env=production_env), mentioning="TASK_BACKEND")
 
 
 def test_development_needs_no_variable_but_debug(production_env):

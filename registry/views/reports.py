@@ -65,7 +65,7 @@ def case_report(request, slug):
                     by=request.user,
                     data={"report": report.pk, "reason": report.reason},
                 )
-                transaction.on_commit(lambda: notify_new_report(report))
+                notify_new_report(report)
             messages.success(request, _("Merci : votre signalement est transmis à l'équipe."))
             return redirect(case.get_absolute_url())
     context = {
@@ -145,7 +145,7 @@ def report_resolve(request, pk):
                 reporter_told=tell,
             )
             if resolved and tell:
-                transaction.on_commit(lambda: notify_report_resolved(report))
+                notify_report_resolved(report)
         if not resolved:
             messages.info(request, _("Ce signalement est déjà traité."))
         elif tell:

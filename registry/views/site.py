@@ -146,7 +146,7 @@ def contact(request):
                 if request.user.is_authenticated:
                     message.sender = request.user
                 message.save()
-                transaction.on_commit(lambda: notify_contact_message(message))
+                notify_contact_message(message)
             messages.success(request, _("Merci : votre message est transmis à l'équipe."))
             return redirect("contact")
     context = {

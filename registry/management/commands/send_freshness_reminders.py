@@ -1,6 +1,7 @@
 from datetime import timedelta
 
 from django.core.management.base import BaseCommand
+from django.db import transaction
 from django.db.models import Exists, OuterRef
 from django.utils import timezone
 
@@ -24,7 +25,8 @@ class Command(BaseCommand):
         "months a link that confirms it without a password (one e-mail per owner, every "
         f"case at most every {REMINDER_EVERY_DAYS} days), and the staff a weekly summary of "
         "stale cases and pioneers due for review. Each reminder is an audit-log row "
-        "(action « remind »): idempotent, run it daily from cron."
+        "(action « remind »): idempotent, run it daily from cron. The e-mails are queued "
+        "for the task worker (TASK_BACKEND), which sends them and tries again on failure."
     )
 
     def add_arguments(self, parser):
@@ -60,34 +62,31 @@ class Command(BaseCommand):
             f"{prefix}{len(due)} stale case(s) to remind: {len(by_owner)} owner(s), "
             f"{len(unreachable)} case(s) without a reachable owner."
         )
-        sent = failed = 0
+        queued = 0
         for number, (owner, cases) in enumerate(by_owner.items(), start=1):
             progress = f"{prefix}[{number}/{len(by_owner)}] {owner.email}: {len(cases)} case(s)"
             if dry_run:
                 say(progress)
                 continue
-            try:
-                notify_freshness_owner(owner, cases)
-            except OSError as error:  # smtplib's errors included
-                # Not recorded: the next run tries again.
-                failed += 1
-                self.stderr.write(f"{progress}: not sent ({error})")
-                continue
-            AuditLog.objects.bulk_create(
-                AuditLog(
-                    case=case,
-                    action=Action.REMIND,
-                    from_status=case.status,
-                    to_status=case.status,
-                    data={"version": case.version},
+            # The reminder rows and the e-mail together: queued once the rows are
+            # saved, so a run stopped halfway queues nothing twice when run again.
+            with transaction.atomic():
+                AuditLog.objects.bulk_create(
+                    AuditLog(
+                        case=case,
+                        action=Action.REMIND,
+                        from_status=case.status,
+                        to_status=case.status,
+                        data={"version": case.version},
+                    )
+                    for case in cases
                 )
-                for case in cases
-            )
-            sent += 1
-            say(f"{progress}: sent")
+                notify_freshness_owner(owner, cases)
+            queued += 1
+            say(f"{progress}: queued")
 
         self.summarise(now, today, stale, unreachable, dry_run=dry_run, say=say)
-        say(f"{prefix}Reminders sent: {sent}, failed: {failed}.")
+        say(f"{prefix}Reminders queued: {queued}.")
 
     def summarise(self, now, today, stale, unreachable, *, dry_run, say):
         """The staff's weekly summary, recorded as a reminder row with no case."""
@@ -111,7 +110,7 @@ class Command(BaseCommand):
                 f"{len(pioneers)} pioneer(s) due for review."
             )
             return
-        try:
+        with transaction.atomic():
             recipients = notify_freshness_staff(
                 stale=stale.order_by("verified", "id")[:SUMMARY_LIMIT],
                 stale_count=stale_count,
@@ -119,21 +118,18 @@ class Command(BaseCommand):
                 unreachable=unreachable,
                 pioneers=pioneers,
             )
-        except OSError as error:
-            self.stderr.write(f"Staff summary: not sent ({error})")
-            return
-        if not recipients:
-            self.stderr.write("Staff summary: no moderator address nor CONTACT_EMAIL.")
-            return
-        AuditLog.objects.create(
-            action=Action.REMIND,
-            data={
-                "summary": {
-                    "stale": stale_count,
-                    "reminded": reminded,
-                    "unreachable": len(unreachable),
-                    "pioneers": len(pioneers),
-                }
-            },
-        )
-        say(f"Staff summary: sent ({stale_count} stale, {len(pioneers)} pioneer(s) due).")
+            if not recipients:
+                self.stderr.write("Staff summary: no moderator address nor CONTACT_EMAIL.")
+                return
+            AuditLog.objects.create(
+                action=Action.REMIND,
+                data={
+                    "summary": {
+                        "stale": stale_count,
+                        "reminded": reminded,
+                        "unreachable": len(unreachable),
+                        "pioneers": len(pioneers),
+                    }
+                },
+            )
+        say(f"Staff summary: queued ({stale_count} stale, {len(pioneers)} pioneer(s) due).")
