@@ -198,9 +198,6 @@
     var url = (submitter.hasAttribute("formaction") ? submitter.formAction
       : form.getAttribute("action") || window.location.href).split("#")[0];
     form.setAttribute("aria-busy", "true");
-    // Whatever the section answers, its results are not offered again: hidden
-    // meanwhile, so that a stale « Ajouter » cannot replace the search just asked for.
-    section.querySelectorAll(".candidates").forEach(function (list) { list.hidden = true; });
     fetch(url, {
       method: "POST",
       body: data,
@@ -280,8 +277,18 @@
       var submitter = event.submitter;
       if (!state.reload && submitter && ROUND_TRIP.test(submitter.value || "")) {
         event.preventDefault();
+        if (/^find_/.test(submitter.value)) {
+          // A new search: the previous results are not offered meanwhile (focus is
+          // in the search box, not among them).
+          var searched = submitter.closest(".editor-section");
+          if (searched) {
+            searched.querySelectorAll(".candidates").forEach(function (list) { list.hidden = true; });
+          }
+        }
         if (form.getAttribute("aria-busy") === "true") {
-          state.pending = submitter.value;
+          // Pressed meanwhile: done next, unless a search is already waiting, which
+          // a stale « Ajouter » of the previous results must not replace.
+          if (!/^find_/.test(state.pending || "")) { state.pending = submitter.value; }
           return;
         }
         if (roundTrip(form, submitter, state)) { return; }
