@@ -11,14 +11,16 @@ import re
 import openpyxl
 import pytest
 import yaml
+from django.conf import settings
 from django.core.management import call_command
 from django.db import connection
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from registry.models import CasePartner, CaseStatus
-from registry.opendata.exports import COLUMN_NAMES, COLUMNS, SEPARATOR, Lookups
+from registry.models import CasePartner, CaseSource, CaseStatus, Term
+from registry.models.vocabulary import TAGS
+from registry.opendata.exports import COLUMN_NAMES, COLUMNS, SEPARATOR, TEXT_FIELDS, Lookups
 from registry.search.filters import CaseFilter
 from territories.models import Territory, TerritoryKind
 from tests.factories import CaseFactory, OrganizationFactory, term, territory
@@ -333,6 +335,178 @@ def test_the_dump_keeps_every_rows_places_when_the_territory_cache_overflows(
     cases = json.loads((tmp_path / "alliances-territoriales.json").read_text())["cases"]
     assert len(cases) == len(features) == len(rows) == len(cases_across_many_communes)
     assert all(record["territories"] and record["regions"] for record in cases)
+
+
+@pytest.fixture
+def varied_cases():
+    """Eight published cases spread over three batches of three, each with its
+    own mix of territories (commune, EPCI, département, région, several or none),
+    tags of every vocabulary, partners with and without SIREN or RNA, roles,
+    sources, texts, years, phase and scale; and a draft, never exported."""
+    vocabularies = {
+        code: list(Term.objects.filter(vocabulary__code=code).order_by("code")[:3])
+        for code in [*TAGS, "phase", "scale", "partner_role"]
+    }
+    actor_types = [term("actor_type", code) for code in ("collectivite", "entreprise")]
+    places = [
+        [territory("commune", "59350")],
+        [territory("epci", "200093201"), territory("commune", "69123")],
+        [territory("region", "53")],
+        [territory("departement", "2A"), territory("departement", "62")],
+        [],
+        [territory("commune", "69123"), territory("departement", "69"), territory("region", "84")],
+        [territory("epci", "200093201")],
+        [territory("region", "01"), territory("commune", "59350")],
+    ]
+    cases = []
+    for n, case_places in enumerate(places):
+        organizations = [
+            OrganizationFactory(name=f"Entreprise n°{n}", actor_type=actor_types[1], siren=None),
+            OrganizationFactory(name=f"Association « n°{n} »", rna=f"W59{n:07d}"),
+            OrganizationFactory(name=f"Commune n°{n}", actor_type=actor_types[0]),
+        ][: n % 4]
+        tags = [t for terms in vocabularies.values() for t in terms[: n % 3 + 1]]
+        case = CaseFactory(
+            title=f'Alliance n°{n}, « guillemets » et "doubles", virgule',
+            summary=f"Résumé {n} ; sur deux\nlignes" if n == 3 else f"Résumé {n}",
+            places=case_places,
+            partners=organizations,
+            tags=[t for t in tags if t.vocabulary.code in TAGS],
+            phase=vocabularies["phase"][n % 2] if n % 3 else None,
+            scale=vocabularies["scale"][0] if n % 2 else None,
+            start_year=2010 + n if n != 4 else None,
+            end_year=2024 if n % 2 else None,
+            is_pioneer=n == 2,
+            description=f"<p>Description {n}</p>",
+            lessons=f"<p>Leçons {n}</p>" if n % 2 else "",
+        )
+        if organizations:
+            CasePartner.objects.filter(case=case).update(role=vocabularies["partner_role"][-1])
+            CasePartner.objects.create(
+                case=case,
+                organization=organizations[0],
+                role=vocabularies["partner_role"][0],
+                position=9,
+                contribution="Un second rôle",
+            )
+        for position in range(n % 3):
+            CaseSource.objects.create(
+                case=case, title=f"Source {position}", url="" if position else f"https://ex.fr/{n}"
+            )
+        cases.append(case)
+    CaseFactory(title="Brouillon", status=CaseStatus.DRAFT)
+    return cases
+
+
+def areas_of(territories, kind):
+    """{code: name} of the régions (or départements) the territories lie in, from
+    the closure table."""
+    return dict(
+        Territory.objects.filter(kind=kind, descendant_links__descendant__in=territories)
+        .distinct()
+        .values_list("code", "name")
+    )
+
+
+def expected_row(case):
+    """The CSV row of a case, read from the database column by column."""
+    case.refresh_from_db()
+    territories = [link.territory for link in case.case_territories.order_by("id")]
+    roster = list(case.roster.order_by("position", "id").select_related("organization", "role"))
+    organizations = [entry.organization for entry in roster]
+    row = {
+        "id": str(case.pk),
+        "slug": case.slug,
+        "url": settings.SITE_URL + case.get_absolute_url(),
+        "title": case.title,
+        "summary": case.summary,
+        "published_at": f"{case.published_at.astimezone(datetime.UTC):%Y-%m-%dT%H:%M:%SZ}",
+        "updated_at": f"{case.updated_at.astimezone(datetime.UTC):%Y-%m-%dT%H:%M:%SZ}",
+        "start_year": "" if case.start_year is None else str(case.start_year),
+        "end_year": "" if case.end_year is None else str(case.end_year),
+        "ongoing": "true" if case.end_year is None else "false",
+        "pioneer": "true" if case.is_pioneer else "false",
+        "phase_code": case.phase.code if case.phase else "",
+        "phase_label": case.phase.label if case.phase else "",
+        "scale_code": case.scale.code if case.scale else "",
+        "scale_label": case.scale.label if case.scale else "",
+        "territories": SEPARATOR.join(f"{t.kind}:{t.code}" for t in territories),
+        "territory_names": SEPARATOR.join(t.name for t in territories),
+        "partner_count": str(len({o.pk for o in organizations})),
+        "partner_names": SEPARATOR.join(o.name for o in organizations),
+        "partner_sirens": SEPARATOR.join(o.siren or "" for o in organizations),
+        "partner_rnas": SEPARATOR.join(o.rna or "" for o in organizations),
+        "partner_actor_types": SEPARATOR.join(
+            o.actor_type.code if o.actor_type else "" for o in organizations
+        ),
+        "partner_roles": SEPARATOR.join(e.role.code if e.role else "" for e in roster),
+        "all_three_families": "true" if case.has_all_three_families else "false",
+        "source_urls": SEPARATOR.join(
+            s.url for s in case.sources.order_by("position", "id") if s.url
+        ),
+    }
+    for vocabulary, param in TAGS.items():
+        terms = list(case.terms.filter(vocabulary__code=vocabulary).order_by("id"))
+        row[f"{param}_codes"] = SEPARATOR.join(t.code for t in terms)
+        row[f"{param}_labels"] = SEPARATOR.join(t.label for t in terms)
+    return row
+
+
+def test_every_exported_row_equals_the_database_field_by_field_across_batches(
+    client, varied_cases, monkeypatch
+):
+    """Each column of each CSV row, each record of the JSON and each feature of
+    the GeoJSON, compared with what the database holds, when the selection spans
+    three batches (of three cases) and the territory cache overflows."""
+    monkeypatch.setattr("registry.opendata.exports.BATCH_SIZE", 3)
+    monkeypatch.setattr(Lookups, "TERRITORY_CACHE", 4)
+    rows = csv_rows(client.get("/api/v1/exports/cases.csv?sort=title"))
+    records = json.loads(body(client.get("/api/v1/exports/cases.json?sort=title")))["cases"]
+    geojson = json.loads(body(client.get("/api/v1/exports/cases.geojson?sort=title")))
+    cases = sorted(varied_cases, key=lambda case: case.title)
+    assert [int(row["id"]) for row in rows] == [case.pk for case in cases]
+    assert [record["id"] for record in records] == [case.pk for case in cases]
+    assert [feature["id"] for feature in geojson["features"]] == [case.pk for case in cases]
+    for case, row, record, feature in zip(cases, rows, records, geojson["features"], strict=True):
+        expected = expected_row(case)
+        for name, value in expected.items():
+            assert row[name] == value, (case.title, name)
+        territories = [link.territory for link in case.case_territories.order_by("id")]
+        for kind, codes, names in [
+            (TerritoryKind.REGION, "region_codes", "region_names"),
+            (TerritoryKind.DEPARTEMENT, "departement_codes", "departement_names"),
+        ]:
+            found = dict(zip(row[codes].split(SEPARATOR), row[names].split(SEPARATOR), strict=True))
+            assert {c: n for c, n in found.items() if c} == areas_of(territories, kind)
+        if territories:
+            assert float(row["longitude"]) == feature["geometry"]["coordinates"][0]
+            assert float(row["latitude"]) == feature["geometry"]["coordinates"][1]
+        else:
+            assert row["longitude"] == row["latitude"] == "" and feature["geometry"] is None
+
+        assert record["territories"] == [
+            {"kind": t.kind, "code": t.code, "name": t.name} for t in territories
+        ]
+        for key, codes in [("regions", "region_codes"), ("departements", "departement_codes")]:
+            assert [p["code"] for p in record[key]] == [c for c in row[codes].split(SEPARATOR) if c]
+        for param in TAGS.values():
+            assert [t["code"] for t in record["tags"][param]] == (
+                expected[f"{param}_codes"].split(SEPARATOR) if expected[f"{param}_codes"] else []
+            )
+        assert [
+            (p["organization"]["name"], p["role"]["code"], p["contribution"])
+            for p in record["partners"]
+        ] == [
+            (e.organization.name, e.role.code, e.contribution)
+            for e in case.roster.order_by("position", "id")
+        ]
+        assert record["sources"] == [
+            {"title": s.title, "url": s.url} for s in case.sources.order_by("position", "id")
+        ]
+        assert record["texts"] == {name: getattr(case, name) for name in TEXT_FIELDS}
+        assert record["pioneer"] is case.is_pioneer and record["end_year"] == case.end_year
+        properties = dict(feature["properties"])
+        assert properties == {k: v for k, v in record.items() if k != "texts"}
 
 
 # ---- The XLSX workbook, for people who open the data in a spreadsheet ----------------

@@ -15,13 +15,17 @@ page and the Table Schema are generated from that list.
 
 import codecs
 import csv
+import gc
+import io
 import json
+from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from functools import cache
 from itertools import islice
 from pathlib import Path
 
+import orjson
 from django.conf import settings
 from django.http import StreamingHttpResponse
 from django.urls import reverse
@@ -37,7 +41,7 @@ from registry.models import (
     Organization,
 )
 from registry.models.case import Case, has_all_three_families
-from registry.models.lookups import among
+from registry.models.lookups import among, among_many
 from registry.models.vocabulary import TAG_PARAMETERS, TAGS
 from registry.search.filters import TermFilter, TermIndex
 from territories.models import Territory, TerritoryKind, TerritoryLink
@@ -310,9 +314,14 @@ class Lookups:
 
     def __init__(self):
         terms = TermIndex().terms
-        self.vocabulary_of = {term.pk: term.vocabulary.code for term in terms}
         # Labels are read once, in the active language, not once per case.
         self.refs = {term.pk: term_ref(term) for term in terms}
+        # The tags' terms: their parameter (theme, practice…) and code and label.
+        self.tags = {
+            term.pk: (TAGS[term.vocabulary.code], self.refs[term.pk])
+            for term in terms
+            if term.vocabulary.code in TAGS
+        }
         self.areas = {
             pk: {"kind": kind, "code": code, "name": name}
             for pk, kind, code, name in Territory.objects.filter(
@@ -336,7 +345,7 @@ class Lookups:
             return
         if len(self.territories) + len(missing) > self.TERRITORY_CACHE:
             self.territories = {pk: t for pk, t in self.territories.items() if pk in wanted}
-        rows = Territory.objects.filter(among("id", missing)).values_list(
+        rows = Territory.objects.filter(among_many("id", missing)).values_list(
             "pk", "kind", "code", "name", "region_id", "departement_id"
         )
         epcis = []
@@ -366,6 +375,13 @@ class Lookups:
                     else ("departements")
                 )
                 self.territories[pk][key].append(self.place(area_id))
+        # What every case of the territory shares, worked out once, not per case.
+        for pk in missing:
+            territory = self.territories[pk]
+            territory["regions"] = unique_places([territory["regions"]])
+            territory["departements"] = unique_places([territory["departements"]])
+            territory["ref"] = {key: territory[key] for key in ("kind", "code", "name")}
+            territory["point"] = representative_point(territory)
 
 
 def case_url_pattern():
@@ -388,27 +404,52 @@ def case_records(selection, *, texts=False, batch_size=None, progress=None):
     batch_size = batch_size or BATCH_SIZE
     lookups = Lookups()
     fields = CASE_VALUES + (TEXT_FIELDS if texts else ())
-    rows = selection.values(*fields).iterator(chunk_size=batch_size)
+    rows = selection.values_list(*fields).iterator(chunk_size=batch_size)
     done = 0
-    for batch in batched(rows, batch_size):
-        yield from records_of_batch(batch, lookups, texts=texts)
+    while True:
+        with collection_paused():
+            batch = list(islice(rows, batch_size))
+            records = list(records_of_batch(batch, lookups, texts=texts)) if batch else []
+        if not batch:
+            return
+        yield from records
         done += len(batch)
         if progress is not None:
             progress(done)
 
 
+@contextmanager
+def collection_paused():
+    """Python's cyclic garbage collector held off while a batch's records are
+    built: the tens of thousands of dicts and lists of a batch, none of them in a
+    cycle, otherwise set off collection after collection over every object of the
+    process (a third of the export's time). Never across a `yield`: whatever runs
+    while the export waits for its reader collects as usual. The switch is the
+    process's: of two threads exporting at once, the first to have paused it
+    turns it back on."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def records_of_batch(rows, lookups, *, texts):
-    ids = [row["id"] for row in rows]
+    """The records of one batch of case rows (tuples of `CASE_VALUES`, then of
+    `TEXT_FIELDS` when `texts`): one query per kind of related row for the batch."""
+    ids = [row[0] for row in rows]
     tags = {pk: [] for pk in ids}
     for case_id, term_id in (
-        Case.terms.through.objects.filter(among("case_id", ids))
+        Case.terms.through.objects.filter(among_many("case_id", ids))
         .order_by("term_id")
         .values_list("case_id", "term_id")
     ):
         tags[case_id].append(term_id)
     places = {pk: [] for pk in ids}
     for case_id, territory_id in (
-        CaseTerritory.objects.filter(among("case_id", ids))
+        CaseTerritory.objects.filter(among_many("case_id", ids))
         .order_by("id")
         .values_list("case_id", "territory_id")
     ):
@@ -416,7 +457,7 @@ def records_of_batch(rows, lookups, *, texts):
     lookups.load_territories({t for found in places.values() for t in found})
     roster = {pk: [] for pk in ids}
     entries = list(
-        CasePartner.objects.filter(among("case_id", ids))
+        CasePartner.objects.filter(among_many("case_id", ids))
         .order_by("case_id", "position", "id")
         .values_list("case_id", "organization_id", "role_id", "contribution")
     )
@@ -432,61 +473,68 @@ def records_of_batch(rows, lookups, *, texts):
             "actor_type": lookups.refs.get(actor_type_id),
         }
         for pk, slug, name, siren, rna, actor_type_id in Organization.objects.filter(
-            among("id", {entry[1] for entry in entries})
+            among_many("id", {entry[1] for entry in entries})
         ).values_list("pk", "slug", "name", "siren", "rna", "actor_type_id")
     }
+    refs = lookups.refs
     for case_id, organization_id, role_id, contribution in entries:
         roster[case_id].append(
             {
                 "organization": organizations[organization_id],
-                "role": lookups.refs.get(role_id),
+                "role": refs.get(role_id),
                 "contribution": contribution,
             }
         )
     sources = {pk: [] for pk in ids}
     for case_id, title, url in (
-        CaseSource.objects.filter(among("case_id", ids))
+        CaseSource.objects.filter(among_many("case_id", ids))
         .order_by("case_id", "position", "id")
         .values_list("case_id", "title", "url")
     ):
         sources[case_id].append({"title": title, "url": url})
 
+    case_url = lookups.case_url
+    known, tag_of = lookups.territories, lookups.tags
     for row in rows:
-        pk = row["id"]
+        (pk, slug, title, summary, published_at, updated_at, start_year, end_year) = row[:8]
         # Every place is in the cache (`load_territories`): a missing one is a bug
         # to hear about, never a row silently written without its territories.
-        territories = [lookups.territories[t] for t in places[pk]]
+        territories = [known[t] for t in places[pk]]
+        if len(territories) == 1:  # most cases: the territory's own lists, shared
+            regions, departements = territories[0]["regions"], territories[0]["departements"]
+        else:
+            regions = unique_places(t["regions"] for t in territories)
+            departements = unique_places(t["departements"] for t in territories)
+        record_tags = {param: [] for param in TAG_PARAMETERS}
+        for term_id in tags[pk]:
+            if term_id in tag_of:
+                param, ref = tag_of[term_id]
+                record_tags[param].append(ref)
         record = {
             "id": pk,
-            "slug": row["slug"],
-            "url": lookups.case_url.format(slug=row["slug"]),
-            "title": row["title"],
-            "summary": row["summary"],
-            "published_at": iso(row["published_at"]),
-            "updated_at": iso(row["updated_at"]),
-            "start_year": row["start_year"],
-            "end_year": row["end_year"],
-            "ongoing": row["end_year"] is None,
-            "pioneer": row["is_pioneer"],
-            "phase": lookups.refs.get(row["phase_id"]),
-            "scale": lookups.refs.get(row["scale_id"]),
-            "territories": [
-                {"kind": t["kind"], "code": t["code"], "name": t["name"]} for t in territories
-            ],
-            "regions": unique_places(t["regions"] for t in territories),
-            "departements": unique_places(t["departements"] for t in territories),
-            "tags": {param: [] for param in TAG_PARAMETERS},
+            "slug": slug,
+            "url": case_url.format(slug=slug),
+            "title": title,
+            "summary": summary,
+            "published_at": iso(published_at),
+            "updated_at": iso(updated_at),
+            "start_year": start_year,
+            "end_year": end_year,
+            "ongoing": end_year is None,
+            "pioneer": row[8],
+            "phase": refs.get(row[9]),
+            "scale": refs.get(row[10]),
+            "territories": [t["ref"] for t in territories],
+            "regions": regions,
+            "departements": departements,
+            "tags": record_tags,
             "partners": roster[pk],
-            "all_three_families": has_all_three_families(row["family_mask"]),
+            "all_three_families": has_all_three_families(row[11]),
             "sources": sources[pk],
-            "point": representative_point(territories[0]) if territories else None,
+            "point": territories[0]["point"] if territories else None,
         }
-        for term_id in tags[pk]:
-            param = TAGS.get(lookups.vocabulary_of[term_id])
-            if param:
-                record["tags"][param].append(lookups.refs[term_id])
         if texts:
-            record["texts"] = {name: row[name] for name in TEXT_FIELDS}
+            record["texts"] = dict(zip(TEXT_FIELDS, row[len(CASE_VALUES) :], strict=True))
         yield record
 
 
@@ -499,12 +547,13 @@ def unique_places(groups):
 
 
 def iso(value):
-    """UTC, to the second: the Table Schema's default datetime format."""
-    return value.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%SZ") if value else None
+    """UTC, to the second: the Table Schema's default datetime format
+    (`YYYY-MM-DDTHH:MM:SSZ`; `isoformat` is several times faster than `strftime`)."""
+    return value.astimezone(UTC).isoformat(timespec="seconds")[:19] + "Z" if value else None
 
 
-def joined(values):
-    return SEPARATOR.join(values)
+# Several values in one cell: "a | b | c" (bound once: it runs 25 times a row).
+joined = SEPARATOR.join
 
 
 EMPTY_REF = {"code": "", "label": ""}
@@ -565,29 +614,22 @@ def boolean(value):
     return "true" if value else "false"
 
 
-class LineBuffer:
-    """A file-like object that hands back what csv.writer writes."""
-
-    def write(self, value):
-        return value
-
-
 def csv_chunks(selection, *, batch_size=None, progress=None):
     """The CSV document, UTF-8 with a byte-order mark (spreadsheets then read the
     accents right), one chunk of text per batch of cases."""
     batch_size = batch_size or BATCH_SIZE
-    writer = csv.writer(LineBuffer())
-    yield codecs.BOM_UTF8.decode("utf-8") + writer.writerow(
-        [str(column.name) for column in COLUMNS]
-    )
-    chunk = []
-    for record in case_records(selection, batch_size=batch_size, progress=progress):
-        chunk.append(writer.writerow(csv_row(record)))
-        if len(chunk) >= batch_size:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    buffer.write(codecs.BOM_UTF8.decode("utf-8"))
+    writer.writerow([str(column.name) for column in COLUMNS])
+    yield buffer.getvalue()
+    records = case_records(selection, batch_size=batch_size, progress=progress)
+    for batch in batched(records, batch_size):
+        buffer.seek(0)
+        buffer.truncate()
+        with collection_paused():
+            writer.writerows(map(csv_row, batch))
+        yield buffer.getvalue()
 
 
 def metadata():
@@ -604,7 +646,11 @@ def metadata():
 
 
 def dumps(value):
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":"))
+    """Compact JSON text, non-ASCII characters as they are: byte for byte what
+    `json.dumps(value, ensure_ascii=False, separators=(",", ":"))` writes for the
+    values of the exports (text, integers, booleans, coordinates), by orjson,
+    several times faster (the standard encoder took half of a JSON export)."""
+    return orjson.dumps(value).decode("utf-8")
 
 
 def json_chunks(selection, *, batch_size=None, progress=None):
