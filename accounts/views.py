@@ -24,7 +24,17 @@ from accounts.forms import (
 )
 from accounts.models import User
 from accounts.ratelimit import ratelimit
-from registry.models import Action, AuditLog, Case, CaseStatus, CaseTerritory
+from registry.models import (
+    Action,
+    AuditLog,
+    Case,
+    CaseRevision,
+    CaseStatus,
+    CaseTerritory,
+    RevisionStatus,
+)
+from registry.models.choices import OPEN_REVISION_STATUSES
+from registry.models.moderation import has_new_message, with_last_words
 from registry.tasks import queue_email
 
 
@@ -162,12 +172,34 @@ def profile(request):
 def dashboard(request):
     user = request.user
     cases = list(
-        Case.objects.filter(owner=user)
+        with_last_words(Case.objects.filter(owner=user))
         .prefetch_related(
-            Prefetch("case_territories", queryset=CaseTerritory.objects.select_related("territory"))
+            Prefetch(
+                "case_territories", queryset=CaseTerritory.objects.select_related("territory")
+            ),
+            Prefetch(
+                "revisions",
+                queryset=CaseRevision.objects.filter(status__in=OPEN_REVISION_STATUSES),
+                to_attr="open_revisions",
+            ),
         )
         .order_by("-updated_at")
     )
+    # Staff's last request for changes on each revision sent back, in one query.
+    requests = {}
+    for entry in AuditLog.objects.filter(
+        case__owner=user, action=Action.REQUEST_CHANGES, data__has_key="revision"
+    ).order_by("created_at", "id"):
+        requests[entry.data["revision"]] = entry
+    for case in cases:
+        case.has_new_message = has_new_message(case)
+        case.pending_revision = case.open_revisions[0] if case.open_revisions else None
+        if case.pending_revision is not None:
+            case.pending_revision.request = (
+                requests.get(case.pending_revision.pk)
+                if case.pending_revision.status == RevisionStatus.CHANGES_REQUESTED
+                else None
+            )
     groups = [
         {"status": status, "label": label, "cases": [c for c in cases if c.status == status]}
         for status, label in CaseStatus.choices

@@ -14,8 +14,9 @@ from django.utils.translation import gettext_lazy as _
 
 from registry.models import Case, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
+from registry.models.moderation import MESSAGE_MAX_LENGTH
 from registry.models.vocabulary import TAG_HEADINGS, TAGS
-from registry.models.workflow import pioneer_errors
+from registry.models.workflow import EDIT_SUMMARY_MAX_LENGTH, pioneer_errors
 from registry.search.duplicates import core_name
 from registry.text import identifiers
 from registry.text.guard import unix_line_endings
@@ -577,3 +578,33 @@ class PioneerForm(forms.Form):
         if NON_FIELD_ERRORS in errors:
             self.add_error(None, errors[NON_FIELD_ERRORS])
         return data
+
+
+class EditSummaryForm(forms.Form):
+    """What the contributor says they changed, for the moderators: kept with the
+    save, sent with the submission, shown in the review and the history."""
+
+    edit_summary = forms.CharField(
+        label=_("Résumé de vos modifications"),
+        widget=forms.Textarea(attrs={"rows": 2}),
+        max_length=EDIT_SUMMARY_MAX_LENGTH,
+        required=False,
+        help_text=_(
+            "Facultatif. Dites en quelques mots ce qui a changé et pourquoi : l'équipe de "
+            "modération le lira avec votre soumission."
+        ),
+    )
+
+
+class MessageForm(forms.Form):
+    """A message in a case's thread, between its owner and the moderators."""
+
+    body = forms.CharField(
+        label=_("Votre message"),
+        widget=forms.Textarea(attrs={"rows": 4}),
+        max_length=MESSAGE_MAX_LENGTH,
+        error_messages={"required": _("Écrivez votre message.")},
+    )
+
+    def clean_body(self):
+        return unix_line_endings(self.cleaned_data["body"]).strip()

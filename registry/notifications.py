@@ -249,6 +249,47 @@ def notify_restore(case, version, *, reason):
     )
 
 
+def message_recipients(message):
+    """Who hears of a message in a case's thread: its owner when staff wrote; when
+    the owner did, the moderator handling the submission, else the moderators."""
+    case = message.case
+    if message.from_staff:
+        owner = case.owner
+        return [owner.email] if owner is not None and owner.email else []
+    target = case.in_review()
+    handler = target.assigned_to if target is not None else None
+    if handler is not None and handler.is_active and handler.email:
+        return [handler.email]
+    return staff_addresses()
+
+
+def notify_case_message(message):
+    """E-mail the other side of the thread about `message`, in French then English,
+    once it is saved (not if it is rolled back)."""
+    recipients = message_recipients(message)
+    if not recipients:
+        return 0
+    case = message.case
+    if message.from_staff:
+        url = settings.SITE_URL + case.get_absolute_url() + "#fil"
+    else:
+        url = settings.SITE_URL + reverse("moderation_review", args=[case.pk]) + "#fil"
+    context = {"message": message, "case": case, "url": url}
+    with translation.override("fr"):
+        body = render_to_string("registry/email/case_message.txt", context)
+    return queue_email(
+        f"[Alliances territoriales] Nouveau message / New message\u00a0: {case.title}"[:200],
+        body,
+        recipients,
+    )
+
+
+def notify_case_message_on_commit(message):
+    """`notify_case_message`, sent once the message is saved (the name the thread's
+    view calls it by, like the other notifications)."""
+    return notify_case_message(message)
+
+
 def notify_restore_on_commit(case, version, *, reason):
     """`notify_restore`, sent once the restore is saved and not if it is rolled back
     (the name the moderation page calls it by)."""

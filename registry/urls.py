@@ -13,6 +13,7 @@ from registry.views import (
     pages,
     reports,
     site,
+    threads,
 )
 
 urlpatterns = [
@@ -45,6 +46,7 @@ urlpatterns += [
     path("contribuer/<int:pk>/soumettre/", editor.submit, name="case_submit"),
     path("contribuer/<int:pk>/retirer/", editor.withdraw, name="case_withdraw"),
     path("contribuer/<int:pk>/supprimer/", drafts.case_delete, name="case_delete"),
+    path("contribuer/<int:pk>/messages/", threads.case_message, name="case_message"),
     path("contribuer/<int:pk>/historique/", moderation.case_history, name="case_history"),
     path(
         "contribuer/<int:pk>/historique/<int:number>/restaurer/",
@@ -54,6 +56,11 @@ urlpatterns += [
     path("moderation/", moderation.moderation_queue, name="moderation_queue"),
     path("moderation/<int:pk>/", moderation.moderation_review, name="moderation_review"),
     path("moderation/spam/", moderation.moderation_bulk_spam, name="moderation_bulk_spam"),
+    path(
+        "moderation/<int:pk>/prise-en-charge/",
+        moderation.moderation_assign,
+        name="moderation_assign",
+    ),
     path(
         "moderation/<int:pk>/pionniere/", moderation.moderation_feature, name="moderation_feature"
     ),

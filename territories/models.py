@@ -54,6 +54,16 @@ class TerritoryKind(models.TextChoices):
     COMMUNE = "commune", _("Commune")
 
 
+# The shape of each kind's codes (INSEE COG; SIREN for an EPCI): a code of this
+# shape may still name no territory, one of another shape never does.
+CODE_PATTERNS = {
+    TerritoryKind.REGION: r"\d{2}",
+    TerritoryKind.DEPARTEMENT: r"\d{2}|2[AB]|97\d",
+    TerritoryKind.EPCI: r"\d{9}",
+    TerritoryKind.COMMUNE: r"\d{5}|2[AB]\d{3}",
+}
+
+
 # The level in a phrase, after a name: « CA Dinan Agglomération — intercommunalité ».
 KIND_NOUNS = {
     TerritoryKind.REGION: _("région"),

@@ -1,6 +1,8 @@
 """The read API: published cases with the search page's filters, territories,
 organisations, vocabularies; errors as clear 4xx; every persona."""
 
+import json
+
 import pytest
 from django.db import connection
 from django.http import QueryDict
@@ -157,12 +159,13 @@ def test_the_api_and_the_search_page_select_the_same_cases(client, lille_case, l
     "query, field",
     [
         ("theme=nope", "theme"),
-        ("region=99", "region"),
+        ("region=9Z", "region"),
         ("departement=ZZ", "departement"),
-        ("commune=59350&commune=00000", "commune"),
+        ("commune=59350&commune=5935", "commune"),
         ("year_min=abc", "year_min"),
         ("year_min=1800", "year_min"),
-        ("year_min=2020&year_max=2010", "year_max"),
+        ("pioneer=-1", "pioneer"),
+        ("page_size=101", "page_size"),
         ("sort=random", "sort"),
         ("ongoing=maybe", "ongoing"),
         ("families=two", "families"),
@@ -194,9 +197,61 @@ def test_a_page_past_the_end_is_a_clear_404(client, lille_case):
     assert client.get("/api/v1/cases/?page=abc").status_code == 404
 
 
-def test_page_size_is_capped_at_a_hundred(client, lille_case):
-    response = client.get("/api/v1/cases/?page_size=1000")
+@pytest.mark.parametrize(
+    "url", ["/api/v1/cases/", "/api/v1/territories/", "/api/v1/organizations/"]
+)
+@pytest.mark.parametrize("size", ["0", "101", "1000", "ten", "-1"])
+def test_a_page_size_outside_one_to_a_hundred_is_a_400_naming_it_on_every_list(
+    client, lille_case, url, size
+):
+    response = client.get(f"{url}?page_size={size}")
+    assert response.status_code == 400
+    assert response.json() == {"page_size": ["Nombre de résultats par page\u00a0: de 1 à 100."]}
+
+
+def test_a_page_size_outside_one_to_a_hundred_is_a_400_on_your_own_cases_too(client, contributor):
+    client.force_login(contributor)
+    assert client.get("/api/v1/me/cases/?page_size=101").status_code == 400
+
+
+@pytest.mark.parametrize(
+    "query",
+    ["region=00", "departement=00", "epci=000000000", "commune=00000", "region=00&commune=00000"],
+)
+def test_a_well_formed_code_of_no_territory_selects_no_case(client, lille_case, query):
+    for url in ["/api/v1/cases/", "/api/v1/exports/cases.json"]:
+        response = client.get(f"{url}?{query}")
+        assert response.status_code == 200, url
+    assert client.get(f"/api/v1/cases/?{query}").json()["count"] == 0
+    export = client.get(f"/api/v1/exports/cases.json?{query}")
+    assert json.loads(b"".join(export.streaming_content))["cases"] == []
+    assert client.get("/api/v1/organizations/?departement=00").json()["count"] == 0
+
+
+def test_a_known_territory_beside_an_unknown_one_still_selects_its_cases(client, lille_case):
+    response = client.get("/api/v1/cases/?commune=59350&commune=00000")
+    assert [case["id"] for case in response.json()["results"]] == [lille_case.pk]
+
+
+def test_a_period_ending_before_it_starts_selects_no_case(client, lille_case):
+    response = client.get("/api/v1/cases/?year_min=2020&year_max=2010")
+    assert response.status_code == 200 and response.json()["count"] == 0
+
+
+def test_empty_parameters_are_no_parameters(client, lille_case):
+    response = client.get("/api/v1/cases/?partnership=&partnership=&fields=&lang=&page_size=")
     assert response.status_code == 200
+    assert response.json()["count"] == 1
+    assert "summary" in response.json()["results"][0]
+    detail = client.get(f"/api/v1/cases/{lille_case.pk}/?fields=")
+    assert detail.status_code == 200 and "description" in detail.json()
+
+
+def test_a_code_of_the_shape_of_no_territory_of_that_kind_is_a_404_of_another_shape_a_400(client):
+    assert client.get("/api/v1/territories/commune/00/").status_code == 404
+    assert client.get("/api/v1/territories/region/00/").status_code == 404
+    response = client.get("/api/v1/territories/commune/abc/")
+    assert response.status_code == 400 and "code" in response.json()
 
 
 def test_fields_keeps_the_list_light(client, lille_case):

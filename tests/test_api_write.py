@@ -175,7 +175,7 @@ def test_a_draft_needs_only_a_title_and_a_summary_but_submission_says_what_is_mi
     pk = response.json()["id"]
     assert len(response.json()["missing_for_submission"]) == 3
     refused = post(client, f"/api/v1/me/cases/{pk}/submit/", headers=headers)
-    assert refused.status_code == 400
+    assert refused.status_code == 409
     assert "au moins un territoire" in refused.json()["missing"]
     assert Case.objects.get(pk=pk).status == CaseStatus.DRAFT
 
@@ -230,7 +230,7 @@ def test_a_submission_is_withdrawn_back_to_a_draft(client, contributor):
     response = post(client, f"/api/v1/me/cases/{case.pk}/withdraw/", headers=headers)
     assert response.status_code == 200 and response.json()["status"]["code"] == "draft"
     again = post(client, f"/api/v1/me/cases/{case.pk}/withdraw/", headers=headers)
-    assert again.status_code == 400 and again.json()["detail"]
+    assert again.status_code == 409 and again.json()["detail"]
 
 
 def test_a_trusted_contributors_submission_is_published_at_once(client, partners):

@@ -1,6 +1,8 @@
 """Moderation pages: the queue, decisions with reasons and e-mails, revisions of
 published cases, pioneers, merging organisations, history and restore."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -92,6 +94,25 @@ def test_requesting_changes_needs_a_reason_and_a_message_and_emails_them(
     assert "Partenaires à compléter" in mailoutbox[0].body
     entry = AuditLog.objects.get(case=case, action=Action.REQUEST_CHANGES)
     assert entry.reason == "partners"
+
+
+def test_a_decision_sent_back_opens_on_a_summary_linking_to_each_field(
+    moderator_client, contributor
+):
+    """The errors of the decision form are listed at its top, focused, each a link
+    to its field (the decision form sits in a side column, its fields far down)."""
+    case = submitted_case(contributor)
+    page = moderator_client.post(
+        reverse("moderation_review", args=[case.pk]), {"decision": "request_changes"}
+    ).content.decode()
+    summary = re.search(
+        r'<div class="errors" role="alert"[^>]*id="error-summary" autofocus>.*?</div>', page, re.S
+    )
+    assert summary, "no error summary"
+    links = re.findall(r'<a href="#([^"]+)">([^<]+)</a>', summary.group(0))
+    assert {target for target, _ in links} == {"id_reason", "id_message"}
+    assert all(f'id="{target}"' in page for target, _ in links)
+    assert any(text.startswith("Motif") for _, text in links)
 
 
 def test_the_owner_sees_the_moderators_message_on_their_case(client, contributor, moderator):

@@ -624,7 +624,11 @@ def test_invalid_directory_filters_give_a_message_and_keep_the_valid_ones(client
     response = client.get("/organisations/?actor=zzz&departement=999&region=84&page=abc")
     assert response.status_code == 200
     errors = response.context["errors"]
-    assert len(errors) == 2 and all("Code inconnu" in error for error in errors)
+    # An unknown vocabulary code, and a département code of no département's shape.
+    assert sorted(errors) == [
+        "Département : Code mal formé : 999.",
+        "Type d'acteur : Code inconnu : zzz.",
+    ]
     page = response.content.decode()
     assert "Association de Lyon" in page and "Association de Lille" not in page
 

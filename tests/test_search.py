@@ -185,7 +185,7 @@ def test_sorting_by_title_and_date(client):
     "query, message",
     [
         ("theme=inconnu", "Code inconnu\u00a0: inconnu"),
-        ("region=99", "Code inconnu\u00a0: 99"),
+        ("region=9Z", "Code mal formé\u00a0: 9Z"),
         ("year_min=deux-mille", "nombre"),
         ("year_min=2020&year_max=2010", "précède"),
         ("sort=hasard", "hasard"),
@@ -195,13 +195,22 @@ def test_sorting_by_title_and_date(client):
 def test_invalid_filter_values_give_a_message_never_an_error(client, lille_case, query, message):
     response = client.get("/experiences/?" + query)
     assert response.status_code == 200
-    assert any(message in error for error in response.context["errors"]), response.context[
-        "errors"
-    ]
+    assert any(message in error for error in response.context["errors"]), response.context["errors"]
 
 
 def test_a_valid_filter_still_applies_beside_an_invalid_one(client, lille_case, lyon_case):
-    assert result_titles(client, "theme=mobilite&region=99") == {lyon_case.title}
+    assert result_titles(client, "theme=mobilite&region=9Z") == {lyon_case.title}
+
+
+def test_a_well_formed_code_of_no_territory_selects_nothing_and_its_chip_removes_it(
+    client, lille_case
+):
+    response = client.get("/experiences/?region=00&pioneer=")
+    assert response.status_code == 200
+    assert response.context["figures"]["total"] == 0
+    chips = response.context["chips"]
+    assert [chip["label"] for chip in chips] == ["Région\u00a0: 00 (code inconnu)"]
+    assert chips[0]["url"] == "?pioneer="
 
 
 def test_unpublished_cases_never_appear_in_results_counts_or_home_figures(
@@ -259,7 +268,7 @@ def test_similar_cases_are_published_and_share_tags(client, lille_case):
 def test_the_case_page_shows_the_roster_by_family_and_json_ld(client, lille_case):
     response = client.get(lille_case.get_absolute_url())
     page = response.content.decode()
-    assert 'application/ld+json' in page
+    assert "application/ld+json" in page
     assert "Collectivité territoriale" in page and "Association" in page
     families = re.findall(r"<h3>([^<]+)</h3>", page)
     assert families[:2] == ["Collectivité territoriale", "Association"]

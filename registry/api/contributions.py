@@ -20,8 +20,13 @@ from django.db import IntegrityError, transaction
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework import permissions, status
+from drf_spectacular.utils import (
+    OpenApiParameter,
+    OpenApiResponse,
+    extend_schema,
+    inline_serializer,
+)
+from rest_framework import permissions, serializers, status
 from rest_framework.exceptions import APIException, NotFound, ValidationError
 from rest_framework.exceptions import PermissionDenied as Forbidden
 from rest_framework.response import Response
@@ -39,7 +44,7 @@ from registry.models import (
     TransitionNotAllowed,
 )
 from registry.models.access import case_for
-from registry.models.workflow import VersionConflict
+from registry.models.workflow import WITHDRAW_FIRST, VersionConflict
 from registry.search.duplicates import new_organization_duplicates
 
 PK_PARAMETER = OpenApiParameter("id", {"type": "integer", "minimum": 1}, OpenApiParameter.PATH)
@@ -66,6 +71,23 @@ ROSTER_CONFLICT = OpenApiResponse(
 )
 
 
+TRANSITION_CONFLICT = OpenApiResponse(
+    inline_serializer(
+        "TransitionConflict",
+        {
+            "detail": serializers.CharField(),
+            "missing": serializers.ListField(
+                child=serializers.CharField(),
+                required=False,
+                help_text="For a submission: what the case still lacks.",
+            ),
+        },
+    ),
+    description="The case's state does not allow this, or (missing) it lacks what a "
+    "submission needs.",
+)
+
+
 def roster_conflict(serializer):
     """The 409 to answer when new partners named in the roster resemble existing
     ones (only organisations the client may see are listed), or None."""
@@ -83,7 +105,9 @@ def roster_conflict(serializer):
                     {
                         "index": conflict["index"],
                         "name": conflict["name"],
-                        "candidates": [candidate(o) for o in conflict["candidates"]],
+                        "candidates": [
+                            candidate(o, serializer.context) for o in conflict["candidates"]
+                        ],
                     }
                     for conflict in conflicts
                 ],
@@ -94,6 +118,9 @@ def roster_conflict(serializer):
 
 
 def not_editable_message(case):
+    revision = case.open_revision() if case.status == CaseStatus.PUBLISHED else None
+    if revision is not None and revision.is_submitted:
+        return str(WITHDRAW_FIRST)
     if case.status == CaseStatus.PUBLISHED:
         return _(
             "Cette expérience est publiée : ses modifications passent par une révision que "
@@ -232,7 +259,10 @@ class OwnCaseDetail(OwnCaseMixin, ApiView):
             sent_version = serializer.validated_data.get("version")
             try:
                 case = case.replace_content(
-                    serializer.snapshot(case.snapshot()), by=request.user, version=sent_version
+                    serializer.snapshot(case.snapshot()),
+                    by=request.user,
+                    version=sent_version,
+                    summary=serializer.validated_data.get("edit_summary"),
                 )
             except VersionConflict as conflict:
                 raise Conflict(
@@ -281,18 +311,29 @@ class OwnCaseTransition(OwnCaseMixin, ApiView):
     pagination_class = None
     action = None
 
+    def target(self, case):
+        """What the transition moves: a published case's open revision (its
+        changes, edited in the site's editor), else the case."""
+        revision = case.open_revision() if case.status == CaseStatus.PUBLISHED else None
+        return revision if revision is not None else case
+
+    def arguments(self, request):
+        return {}
+
     def post(self, request, pk):
         case = self.own_case(pk)
         try:
-            getattr(case, self.action)(by=request.user)
+            getattr(self.target(case), self.action)(by=request.user, **self.arguments(request))
         except TransitionNotAllowed as error:
-            detail = {"detail": [" ".join(error.messages)]}
+            # The request is well formed: the case's state (or its content, for a
+            # submission) stands in the way, a 409 (the schema cannot say it).
+            detail = {"detail": " ".join(error.messages)}
             if self.action == "submit" and case.status in EDITABLE_STATUSES:
                 detail = {
-                    "detail": [_("L'expérience ne peut pas encore être soumise.")],
+                    "detail": _("L'expérience ne peut pas encore être soumise."),
                     "missing": error.messages,
                 }
-            raise ValidationError(detail) from None
+            raise Conflict(detail) from None
         except PermissionDenied:
             raise Forbidden() from None
         return self.represent(case)
@@ -306,15 +347,29 @@ class OwnCaseSubmit(OwnCaseTransition):
         summary="Submit a draft for review",
         description=(
             "The case goes to the moderation queue (a trusted contributor's is published "
-            "at once). A 400 lists what is still missing."
+            "at once). A 409 lists what is still missing (missing), or says why the case's "
+            "state does not allow it. The body may carry edit_summary, "
+            "what you changed, for the moderators. For a published case, its changes "
+            "prepared in the site's editor (its revision) are submitted."
         ),
-        request=None,
+        request=s.SubmitSerializer,
         parameters=[PK_PARAMETER],
-        responses=responses(s.OwnCaseSerializer, 400, 403, 404),
+        responses=responses({200: s.OwnCaseSerializer, 409: TRANSITION_CONFLICT}, 400, 403, 404),
         tags=["contribution"],
     )
     def post(self, request, pk):
         return super().post(request, pk)
+
+    def arguments(self, request):
+        # The body is optional: none (or one not in JSON, as before it was read) is
+        # a submission with the summary kept with the last edit.
+        if not request.body or not request.content_type.startswith("application/json"):
+            return {}
+        body = s.SubmitSerializer(data=request.data)
+        body.is_valid(raise_exception=True)
+        if "edit_summary" in body.validated_data:
+            return {"summary": body.validated_data["edit_summary"]}
+        return {}
 
 
 class OwnCaseWithdraw(OwnCaseTransition):
@@ -323,30 +378,35 @@ class OwnCaseWithdraw(OwnCaseTransition):
     @extend_schema(
         operation_id="me_cases_withdraw",
         summary="Withdraw a submission (the case becomes a draft again)",
+        description=(
+            "A submitted case becomes a draft again; a published case's submitted changes "
+            "(its revision, edited in the site's editor) leave the queue and may be edited "
+            "again, the published case staying online."
+        ),
         request=None,
         parameters=[PK_PARAMETER],
-        responses=responses(s.OwnCaseSerializer, 400, 403, 404),
+        responses=responses({200: s.OwnCaseSerializer, 409: TRANSITION_CONFLICT}, 400, 403, 404),
         tags=["contribution"],
     )
     def post(self, request, pk):
         return super().post(request, pk)
 
 
-def candidate(organization):
+def candidate(organization, context):
     seat = organization.seat
     return {
         "id": organization.pk,
         "slug": organization.slug,
         "name": organization.name,
         "actor_type": s.term_ref(organization.actor_type),
-        "seat": s.territory_ref(seat, {}) if seat is not None else None,
+        "seat": s.territory_ref(seat, context) if seat is not None else None,
         "siren": organization.siren,
         "siret": organization.siret,
         "rna": organization.rna,
     }
 
 
-def same_identifier_conflict(duplicates):
+def same_identifier_conflict(duplicates, context):
     if not duplicates.same_identifier:
         # Known only from someone else's drafts: its name is not the client's to
         # read, but the identifier it typed is enough to put it on a roster.
@@ -372,8 +432,8 @@ def same_identifier_conflict(duplicates):
             )
             % {"name": found.name, "id": found.pk},
             "code": "same_identifier",
-            "organization": candidate(found),
-            "candidates": [candidate(o) for o in organizations],
+            "organization": candidate(found, context),
+            "candidates": [candidate(o, context) for o in organizations],
         },
         status=status.HTTP_409_CONFLICT,
     )
@@ -450,7 +510,7 @@ class OwnOrganizationCreate(ApiView):
             rna=cleaned.get("rna"),
         )
         if duplicates.identifier_taken:
-            return same_identifier_conflict(duplicates)
+            return same_identifier_conflict(duplicates, self.get_serializer_context())
         if not valid:
             raise validation_error(form)
         if duplicates.block(confirmed=serializer.validated_data["confirm_new"]):
@@ -461,7 +521,9 @@ class OwnOrganizationCreate(ApiView):
                         "ou renvoyez la demande avec confirm_new si c'est une autre."
                     ),
                     "code": "similar_organizations",
-                    "candidates": [candidate(o) for o in duplicates.candidates],
+                    "candidates": [
+                        candidate(o, self.get_serializer_context()) for o in duplicates.candidates
+                    ],
                 },
                 status=status.HTTP_409_CONFLICT,
             )
@@ -488,7 +550,7 @@ class OwnOrganizationCreate(ApiView):
                 seen_by=request.user, name="", siren=cleaned.get("siren"), rna=cleaned.get("rna")
             )
             if taken.identifier_taken:
-                return same_identifier_conflict(taken)
+                return same_identifier_conflict(taken, self.get_serializer_context())
             raise Conflict(
                 _("Une autre organisation vient d'être créée au même moment : réessayez.")
             ) from None

@@ -25,9 +25,10 @@ from registry.forms import (
     NewOrganizationForm,
     same_organization,
 )
-from registry.models import EDITABLE_STATUSES, CaseStatus, Organization, Term
+from registry.models import EDITABLE_STATUSES, CaseStatus, Organization, RevisionStatus, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR, SNAPSHOT_FIELDS
 from registry.models.vocabulary import SEARCH_PARAMETERS, TAG_PARAMETERS, TAGS
+from registry.models.workflow import EDIT_SUMMARY_MAX_LENGTH
 from registry.search.duplicates import core_name, new_organization_duplicates
 from registry.text import identifiers
 from registry.text.sanitize import clean_html
@@ -215,6 +216,11 @@ def term_ref(term):
     return {"code": term.code, "label": term.label}
 
 
+class RevisionStatusSerializer(serializers.Serializer):
+    code = serializers.ChoiceField(choices=RevisionStatus.values)
+    label = serializers.CharField()
+
+
 class StatusSerializer(serializers.Serializer):
     code = serializers.ChoiceField(
         choices=CaseStatus.values
@@ -234,10 +240,24 @@ class OwnCaseSerializer(CaseDetailSerializer):
     submitted_at = serializers.DateTimeField(allow_null=True)
     missing_for_submission = serializers.SerializerMethodField()
     allowed_actions = serializers.SerializerMethodField()
+    edit_summary = serializers.CharField(
+        help_text="Your summary of the changes, sent with the next submission."
+    )
+    pending_revision = serializers.SerializerMethodField(
+        help_text="A published case's changes not yet published (edited in the site's "
+        "editor): their status, or null."
+    )
 
     @extend_schema_field(StatusSerializer)
     def get_status(self, case):
         return {"code": case.status, "label": str(case.get_status_display())}
+
+    @extend_schema_field(RevisionStatusSerializer(allow_null=True))
+    def get_pending_revision(self, case):
+        revision = case.open_revision() if case.status == CaseStatus.PUBLISHED else None
+        if revision is None:
+            return None
+        return {"code": revision.status, "label": str(revision.get_status_display())}
 
     @extend_schema_field(serializers.ListField(child=serializers.CharField()))
     def get_missing_for_submission(self, case):
@@ -414,7 +434,66 @@ class KnownFieldsMixin:
                 raise serializers.ValidationError(
                     {api_settings.NON_FIELD_ERRORS_KEY: [message]}
                 )
+            wrong = json_type_errors(self.fields, data)
+            # An entry of a list is whole even in a PATCH, which replaces the list
+            # (DRF would skip its required fields under a partial root).
+            if self.root is not self and getattr(self.root, "partial", False):
+                for name, field in self.fields.items():
+                    if field.required and name not in data:
+                        wrong.setdefault(name, [str(field.error_messages["required"])])
+            if wrong:
+                raise serializers.ValidationError(wrong)
         return super().to_internal_value(data)
+
+
+# The JSON type each kind of field reads: DRF would also take 12 for a text and
+# "yes" for a boolean, which the schema does not offer (and a typo then passes).
+JSON_TYPES = (
+    (serializers.BooleanField, (bool,), gettext_lazy("un booléen (true ou false)")),
+    (serializers.IntegerField, (int,), gettext_lazy("un nombre entier")),
+    (serializers.CharField, (str,), gettext_lazy("un texte")),
+    (serializers.ListField, (list,), gettext_lazy("une liste")),
+    (serializers.ListSerializer, (list,), gettext_lazy("une liste")),
+    (serializers.Serializer, (dict,), gettext_lazy("un objet")),
+)
+
+
+def json_type_errors(fields, data):
+    """{field: [message]} for the values of `data` whose JSON type is not their field's."""
+    errors = {}
+    for name, value in data.items():
+        field = fields.get(name)
+        if field is None or (value is None and field.allow_null):
+            continue
+        for kind, types, label in JSON_TYPES:
+            if isinstance(field, kind):
+                if isinstance(value, bool) and bool not in types or not isinstance(value, types):
+                    errors[name] = [_("Type attendu : %(type)s.") % {"type": label}]
+                break
+    return errors
+
+
+class TermCodeField(serializers.CharField):
+    """A code of a vocabulary's active terms (`codes()`, which the OpenAPI schema
+    lists: registry.api.schema). The serializer checks it against the same terms."""
+
+    def __init__(self, vocabulary, **kwargs):
+        self.vocabulary = vocabulary
+        kwargs.setdefault("max_length", 60)
+        super().__init__(**kwargs)
+
+    def codes(self):
+        return sorted(active_terms(self.vocabulary).values_list("code", flat=True))
+
+
+class WebAddressField(serializers.CharField):
+    """A web address, checked by the editor's form (which adds « https:// » to
+    « example.org »). None is null or no field: not "" (schemathesis 4.32 takes the
+    empty branch of drf-spectacular's `oneOf` for a blank URL as a bad address)."""
+
+    def __init__(self, **kwargs):
+        kwargs["allow_blank"] = False
+        super().__init__(**kwargs)
 
 
 class TerritoryInputSerializer(KnownFieldsMixin, serializers.Serializer):
@@ -542,8 +621,8 @@ class RosterInputSerializer(KnownFieldsMixin, serializers.Serializer):
         "« Ville de », « SAS »…) and type, is used; else it is created with the case, "
         "unless similar ones exist (409, see confirm_new).",
     )
-    actor_type = serializers.CharField(
-        required=False, max_length=60, help_text="With name: a code of the actor_type vocabulary."
+    actor_type = TermCodeField(
+        "actor_type", required=False, help_text="With name: a code of the actor_type vocabulary."
     )
     siren = serializers.CharField(
         required=False, allow_blank=True, allow_null=True, max_length=25, help_text="With name."
@@ -568,7 +647,7 @@ class RosterInputSerializer(KnownFieldsMixin, serializers.Serializer):
         help_text="With name: true once you have checked that the similar organisations of a "
         "409 are other ones.",
     )
-    role = serializers.SlugField(max_length=60, help_text="A code of the partner_role vocabulary.")
+    role = TermCodeField("partner_role", help_text="A code of the partner_role vocabulary.")
     contribution = serializers.CharField(
         max_length=300, required=False, allow_blank=True, default=""
     )
@@ -671,28 +750,28 @@ class TagsInputSerializer(KnownFieldsMixin, serializers.Serializer):
     vocabulary sent replaces that vocabulary's tags; the others are kept."""
 
     theme = serializers.ListField(
-        child=serializers.SlugField(max_length=60), max_length=20, required=False
+        child=TermCodeField("theme"), max_length=20, required=False
     )
     practice = serializers.ListField(
-        child=serializers.SlugField(max_length=60),
+        child=TermCodeField("practice"),
         max_length=20,
         required=False,
         help_text="Missions of the référentiel (not the métiers, which follow from them).",
     )
     partnership = serializers.ListField(
-        child=serializers.SlugField(max_length=60), max_length=20, required=False
+        child=TermCodeField("partnership_type"), max_length=20, required=False
     )
     form = serializers.ListField(
-        child=serializers.SlugField(max_length=60), max_length=20, required=False
+        child=TermCodeField("coconstruction_form"), max_length=20, required=False
     )
     objective = serializers.ListField(
-        child=serializers.SlugField(max_length=60), max_length=20, required=False
+        child=TermCodeField("objective"), max_length=20, required=False
     )
     impact = serializers.ListField(
-        child=serializers.SlugField(max_length=60), max_length=20, required=False
+        child=TermCodeField("impact_axis"), max_length=20, required=False
     )
     prism = serializers.ListField(
-        child=serializers.SlugField(max_length=60), max_length=20, required=False
+        child=TermCodeField("challenge_prism"), max_length=20, required=False
     )
 
     def validate(self, data):
@@ -736,11 +815,11 @@ class CaseWriteSerializer(KnownFieldsMixin, serializers.Serializer):
         max_value=LAST_YEAR,
         help_text="Null while ongoing; not before start_year.",
     )
-    phase = serializers.SlugField(
-        required=False, allow_null=True, max_length=60, help_text="A code of the phase vocabulary."
+    phase = TermCodeField(
+        "phase", required=False, allow_null=True, help_text="A code of the phase vocabulary."
     )
-    scale = serializers.SlugField(
-        required=False, allow_null=True, max_length=60, help_text="A code of the scale vocabulary."
+    scale = TermCodeField(
+        "scale", required=False, allow_null=True, help_text="A code of the scale vocabulary."
     )
     contact_email = serializers.EmailField(required=False, allow_blank=True)
     territories = TerritoryInputSerializer(
@@ -757,6 +836,13 @@ class CaseWriteSerializer(KnownFieldsMixin, serializers.Serializer):
         required=False,
         min_value=1,
         help_text="The version you edited (from a GET): a 409 says someone saved meanwhile.",
+    )
+    edit_summary = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=EDIT_SUMMARY_MAX_LENGTH,
+        help_text="For the moderators: what you changed and why, kept with the draft and "
+        "sent with its next submission.",
     )
 
     def validate_phase(self, code):
@@ -883,11 +969,10 @@ class OrganizationWriteSerializer(KnownFieldsMixin, serializers.Serializer):
 
     # Only the JSON types are checked here: every rule is the editor's own form's.
 
-    name = serializers.CharField(allow_blank=True, help_text="At most 255 characters.")
-    actor_type = serializers.CharField(
-        allow_blank=True, help_text="A code of the actor_type vocabulary."
-    )
-    company_size = serializers.CharField(
+    name = serializers.CharField(max_length=255)
+    actor_type = TermCodeField("actor_type", help_text="A code of the actor_type vocabulary.")
+    company_size = TermCodeField(
+        "company_size",
         required=False,
         allow_blank=True,
         allow_null=True,
@@ -920,7 +1005,7 @@ class OrganizationWriteSerializer(KnownFieldsMixin, serializers.Serializer):
         "postal code when it names one commune. A collectivité named after its seat, or "
         "holding a territory's SIREN, governs that territory.",
     )
-    website = serializers.CharField(
+    website = WebAddressField(
         required=False, allow_blank=True, allow_null=True, help_text="A web address."
     )
     confirm_new = serializers.BooleanField(
@@ -957,6 +1042,7 @@ class CaseConflictSerializer(serializers.Serializer):
     detail = serializers.CharField()
     code = serializers.ChoiceField(
         choices=["similar_organizations", "conflict"],
+        required=False,
         help_text="similar_organizations: roster entries by name resemble existing "
         "organisations; put one of them in the entry (organization), or send the entry "
         "again with confirm_new. conflict: the case's state or version.",
@@ -990,3 +1076,15 @@ class MeSerializer(serializers.Serializer):
     display_name = serializers.CharField()
     is_staff = serializers.BooleanField()
     token = TokenRefSerializer(allow_null=True, help_text="Null when authenticated by session.")
+
+
+class SubmitSerializer(KnownFieldsMixin, serializers.Serializer):
+    """The optional body of a submission."""
+
+    edit_summary = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=EDIT_SUMMARY_MAX_LENGTH,
+        help_text="For the moderators: what you changed and why (else the summary kept "
+        "with the last edit).",
+    )

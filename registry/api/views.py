@@ -9,8 +9,10 @@ for all but its owner and staff), `registry.opendata.exports` writes the downloa
 import re
 
 from django.conf import settings
+from django.core.exceptions import EmptyResultSet
 from django.db import connection
 from django.db.models import Count, Prefetch, Q
+from django.http import QueryDict
 from django.utils import translation
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
@@ -23,11 +25,12 @@ from rest_framework.response import Response
 from registry.api import serializers as s
 from registry.api.negotiation import Pagination
 from registry.api.schema import (
-    CODE_PATTERNS,
+    ANY_TERRITORY_CODE,
     LANGUAGES,
     PAGE_PARAMETERS,
     ApiSchema,
     fields_parameter,
+    organization_filter_parameters,
     responses,
 )
 from registry.api.throttling import ExportThrottle
@@ -49,7 +52,7 @@ from registry.opendata import spreadsheet
 from registry.opendata.downloads import export_response
 from registry.search.filters import CaseFilter, OrganizationFilter, TermIndex
 from registry.text.guard import forbidden_character_message, has_forbidden_characters
-from territories.models import Territory, TerritoryKind
+from territories.models import CODE_PATTERNS, Territory, TerritoryKind
 
 SLUG = {"type": "string", "pattern": r"^[-a-zA-Z0-9_]+$", "maxLength": 220}
 
@@ -69,14 +72,15 @@ def request_language(request):
 
 
 def requested_fields(request, serializer_class):
-    """The names in `?fields=`, checked against the serializer (None: every field)."""
+    """The names in `?fields=`, checked against the serializer (None: every field,
+    also when the parameter names none)."""
     value = request.query_params.get("fields")
-    if value is None:
+    names = [name.strip() for name in (value or "").split(",") if name.strip()]
+    if not names:
         return None
-    names = [name.strip() for name in value.split(",") if name.strip()]
     known = list(serializer_class().fields)
     unknown = [name for name in names if name not in known]
-    if unknown or not names:
+    if unknown:
         raise ValidationError(
             {
                 "fields": [
@@ -123,7 +127,10 @@ def case_selection(request, term_index=None):
 
 def ordered_ids(selection):
     """The ids of a selection, in its order, read in one go."""
-    sql, params = selection.values_list("pk").query.sql_with_params()
+    try:
+        sql, params = selection.values_list("pk").query.sql_with_params()
+    except EmptyResultSet:  # a selection that cannot hold any case (`qs.none()`)
+        return []
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return [row[0] for row in cursor.fetchall()]
@@ -182,6 +189,20 @@ class CasePages:
                 case.scale = self.terms.get(case.scale_id)
                 cases.append(case)
         return cases
+
+
+def without_empty_values(query):
+    """`query` (a QueryDict) without its empty values: `?theme=` is no filter, as
+    the search page's form reads it (and as the schema says, `allowEmptyValue`)."""
+    if all(value for _name, values in query.lists() for value in values):
+        return query
+    kept = QueryDict(mutable=True, encoding=query.encoding)
+    for name, values in query.lists():
+        for value in values:
+            if value:
+                kept.appendlist(name, value)
+    kept._mutable = False
+    return kept
 
 
 def reject_forbidden_characters(query):
@@ -250,6 +271,7 @@ class ApiView(GenericAPIView):
     with_case_filters = False
 
     def initial(self, request, *args, **kwargs):
+        request._request.GET = without_empty_values(request._request.GET)
         language, error = request_language(request)
         translation.activate(language)
         request.LANGUAGE_CODE = language
@@ -553,8 +575,10 @@ class TerritoryDetail(ApiView):
             OpenApiParameter("kind", str, OpenApiParameter.PATH, enum=list(TerritoryKind.values)),
             OpenApiParameter(
                 "code",
-                {"type": "string", "pattern": r"^(?:\d{2,3}|2[AB]|2[AB]\d{3}|\d{5}|\d{9})$"},
+                {"type": "string", "pattern": f"^(?:{ANY_TERRITORY_CODE})$"},
                 OpenApiParameter.PATH,
+                description="A code of this shape that names no territory of this kind is a "
+                "404; a code of another shape, a 400.",
             ),
         ],
         responses=responses(s.TerritoryDetailSerializer, 400, 404),
@@ -563,11 +587,11 @@ class TerritoryDetail(ApiView):
     def get(self, request, kind, code):
         if kind not in TerritoryKind.values:
             raise NotFound(_("Niveau inconnu : %(kinds)s.") % {"kinds": kind})
+        if not re.fullmatch(ANY_TERRITORY_CODE, code):
+            raise ValidationError({"code": [_("Code mal formé : %(code)s.") % {"code": code[:20]}]})
         by_siren = kind == TerritoryKind.COMMUNE and re.fullmatch(r"\d{9}", code)
         if not by_siren and not re.fullmatch(CODE_PATTERNS[kind], code):
-            raise ValidationError(
-                {"code": [_("Code mal formé pour ce niveau : %(code)s.") % {"code": code}]}
-            )
+            raise NotFound(_("Aucun territoire de ce niveau ne porte ce code."))
         territories = Territory.objects.select_related("region", "departement", "epci")
         lookup = {"siren": code} if by_siren else {"code": code}
         territory = territories.filter(kind=kind, **lookup).first()
@@ -584,6 +608,7 @@ class TerritoryDetail(ApiView):
 
 class OrganizationList(ApiView):
     queryset = Organization.objects.none()  # for the schema: the views build their own
+    schema_parameters = staticmethod(organization_filter_parameters)
 
     @extend_schema(
         operation_id="organizations_list",
@@ -596,12 +621,6 @@ class OrganizationList(ApiView):
         parameters=[
             OpenApiParameter(
                 "q", {"type": "string", "maxLength": 150}, description="Name, SIREN or RNA."
-            ),
-            OpenApiParameter(
-                "actor",
-                {"type": "array", "items": {"type": "string"}},
-                explode=True,
-                description="Actor type codes.",
             ),
             OpenApiParameter(
                 "region",

@@ -17,7 +17,7 @@ from registry.models.choices import (
     RevisionStatus,
 )
 from registry.models.contact import ContactMessage, ContactStatus, ContactSubject
-from registry.models.moderation import AuditLog, CaseRevision, CaseVersion
+from registry.models.moderation import AuditLog, CaseMessage, CaseRevision, CaseVersion
 from registry.models.organization import Organization
 from registry.models.report import (
     Report,
@@ -42,6 +42,7 @@ __all__ = [
     "ReportStatus",
     "Action",
     "AuditLog",
+    "CaseMessage",
     "CaseRevision",
     "CaseVersion",
     "ModerationReason",

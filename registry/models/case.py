@@ -23,6 +23,7 @@ from registry.models.index import (
 )
 from registry.models.vocabulary import Term
 from registry.models.workflow import (
+    AssignmentWorkflow,
     CaseWorkflow,
     TransitionNotAllowed,
     check_may_write,
@@ -211,7 +212,7 @@ SNAPSHOT_FIELDS = (
 )
 
 
-class Case(CaseWorkflow, models.Model):
+class Case(AssignmentWorkflow, CaseWorkflow, models.Model):
     title = models.CharField(_("titre"), max_length=200)
     slug = models.SlugField(_("identifiant d'URL"), max_length=220, unique=True)
     summary = models.TextField(
@@ -283,6 +284,21 @@ class Case(CaseWorkflow, models.Model):
     status = models.CharField(
         _("statut"), max_length=20, choices=CaseStatus.choices, default=CaseStatus.DRAFT
     )
+    edit_summary = models.CharField(
+        _("résumé des modifications"),
+        max_length=500,
+        blank=True,
+        help_text=_("Pour l'équipe de modération : envoyé avec la prochaine soumission."),
+    )
+    assigned_to = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        verbose_name=_("pris en charge par"),
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+    )
+    assigned_at = models.DateTimeField(_("pris en charge le"), null=True, blank=True)
 
     is_pioneer = models.BooleanField(_("expérience pionnière"), default=False)
     pioneer_criteria = models.ManyToManyField(
@@ -374,6 +390,8 @@ class Case(CaseWorkflow, models.Model):
                 fields=["is_pioneer"], condition=models.Q(is_pioneer=True), name="case_pioneer"
             ),
             models.Index(fields=["owner", "status"], name="case_owner_status"),
+            # The queue's « pris en charge par » filter.
+            models.Index(fields=["status", "assigned_to"], name="case_status_assignee"),
             models.Index(fields=["status", "family_mask"], name="case_status_families"),
             # On PostgreSQL, every column the counts read (a selection's ids, the
             # summary, phases, scales, years, families): counting reads this

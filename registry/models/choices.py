@@ -23,6 +23,9 @@ class Action(models.TextChoices):
     REPORT = "report", _("signalement")
     RESOLVE_REPORT = "resolve_report", _("traitement d'un signalement")
     BLOCK = "block", _("blocage d'un compte")
+    MESSAGE = "message", _("message")
+    ASSIGN = "assign", _("prise en charge")
+    RELEASE = "release", _("fin de la prise en charge")
 
 
 class ModerationReason(models.TextChoices):

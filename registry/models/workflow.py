@@ -42,6 +42,14 @@ TRANSITIONS = {
 }
 
 
+# The decisions staff explain to the owner, shown in the case's message thread.
+THREAD_DECISIONS = [Action.REQUEST_CHANGES, Action.REJECT, Action.PUBLISH]
+EDIT_SUMMARY_MAX_LENGTH = 500
+WITHDRAW_FIRST = _(
+    "Vos modifications attendent leur relecture : retirez la soumission pour les modifier."
+)
+
+
 def is_moderator(user):
     """Whether `user` (an account, an anonymous visitor or None) moderates: the
     account's own rule (`accounts.User.is_moderator`: an active staff account),
@@ -119,6 +127,9 @@ class CaseWorkflow:
         self.status = target
         now = timezone.now()
         fields = ["status", "updated_at"]
+        if before == SUBMITTED:  # decided or withdrawn: nobody handles it any more
+            self.assigned_to, self.assigned_at = None, None
+            fields += ["assigned_to", "assigned_at"]
         if target == PUBLISHED:
             if self.published_at is None or action == Action.PUBLISH:
                 self.published_at = self.published_at or now
@@ -133,12 +144,17 @@ class CaseWorkflow:
         self.save(update_fields=fields)
         self.log(action, by=by, from_status=before, reason=reason, message=message, data=data)
         if action in {Action.SUBMIT, Action.PUBLISH, Action.UNARCHIVE}:
-            self.record_version(action, by=by)
+            # A submission's message is its owner's summary of the changes.
+            self.record_version(
+                action, by=by, summary=message if action == Action.SUBMIT else ""
+            )
         return self
 
-    def log(self, action, *, by, from_status="", reason="", message="", data=None):
-        # Every logged change may alter what is published: whole-registry counts go stale.
-        bump_registry_version()
+    def log(self, action, *, by, from_status="", reason="", message="", data=None, bump=True):
+        # Every logged change may alter what is published: whole-registry counts go
+        # stale (not after a message or an assignment: `bump=False`).
+        if bump:
+            bump_registry_version()
         return self.audit_entries.create(
             actor=by if by is not None and by.is_authenticated else None,
             action=action,
@@ -149,8 +165,9 @@ class CaseWorkflow:
             data=data or {},
         )
 
-    def record_version(self, action, *, by, data=None):
-        """Keep the content (`data`, by default the case's as saved) as the next version."""
+    def record_version(self, action, *, by, data=None, summary=""):
+        """Keep the content (`data`, by default the case's as saved) as the next
+        version, with its owner's `summary` of the changes."""
         last = self.versions.order_by("-number").values_list("number", flat=True).first() or 0
         return self.versions.create(
             number=last + 1,
@@ -158,15 +175,23 @@ class CaseWorkflow:
             action=action,
             status=self.status,
             data=self.snapshot() if data is None else data,
+            summary=summary,
         )
 
     @transaction.atomic
-    def submit(self, *, by):
-        """Send for review; a trusted contributor's case is published at once (still logged)."""
+    def submit(self, *, by, summary=None):
+        """Send for review with the owner's summary of the changes (`summary`,
+        else the one kept with the last save: `edit_summary`, then emptied for
+        the next round); a trusted contributor's case is published at once
+        (still logged and versioned)."""
         problems = self.missing_for_submission()
         if problems:
             raise TransitionNotAllowed(problems, code="incomplete")
-        self._transition(Action.SUBMIT, by=by)
+        summary = (self.edit_summary if summary is None else summary).strip()
+        self._transition(Action.SUBMIT, by=by, message=summary)
+        if self.edit_summary:
+            self.edit_summary = ""
+            self.save(update_fields=["edit_summary"])
         if getattr(by, "is_trusted", False) and not is_moderator(by):
             self._publish(by=by, message=str(_("Publication directe (contributeur de confiance).")))
         return self
@@ -294,16 +319,79 @@ class CaseWorkflow:
     def open_revision(self):
         return self.revisions.filter(status__in=OPEN_REVISION_STATUSES).first()
 
+    # The thread between the owner and the moderators ----------------------------------
+
+    @transaction.atomic
+    def post_message(self, body, *, by):
+        """Add `by`'s message to the case's thread: its owner or a moderator, with
+        an active account (a blocked one posts nothing). Logged. Returns it."""
+        if not can_act(by, self, "owner"):
+            raise PermissionDenied(_("Vous ne pouvez pas écrire sur cette expérience."))
+        body = unix_line_endings(body or "").strip()
+        if not body:
+            raise ValidationError({"body": _("Écrivez votre message.")}, code="required")
+        message = self.messages.model(case=self, author=by, body=body)
+        message.full_clean()  # the length limit, whoever calls
+        message.save()
+        self.log(
+            Action.MESSAGE, by=by, from_status=self.status, data={"message": message.pk}, bump=False
+        )
+        return message
+
+    def thread(self):
+        """The messages of the owner and the moderators, oldest first, with the
+        decisions staff explained (changes requested, refusal, publication):
+        [{"at", "author", "from_staff", "body", "decision", "reason"}]."""
+        decisions = (
+            self.audit_entries.filter(action__in=THREAD_DECISIONS)
+            .exclude(message="")
+            .select_related("actor")
+        )
+        if self.owner_id is not None:
+            decisions = decisions.exclude(actor_id=self.owner_id)
+        items = [
+            {
+                "at": entry.created_at,
+                "author": entry.actor,
+                "from_staff": True,
+                "body": entry.message,
+                "decision": entry.get_action_display(),
+                "reason": entry.get_reason_display(),
+            }
+            for entry in decisions
+        ]
+        items += [
+            {
+                "at": message.created_at,
+                "author": message.author,
+                "from_staff": message.author_id != self.owner_id,
+                "body": message.body,
+                "decision": "",
+                "reason": "",
+            }
+            for message in self.messages.select_related("author")
+        ]
+        return sorted(items, key=lambda item: item["at"])
+
+    def in_review(self):
+        """What staff are reviewing on this case: its submitted revision, or the
+        case itself while submitted; None when nothing awaits a decision."""
+        if self.status == SUBMITTED:
+            return self
+        return self.revisions.filter(status=RevisionStatus.SUBMITTED).first()
+
     # Content ------------------------------------------------------------------------
     # Every write of a case's content goes through `apply_snapshot`, which rebuilds
     # the case's index (family mix, facet keys, search documents) in the same
     # transaction; `log` moves the registry version.
 
     @transaction.atomic
-    def replace_content(self, snapshot, *, by, version=None):
+    def replace_content(self, snapshot, *, by, version=None, summary=None):
         """Replace the content of a case its owner may still change (a draft, or a
         case sent back for changes) by `snapshot`, unless someone saved it since
-        `version` (`VersionConflict`). Returns the case as written."""
+        `version` (`VersionConflict`); `summary`, when given, is kept as the
+        summary of the changes sent with the next submission. Returns the case
+        as written."""
         case = type(self).objects.select_for_update().get(pk=self.pk)
         check_may_write(by, case)
         if case.status not in EDITABLE_STATUSES:
@@ -312,16 +400,20 @@ class CaseWorkflow:
                 code="not_editable",
             )
         check_version(version, case.version)
+        if summary is not None:
+            case.edit_summary = summary.strip()
         case.apply_snapshot(snapshot)
         case.log(Action.EDIT, by=by)
         return case
 
     @transaction.atomic
-    def propose_revision(self, snapshot, *, by, version=None):
+    def propose_revision(self, snapshot, *, by, version=None, summary=None):
         """Keep `snapshot` as the proposed changes of a published case, which stays
         online unchanged until staff publish them: in its open revision, created
         by the first save, unless someone saved that revision since its lock
-        `version` (`VersionConflict`). Returns the revision."""
+        `version` (`VersionConflict`), and never while staff review it (its
+        owner withdraws it first). `summary`, when given, is the revision's
+        summary of its changes. Returns the revision."""
         snapshot = unix_line_endings(snapshot)
         check_may_write(by, self)
         if self.status != PUBLISHED:
@@ -333,9 +425,18 @@ class CaseWorkflow:
             self.revisions.select_for_update().filter(status__in=OPEN_REVISION_STATUSES).first()
         )
         if revision is None:
-            revision = self.revisions.create(data=snapshot, base_version=self.version, author=by)
+            revision = self.revisions.create(
+                data=snapshot,
+                base_version=self.version,
+                author=by,
+                edit_summary=(summary or "").strip(),
+            )
         else:
+            if revision.status == RevisionStatus.SUBMITTED:
+                raise TransitionNotAllowed(WITHDRAW_FIRST, code="not_editable")
             check_version(version, revision.lock_version)
+            if summary is not None:
+                revision.edit_summary = summary.strip()
             revision.data = snapshot
             revision.lock_version += 1
             if revision.status == RevisionStatus.CHANGES_REQUESTED:
@@ -395,10 +496,12 @@ class RevisionWorkflow:
             )
 
     @transaction.atomic
-    def submit(self, *, by):
-        """Send the proposed changes to staff for review."""
+    def submit(self, *, by, summary=None):
+        """Send the proposed changes to staff for review, with `summary` (else the
+        one kept with the last save). A trusted contributor's revision of their
+        own case is published at once: versioned, logged, reportable like any."""
         check_may_write(by, self.case)
-        if self.status not in OPEN_REVISION_STATUSES:
+        if self.status not in {RevisionStatus.DRAFT, RevisionStatus.CHANGES_REQUESTED}:
             raise TransitionNotAllowed(
                 _("Impossible de passer de « %(source)s » à « %(target)s ».")
                 % {
@@ -407,11 +510,38 @@ class RevisionWorkflow:
                 },
                 code="transition",
             )
+        if summary is not None:
+            self.edit_summary = summary.strip()
         self.status = RevisionStatus.SUBMITTED
         # Waiting since its last edit.
         self.submitted_at = self.updated_at
-        self.save(update_fields=["status", "submitted_at", "updated_at"])
-        self.case.log(Action.SUBMIT, by=by, data={"revision": self.pk})
+        self.save(update_fields=["status", "submitted_at", "edit_summary", "updated_at"])
+        self.case.log(
+            Action.SUBMIT, by=by, message=self.edit_summary, data={"revision": self.pk}
+        )
+        if (
+            getattr(by, "is_trusted", False)
+            and not is_moderator(by)
+            and by.pk == self.case.owner_id
+        ):
+            self._apply(by=by, message=str(_("Publication directe (contributeur de confiance).")))
+        return self
+
+    @transaction.atomic
+    def withdraw(self, *, by):
+        """Its owner takes the submitted changes back from the queue to edit them
+        again (the revision is a draft again). Logged."""
+        check_may_write(by, self.case)
+        if self.status != RevisionStatus.SUBMITTED:
+            raise TransitionNotAllowed(
+                _("Cette révision n'attend pas de relecture."), code="transition"
+            )
+        self.status = RevisionStatus.DRAFT
+        self.assigned_to, self.assigned_at = None, None
+        self.save(update_fields=["status", "assigned_to", "assigned_at", "updated_at"])
+        self.case.log(
+            Action.WITHDRAW, by=by, from_status=self.case.status, data={"revision": self.pk}
+        )
         return self
 
     @transaction.atomic
@@ -419,12 +549,16 @@ class RevisionWorkflow:
         """Apply the proposed content to the published case (`apply_snapshot`
         rebuilds its index), keep a version, log it."""
         self._check_staff(by)
+        return self._apply(by=by, message=message)
+
+    def _apply(self, *, by, message):
         case = self.case
         case.apply_snapshot(self.data)
         case.last_verified_on = timezone.localdate()
         case.save(update_fields=["last_verified_on"])
         self.status = RevisionStatus.PUBLISHED
-        self.save(update_fields=["status", "updated_at"])
+        self.assigned_to, self.assigned_at = None, None
+        self.save(update_fields=["status", "assigned_to", "assigned_at", "updated_at"])
         case.log(
             Action.PUBLISH,
             by=by,
@@ -432,7 +566,7 @@ class RevisionWorkflow:
             message=message,
             data={"revision": self.pk},
         )
-        case.record_version(Action.PUBLISH, by=by)
+        case.record_version(Action.PUBLISH, by=by, summary=self.edit_summary)
         return case
 
     @transaction.atomic
@@ -440,7 +574,8 @@ class RevisionWorkflow:
         validate_reason(reason, message)
         self._check_staff(by)
         self.status = RevisionStatus.CHANGES_REQUESTED
-        self.save(update_fields=["status", "updated_at"])
+        self.assigned_to, self.assigned_at = None, None
+        self.save(update_fields=["status", "assigned_to", "assigned_at", "updated_at"])
         self.case.log(
             Action.REQUEST_CHANGES,
             by=by,
@@ -457,7 +592,8 @@ class RevisionWorkflow:
         validate_reason(reason, message, message_required=False)
         self._check_staff(by)
         self.status = RevisionStatus.REJECTED
-        self.save(update_fields=["status", "updated_at"])
+        self.assigned_to, self.assigned_at = None, None
+        self.save(update_fields=["status", "assigned_to", "assigned_at", "updated_at"])
         self.case.log(
             Action.REJECT,
             by=by,
@@ -466,3 +602,61 @@ class RevisionWorkflow:
             message=message,
             data={"revision": self.pk},
         )
+
+    def changes_requested(self):
+        """The audit entry of staff's last request for changes on this revision
+        (its reason and message), or None."""
+        return (
+            self.case.audit_entries.filter(action=Action.REQUEST_CHANGES, data__revision=self.pk)
+            .order_by("-created_at", "-id")
+            .first()
+        )
+
+
+class AssignmentWorkflow:
+    """« Je m'en occupe »: the moderator handling a submission (a case or a
+    revision while it is submitted), mixed into `Case` and `CaseRevision`.
+    A decision or a withdrawal releases it."""
+
+    def _assignment_case(self):
+        return getattr(self, "case", self)
+
+    def _assignment_data(self):
+        return {"revision": self.pk} if hasattr(self, "case") else {}
+
+    def _check_assignable(self, by):
+        if not is_moderator(by):
+            raise PermissionDenied(_("Réservé à l'équipe de modération."))
+        if self.status != SUBMITTED:
+            raise TransitionNotAllowed(
+                _("Cette soumission n'attend plus de relecture."), code="transition"
+            )
+
+    @transaction.atomic
+    def assign(self, *, by):
+        """`by` handles this submission from now on (taken over from whoever did)."""
+        self._check_assignable(by)
+        self.assigned_to, self.assigned_at = by, timezone.now()
+        self.save(update_fields=["assigned_to", "assigned_at"])
+        case = self._assignment_case()
+        case.log(
+            Action.ASSIGN, by=by, from_status=case.status, data=self._assignment_data(), bump=False
+        )
+        return self
+
+    @transaction.atomic
+    def release(self, *, by):
+        """Nobody handles this submission any more."""
+        self._check_assignable(by)
+        released = self.assigned_to_id
+        self.assigned_to, self.assigned_at = None, None
+        self.save(update_fields=["assigned_to", "assigned_at"])
+        case = self._assignment_case()
+        case.log(
+            Action.RELEASE,
+            by=by,
+            from_status=case.status,
+            data={**self._assignment_data(), "released": released},
+            bump=False,
+        )
+        return self

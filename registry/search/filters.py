@@ -1,9 +1,14 @@
 """The one `FilterSet` of cases, shared by the search page, the observatory,
 the feeds, the exports and the API: the same names, the same meaning.
 
-Every value is validated: an unknown code or a malformed year is a form error
-(a message on the page, a 400 from the API), never a 500.
+Every value is validated: an unknown vocabulary code or a malformed year or
+territory code is a form error (a message on the page, a 400 from the API), never
+a 500. A territory code of the right shape that names no territory (a commune
+merged since the link was made, `?region=00`) selects nothing, on the page and in
+the API alike: the filter asked for cases there, and there are none.
 """
+
+import re
 
 import django_filters
 from django import forms
@@ -17,7 +22,7 @@ from registry.models import Case, CasePartner, Organization, Term
 from registry.models.case import FIRST_YEAR, LAST_YEAR
 from registry.search.query import full_text, parse_search
 from registry.text.sanitize import LOOKS_LIKE_TAG, MARK_END, MARK_START, SENTINELS
-from territories.models import Territory, TerritoryKind
+from territories.models import CODE_PATTERNS, Territory, TerritoryKind
 
 TERRITORY_FACETS = {
     "region": TerritoryKind.REGION,
@@ -48,13 +53,25 @@ class TermIndex:
         return self.by_code.get((vocabulary_code, code))
 
 
+class Found(list):
+    """The objects some codes name, in their order, and the codes of the right
+    shape that name none (`missing`)."""
+
+    def __init__(self, found=(), missing=()):
+        super().__init__(found)
+        self.missing = list(missing)
+
+
 class CodeListField(forms.Field):
-    """Several codes from a query string (`?theme=a&theme=b`), checked against a lookup."""
+    """Several codes from a query string (`?theme=a&theme=b`), checked against a
+    lookup. With a `pattern`, a code of that shape that the lookup does not know
+    is `missing` (not an error); a code of another shape is one."""
 
     widget = forms.SelectMultiple
 
-    def __init__(self, *, lookup, **kwargs):
+    def __init__(self, *, lookup, pattern=None, **kwargs):
         self.lookup = lookup
+        self.pattern = pattern
         kwargs.setdefault("required", False)
         super().__init__(**kwargs)
 
@@ -68,15 +85,23 @@ class CodeListField(forms.Field):
             raise forms.ValidationError(
                 _("Trop de valeurs (%(max)d au plus)."), params={"max": MAX_VALUES}
             )
+        if self.pattern is not None:
+            malformed = [code for code in codes if not re.fullmatch(self.pattern, code)]
+            if malformed:
+                raise forms.ValidationError(
+                    _("Code mal formé : %(codes)s."),
+                    code="malformed_code",
+                    params={"codes": ", ".join(malformed[:5])[:200]},
+                )
         found = self.lookup(codes)
-        unknown = [code for code in codes if code not in found]
-        if unknown:
+        unknown = [code for code in dict.fromkeys(codes) if code not in found]
+        if unknown and self.pattern is None:
             raise forms.ValidationError(
                 _("Code inconnu : %(codes)s."),
                 code="unknown_code",
                 params={"codes": ", ".join(unknown[:5])},
             )
-        return [found[code] for code in dict.fromkeys(codes)]
+        return Found([found[code] for code in dict.fromkeys(codes) if code in found], unknown)
 
     def widget_attrs(self, widget):
         return {}
@@ -120,6 +145,7 @@ class TerritoryFilter(django_filters.Filter):
     def field(self):
         if not hasattr(self, "_field"):
             kind = self.kind
+            self.extra["pattern"] = CODE_PATTERNS[kind]
             self.extra["lookup"] = lambda codes: {
                 t.code: t
                 for t in Territory.objects.filter(kind=kind, code__in=codes).select_related(
@@ -131,8 +157,57 @@ class TerritoryFilter(django_filters.Filter):
 
     def filter(self, qs, value):
         if not value:
-            return qs
+            return qs.none() if asks_missing(value) else qs
         return qs.located_in(value)
+
+
+class SeatFilter(TerritoryFilter):
+    """Organisations whose seat is in one of the territories."""
+
+    def filter(self, qs, value):
+        if not value:
+            return qs.none() if asks_missing(value) else qs
+        return qs.filter(
+            seat__in=Territory.objects.filter(ancestor_links__ancestor__in=value).values("pk")
+        )
+
+
+def asks_missing(value):
+    """True when a territory filter names only territories that do not exist."""
+    return not value and bool(getattr(value, "missing", None))
+
+
+class StrictCheckbox(forms.CheckboxInput):
+    """A checkbox that hands an unreadable value on, for the field to refuse
+    (Django's reads any text but « false » and « 0 » as checked: « -1 » too)."""
+
+    VALUES = {"true": True, "on": True, "1": True, "false": False, "0": False, "": None}
+
+    def value_from_datadict(self, data, files, name):
+        value = data.get(name)
+        if value is None:
+            return None
+        return self.VALUES.get(str(value).lower(), value)
+
+
+class StrictBooleanField(forms.NullBooleanField):
+    widget = StrictCheckbox
+
+    def to_python(self, value):
+        if value in (True, False, None):
+            return value
+        raise forms.ValidationError(
+            _("Valeur inconnue : %(value)s (true ou false)."),
+            code="invalid",
+            params={"value": str(value)[:50]},
+        )
+
+    def validate(self, value):
+        pass
+
+
+class StrictBooleanFilter(django_filters.BooleanFilter):
+    field_class = StrictBooleanField
 
 
 def french_title():
@@ -222,10 +297,8 @@ class CaseFilter(django_filters.FilterSet):
         min_value=FIRST_YEAR,
         max_value=LAST_YEAR,
     )
-    pioneer = django_filters.BooleanFilter(
-        label=_("Expériences pionnières seulement"),
-        method="filter_pioneer",
-        widget=forms.CheckboxInput,
+    pioneer = StrictBooleanFilter(
+        label=_("Expériences pionnières seulement"), method="filter_pioneer"
     )
     ongoing = django_filters.ChoiceFilter(
         label=_("En cours ou terminée"),
@@ -249,16 +322,20 @@ class CaseFilter(django_filters.FilterSet):
             queryset = Case.objects.published()
         super().__init__(data, queryset, **kwargs)
 
-    def is_valid(self):
-        valid = super().is_valid()
-        data = self.form.cleaned_data if hasattr(self.form, "cleaned_data") else {}
-        year_min, year_max = data.get("year_min"), data.get("year_max")
+    @property
+    def notices(self):
+        """What the page says of valid filters that select nothing by construction: a
+        period ending before it starts (no case starts in it; the API answers an
+        empty list, as its schema, which cannot compare two parameters, allows)."""
+        if not self.form.is_valid():
+            return []
+        year_min, year_max = (
+            self.form.cleaned_data.get("year_min"),
+            self.form.cleaned_data.get("year_max"),
+        )
         if year_min is not None and year_max is not None and year_min > year_max:
-            self.form.add_error(
-                "year_max", _("L'année de fin de la période précède son année de début.")
-            )
-            return False
-        return valid
+            return [_("L'année de fin de la période précède son année de début.")]
+        return []
 
     @property
     def text(self):
@@ -339,7 +416,7 @@ class CaseFilter(django_filters.FilterSet):
             return []
         active = []
         for name, value in self.form.cleaned_data.items():
-            if name == "sort" or value in (None, "", [], False):
+            if name == "sort" or (value in (None, "", [], False) and not asks_missing(value)):
                 continue
             active.append((name, value))
         return active
@@ -352,10 +429,8 @@ class OrganizationFilter(django_filters.FilterSet):
         label=_("Nom, SIREN ou RNA"), method="filter_text", max_length=150, strip=True
     )
     actor = TermFilter(vocabulary="actor_type", label=_("Type d'acteur"), method="filter_actor")
-    region = TerritoryFilter(kind=TerritoryKind.REGION, label=_("Région"), method="filter_seat")
-    departement = TerritoryFilter(
-        kind=TerritoryKind.DEPARTEMENT, label=_("Département"), method="filter_seat"
-    )
+    region = SeatFilter(kind=TerritoryKind.REGION, label=_("Région"))
+    departement = SeatFilter(kind=TerritoryKind.DEPARTEMENT, label=_("Département"))
 
     class Meta:
         model = Organization
@@ -372,10 +447,3 @@ class OrganizationFilter(django_filters.FilterSet):
         if not value:
             return qs
         return qs.filter(Q(actor_type__in=value) | Q(actor_type__parent__in=value))
-
-    def filter_seat(self, qs, name, value):
-        if not value:
-            return qs
-        return qs.filter(
-            seat__in=Territory.objects.filter(ancestor_links__ancestor__in=value).values("pk")
-        )

@@ -147,8 +147,9 @@ def diff_snapshots(before, after, names=None):
 
 def roster_changes(old, new, names):
     """Partners compared organisation by organisation, in the new roster's order
-    then the ones that left: [{name, state, roles, roles_before, contribution,
-    contribution_before, contribution_words}], `state` one of "added",
+    then the ones that left: [{organization (its id), name, state, roles,
+    roles_before, contribution, contribution_before, contribution_words}],
+    `state` one of "added",
     "removed", "changed"; roles by their label."""
 
     def by_organization(roster):
@@ -169,6 +170,7 @@ def roster_changes(old, new, names):
         before, after = old_rows.get(organization, []), new_rows.get(organization, [])
         entries = after or before
         row = {
+            "organization": organization,
             "name": entries[0].get("organization_name") or str(organization),
             "roles": roles(after),
             "roles_before": roles(before),

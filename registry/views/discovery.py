@@ -14,12 +14,14 @@ from django.utils.translation import gettext as _
 
 from registry.counting.engine import summary
 from registry.counting.facets import FacetCounter
+from registry.forms import MessageForm
 from registry.models import (
     Case,
     CasePartner,
     CaseStatus,
     CaseTerritory,
     Organization,
+    RevisionStatus,
     Term,
 )
 from registry.models.index import whole_registry
@@ -165,6 +167,19 @@ def filter_chips(request, filterset):
                     "param": name,
                 }
             )
+        # A territory code that names none selects nothing: its chip says so and removes it.
+        for code in getattr(value, "missing", []):
+            query = request.GET.copy()
+            query.pop("page", None)
+            query.setlist(name, [v for v in query.getlist(name) if v != code])
+            text = _("%(code)s (code inconnu)") % {"code": code}
+            chips.append(
+                {
+                    "label": _("%(filter)s : %(value)s") % {"filter": label, "value": text},
+                    "url": "?" + query.urlencode(),
+                    "param": name,
+                }
+            )
     return chips
 
 
@@ -177,7 +192,7 @@ def display_value(field, value):
 
 def _error_messages(filterset):
     if filterset.form.is_valid():
-        return []
+        return list(getattr(filterset, "notices", []))
     messages = []
     for name, errors in filterset.form.errors.items():
         label = filterset.form.fields[name].label if name in filterset.form.fields else name
@@ -230,6 +245,8 @@ def case_detail(request, slug):
         "moderator_message": moderator_message(request.user, case),
         "breadcrumbs": [(_("Expériences"), reverse("case_list")), (case.title, None)],
     }
+    if context["can_edit"]:
+        context.update(owner_view(case))
     return render(request, "registry/case_detail.html", context)
 
 
@@ -266,6 +283,23 @@ def json_ld(case):
     if case.start_year:
         data["temporalCoverage"] = f"{case.start_year}/{case.end_year or '..'}"
     return mark_safe(json.dumps(data, ensure_ascii=False).translate(JSON_ESCAPES))  # noqa: S308
+
+
+def owner_view(case):
+    """What its owner (and staff) see on the case's page beside its content: its
+    pending changes (an open revision, and staff's request for changes on it)
+    and the thread of messages with the moderators."""
+    revision = case.open_revision() if case.is_published else None
+    return {
+        "open_revision": revision,
+        "revision_message": (
+            revision.changes_requested()
+            if revision is not None and revision.status == RevisionStatus.CHANGES_REQUESTED
+            else None
+        ),
+        "thread": case.thread(),
+        "message_form": MessageForm(),
+    }
 
 
 def moderator_message(user, case):

@@ -23,6 +23,8 @@ from django.views.decorators.http import require_POST
 from accounts.ratelimit import ratelimit
 from registry.forms import (
     CaseForm,
+    EditSummaryForm,
+    MessageForm,
     NewOrganizationForm,
     PartnerSearchForm,
     PlacesForm,
@@ -38,12 +40,13 @@ from registry.models import (
     Case,
     CaseStatus,
     Organization,
+    RevisionStatus,
     Term,
     TransitionNotAllowed,
 )
 from registry.models.access import case_for
 from registry.models.case import SNAPSHOT_FIELDS
-from registry.models.workflow import VersionConflict
+from registry.models.workflow import WITHDRAW_FIRST, VersionConflict
 from registry.search.duplicates import (
     new_organization_duplicates,
     same_title_cases,
@@ -72,9 +75,12 @@ class Editor:
     Forms are checked, and show errors, only when `checked` (a save or a
     submission): a new page or a search shows no « Ce champ est obligatoire »."""
 
-    def __init__(self, data=None, *, user, snapshot=None, version=None, checked=False):
+    def __init__(
+        self, data=None, *, user, snapshot=None, version=None, summary="", checked=False
+    ):
         if data is None:
             data = self.initial_data(snapshot or {}, version)
+            data["summary-edit_summary"] = summary
             self.is_bound = False
         else:
             self.is_bound = True
@@ -87,9 +93,10 @@ class Editor:
         self.partner_search = PartnerSearchForm(data, prefix="find")
         self.new_organization = NewOrganizationForm(data, prefix="neworg")
         self.sources = SourcesForm(data, prefix="sources")
+        self.summary = EditSummaryForm(data, prefix="summary")
         self.checked = checked
         if not checked:
-            for form in (self.case_form, self.tags, self.places, self.sources):
+            for form in (self.case_form, self.tags, self.places, self.sources, self.summary):
                 hold_errors(form)
             if self.roster.management_form.is_valid():
                 self.roster._errors = []
@@ -130,7 +137,7 @@ class Editor:
         return data
 
     def forms(self):
-        return [self.case_form, self.tags, self.places, self.roster, self.sources]
+        return [self.case_form, self.tags, self.places, self.roster, self.sources, self.summary]
 
     def is_valid(self):
         assert self.checked, "an editor built to keep what was typed is not checked"
@@ -175,6 +182,7 @@ class Editor:
         of_fields(form, ["description", "context", "actions", "results", "lessons"])
         of_fields(self.sources, ["sources"])
         of_fields(form, ["contact_email"])
+        of_fields(self.summary, ["edit_summary"])
         return [
             {"anchor": anchor, "label": label, "message": message}
             for anchor, label, message in entries
@@ -341,19 +349,36 @@ def edit(request, *, case):
     if case is not None and case.status in REVISABLE_STATUSES:
         revision = case.open_revision()
     elif case is not None and case.status not in EDITABLE_STATUSES:
-        messages.error(
-            request, _("Cette expérience ne peut plus être modifiée dans son état actuel.")
-        )
+        if case.is_submitted:
+            messages.error(
+                request,
+                _("Cette expérience attend sa relecture : retirez la soumission pour la modifier."),
+            )
+        else:
+            messages.error(
+                request, _("Cette expérience ne peut plus être modifiée dans son état actuel.")
+            )
+        return redirect(case.get_absolute_url())
+    if revision is not None and revision.status == RevisionStatus.SUBMITTED:
+        messages.error(request, WITHDRAW_FIRST)
         return redirect(case.get_absolute_url())
     context = {"case": case, "revision": revision, "candidates": {}, "duplicates": []}
 
     if request.method != "POST":
         if revision is not None:
             editor = Editor(
-                snapshot=revision.data, version=revision.lock_version, user=request.user
+                snapshot=revision.data,
+                version=revision.lock_version,
+                summary=revision.edit_summary,
+                user=request.user,
             )
         elif case is not None:
-            editor = Editor(snapshot=case.snapshot(), version=case.version, user=request.user)
+            editor = Editor(
+                snapshot=case.snapshot(),
+                version=case.version,
+                summary=case.edit_summary,
+                user=request.user,
+            )
             context["duplicates"] = similar_cases(case, seen_by=request.user)
         else:
             editor = Editor(snapshot={}, version=None, user=request.user)
@@ -500,11 +525,12 @@ def save_editor(user, editor, *, case, revision):
     revision of a published case. Returns the case and the revision written."""
     snapshot = editor.snapshot()
     version = editor.case_form.cleaned_data.get("version")
+    summary = editor.summary.cleaned_data.get("edit_summary", "")
     if case is None:
         return Case.objects.create_draft(owner=user, snapshot=snapshot), None
     if case.status in REVISABLE_STATUSES:
-        return case, case.propose_revision(snapshot, by=user, version=version)
-    return case.replace_content(snapshot, by=user, version=version), revision
+        return case, case.propose_revision(snapshot, by=user, version=version, summary=summary)
+    return case.replace_content(snapshot, by=user, version=version, summary=summary), revision
 
 
 def completeness(editor, *, territories, roster_rows):
@@ -627,6 +653,13 @@ def announcement(editor, context, roster_rows, territories):
     return ""
 
 
+def revision_message(revision):
+    """Staff's request for changes on the open revision, while it is sent back."""
+    if revision is None or revision.status != RevisionStatus.CHANGES_REQUESTED:
+        return None
+    return revision.changes_requested()
+
+
 def render_editor(request, editor, context, status=200):
     case = context.get("case")
     roster_rows = editor.roster_rows()
@@ -661,6 +694,9 @@ def render_editor(request, editor, context, status=200):
                 else announcement(editor, context, roster_rows, territories)
             ),
             "unsaved": editor.is_bound and request.method == "POST",
+            "revision_message": revision_message(context.get("revision")),
+            "thread": case.thread() if case else [],
+            "message_form": MessageForm(),
             "breadcrumbs": [
                 (_("Mes expériences"), None),
                 (case.title if case else _("Nouvelle expérience"), None),
@@ -679,8 +715,17 @@ def submit(request, pk):
         revision = case.open_revision()
         if revision is None:
             raise Http404
-        revision.submit(by=request.user)
-        messages.success(request, _("Vos modifications sont envoyées à la modération."))
+        try:
+            revision.submit(by=request.user)
+        except TransitionNotAllowed as error:
+            messages.error(request, " ".join(error.messages))
+        else:
+            if revision.status == RevisionStatus.PUBLISHED:
+                messages.success(
+                    request, _("Vos modifications sont publiées (contributeur de confiance).")
+                )
+            else:
+                messages.success(request, _("Vos modifications sont envoyées à la modération."))
         return redirect(case.get_absolute_url())
     try:
         case.submit(by=request.user)
@@ -701,11 +746,23 @@ def submit(request, pk):
 @login_required
 @require_POST
 def withdraw(request, pk):
+    """Take a submission back from the queue: the case (a draft again), or the
+    submitted revision of a published case (its changes editable again)."""
     case = case_for(request.user, pk, write=True)
+    revision = case.open_revision() if case.status in REVISABLE_STATUSES else None
     try:
-        case.withdraw(by=request.user)
+        if revision is not None:
+            revision.withdraw(by=request.user)
+        else:
+            case.withdraw(by=request.user)
     except TransitionNotAllowed as error:
         messages.error(request, " ".join(error.messages))
+        return redirect(case.get_absolute_url())
+    if revision is not None:
+        messages.success(
+            request,
+            _("Soumission retirée : vos modifications sont de nouveau modifiables."),
+        )
     else:
         messages.success(
             request, _("Soumission retirée : l'expérience est redevenue un brouillon.")

@@ -7,6 +7,7 @@ from functools import wraps
 
 from django import forms
 from django.contrib import messages
+from django.contrib.auth import get_user_model
 from django.contrib.auth.views import redirect_to_login
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
@@ -19,16 +20,18 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_http_methods, require_POST
 
-from registry.forms import PioneerForm
+from registry.forms import MessageForm, PioneerForm
 from registry.models import (
     Action,
     AuditLog,
     Case,
+    CasePartner,
     CaseRevision,
     CaseStatus,
     ContactMessage,
     ContactStatus,
     ModerationReason,
+    Organization,
     Report,
     RevisionStatus,
     Term,
@@ -119,9 +122,35 @@ class QueueFilterForm(forms.Form):
         empty_value=None,
         required=False,
     )
+    par = forms.ChoiceField(label=gettext_lazy("Prise en charge"), required=False)
+
+    def __init__(self, *args, moderators, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["par"].choices = [
+            ("", gettext_lazy("Par n'importe qui ou personne")),
+            ("moi", gettext_lazy("Par moi")),
+            ("personne", gettext_lazy("Par personne")),
+            *((str(user.pk), str(user)) for user in moderators),
+        ]
 
 
 QUEUE_SHOWN = 200
+
+
+def moderators():
+    """The accounts that may take a submission: active staff, by address."""
+    return list(get_user_model().objects.filter(is_active=True, is_staff=True).order_by("email"))
+
+
+def by_assignee(queryset, wanted, user):
+    """The queue's « prise en charge » filter: « moi », « personne » or an account's id."""
+    if wanted == "moi":
+        return queryset.filter(assigned_to=user)
+    if wanted == "personne":
+        return queryset.filter(assigned_to__isnull=True)
+    if wanted:
+        return queryset.filter(assigned_to_id=int(wanted))
+    return queryset
 
 
 def in_queue_order(queryset, *, case_field, since_field, filters):
@@ -153,17 +182,28 @@ def in_queue_order(queryset, *, case_field, since_field, filters):
 
 @staff_required
 def moderation_queue(request):
-    filter_form = QueueFilterForm(request.GET or None)
+    filter_form = QueueFilterForm(request.GET or None, moderators=moderators())
     filters = filter_form.cleaned_data if filter_form.is_valid() else {}
+    assignee = filters.get("par")
     submitted = in_queue_order(
-        Case.objects.filter(status=CaseStatus.SUBMITTED).select_related("owner"),
+        by_assignee(
+            Case.objects.filter(status=CaseStatus.SUBMITTED).select_related(
+                "owner", "assigned_to"
+            ),
+            assignee,
+            request.user,
+        ),
         case_field="pk",
         since_field=None,
         filters=filters,
     )
     revisions = in_queue_order(
-        CaseRevision.objects.filter(status=RevisionStatus.SUBMITTED).select_related(
-            "case", "author"
+        by_assignee(
+            CaseRevision.objects.filter(status=RevisionStatus.SUBMITTED).select_related(
+                "case", "author", "assigned_to"
+            ),
+            assignee,
+            request.user,
         ),
         case_field="case_id",
         since_field="created_at",
@@ -174,7 +214,7 @@ def moderation_queue(request):
         "submitted": submitted,
         "revisions": revisions,
         "filter_form": filter_form,
-        "filtered": bool(filters.get("etat") or filters.get("attente")),
+        "filtered": bool(filters.get("etat") or filters.get("attente") or assignee),
         "reports": open_reports(),
         "contact_messages": ContactMessage.objects.new().order_by("created_at", "id")[:5],
         "contact_count": ContactMessage.objects.new().count(),
@@ -234,7 +274,9 @@ def moderation_review(request, pk):
         pk,
         queryset=Case.objects.select_related("owner").prefetch_related("roster__organization"),
     )
-    revision = case.revisions.filter(status=RevisionStatus.SUBMITTED).first()
+    revision = case.revisions.select_related("assigned_to").filter(
+        status=RevisionStatus.SUBMITTED
+    ).first()
     comparison = review_comparison(case, revision, against=request.GET.get("contre"))
     form = DecisionForm(request.POST or None)
     if request.method == "POST" and form.is_valid():
@@ -251,6 +293,10 @@ def moderation_review(request, pk):
         **comparison,
         "duplicates": similar_cases(case, seen_by=request.user),
         "form": form,
+        "edit_summary": edit_summary(case, revision),
+        "in_review": revision if revision is not None else (case if case.is_submitted else None),
+        "thread": case.thread(),
+        "message_form": MessageForm(),
         "history": case.audit_entries.select_related("actor")[:20],
         "breadcrumbs": [(_("Modération"), "/moderation/"), (case.title, None)],
     }
@@ -273,13 +319,61 @@ def review_comparison(case, revision, *, against=None):
     reviewed = case.last_reviewed(revision)
     against_reviewed = reviewed is not None and against != "publiee"
     before = reviewed if against_reviewed else published
+    names = snapshot_names(before, proposed)
+    partners = review_partners(case, proposed, names)
     return {
-        "changes": diff_snapshots(before, proposed, snapshot_names(before, proposed)),
+        "changes": diff_snapshots(before, proposed, names),
+        "partners": partners,
+        "new_organizations": {row["organization"].pk for row in partners if row["is_new"]},
         "is_new": before is None,
         "against_reviewed": against_reviewed,
         "resubmitted": reviewed is not None,
         "has_published": published is not None,
     }
+
+
+def edit_summary(case, revision):
+    """What the contributor says they changed: the summary sent with the
+    submitted revision, or with the case's last submission."""
+    if revision is not None:
+        return revision.edit_summary
+    entry = (
+        case.audit_entries.filter(action=Action.SUBMIT).exclude(data__has_key="revision").first()
+    )
+    return entry.message if entry is not None else ""
+
+
+def review_partners(case, snapshot, names):
+    """Each partner of the content under review with its identifiers and seat,
+    and whether it is new: created by the case's owner and on no published case
+    yet. Two queries."""
+    roster = snapshot.get("roster") or []
+    published_roster = CasePartner.objects.filter(
+        organization=OuterRef("pk"), case__status=CaseStatus.PUBLISHED
+    )
+    organizations = (
+        Organization.objects.filter(pk__in=[entry["organization"] for entry in roster])
+        .select_related("actor_type", "seat", "seat__departement", "governed_territory")
+        .annotate(on_published_case=Exists(published_roster))
+        .in_bulk()
+    )
+    rows = []
+    for entry in roster:
+        organization = organizations.get(entry["organization"])
+        if organization is None:
+            continue
+        rows.append(
+            {
+                "organization": organization,
+                "role": names.term("partner_role", entry["role"]),
+                "is_new": (
+                    organization.created_by_id is not None
+                    and organization.created_by_id == case.owner_id
+                    and not organization.on_published_case
+                ),
+            }
+        )
+    return rows
 
 
 def snapshot_names(*snapshots):
@@ -323,6 +417,32 @@ def decide(user, case, revision, data):
         target.reject(by=user, reason=reason, message=message)
         action = Action.REJECT
     notify_decision_on_commit(case, action, reason=reason, message=message, revision=revision)
+
+
+@staff_required
+@require_POST
+def moderation_assign(request, pk):
+    """« Je m'en occupe » (or « Libérer » with `liberer`) on what awaits a
+    decision on the case: its submitted revision, or the case itself."""
+    case = case_for(request.user, pk)
+    target = case.in_review()
+    if target is None:
+        messages.error(request, _("Rien n'attend de décision sur cette expérience."))
+        return redirect("moderation_queue")
+    if request.POST.get("liberer"):
+        target.release(by=request.user)
+        messages.success(
+            request, _("« %(title)s » n'est plus prise en charge.") % {"title": case.title}
+        )
+    else:
+        target.assign(by=request.user)
+        messages.success(
+            request, _("Vous prenez en charge « %(title)s ».") % {"title": case.title}
+        )
+    if request.POST.get("retour") == "relecture":
+        return redirect("moderation_review", pk=case.pk)
+    anchor = "rev-title" if target is not case else "new-title"
+    return redirect(reverse("moderation_queue") + "#" + anchor)
 
 
 @staff_required

@@ -347,7 +347,7 @@ def organization_list(request):
     page, page_range = paginate(request, organizations, ORGANIZATIONS_PAGE_SIZE)
     form = filterset.form
     errors = [
-        f"{form.fields[name].label} : {error}"
+        _("%(filter)s : %(value)s") % {"filter": form.fields[name].label, "value": error}
         for name, field_errors in form.errors.items()
         for error in field_errors
     ]

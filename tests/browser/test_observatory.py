@@ -212,7 +212,9 @@ def test_sorting_a_chart_by_count_keeps_it_in_the_address_and_the_form(page):
     # A filter chosen next keeps the order.
     page.locator("summary", has_text="Région").first.click()
     page.locator("input[name=region]").first.check()
-    expect(page).to_have_url(re.compile(r"region=\w+.*tri_themes=nombre|tri_themes=nombre.*region="))
+    expect(page).to_have_url(
+        re.compile(r"region=\w+.*tri_themes=nombre|tri_themes=nombre.*region=")
+    )
     assert_only_set_parameters(page.url)
 
 
