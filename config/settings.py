@@ -283,6 +283,11 @@ if TASK_BACKEND not in TASK_BACKENDS:
     )
 TASKS = {"default": {"BACKEND": TASK_BACKENDS[TASK_BACKEND]}}
 
+# How the site counts (registry/counting/bitmaps.py): from bitmaps of the published
+# registry held by each process (default), or, with COUNT_WITH_BITMAPS=false, every
+# count in SQL (the comparison the benchmarks and the tests make).
+COUNT_WITH_BITMAPS = env_bool("COUNT_WITH_BITMAPS", True)
+
 # Keys carry the site's host, so that two deployments may share one Redis
 # database, and a test run's keys are its own (tests/conftest.py clears only those).
 CACHES = {

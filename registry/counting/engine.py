@@ -24,6 +24,8 @@ of a list of 5 000 ids from every organisation (730 ms, not 4).
 from django.core.exceptions import EmptyResultSet
 from django.db import connection
 
+from registry.counting import bitmaps
+from registry.counting.bitmaps import NotHeld, Published, Selection, cardinalities
 from registry.models import (
     ALL_THREE_FAMILIES,
     PAIR_BASE,
@@ -54,8 +56,12 @@ def ids_of(qs):
 
 
 def cases_of(cases):
-    """The cases of `ids_of` (a list of ids, or the selection's own subquery) or
-    of any queryset of cases."""
+    """The cases of `ids_of` (a list of ids, or the selection's own subquery), of
+    a `bitmaps.Selection` or of any queryset of cases."""
+    if isinstance(cases, Published):
+        return Case.objects.published()
+    if isinstance(cases, Selection):
+        cases = list(cases)
     if isinstance(cases, list):
         return Case.objects.filter(among("id", cases))
     return cases
@@ -117,6 +123,16 @@ def selection_sql(cases, columns):
 
 
 def count(cases, **tallies):
+    """{name: result} of each tally over `cases` (see `cases_of`): from the
+    registry's bitmaps when they hold the selection (`bitmaps.count`), else in
+    one query."""
+    counted = bitmaps.count(cases, tallies)
+    if counted is not None:
+        return counted
+    return count_in_sql(cases, **tallies)
+
+
+def count_in_sql(cases, **tallies):
     """{name: result} of each tally over `cases` (see `cases_of`), in one query."""
     query = Query()
     branches, owners = [], []
@@ -170,6 +186,10 @@ class Tally:
     def branches(self, query):
         raise NotImplementedError
 
+    def from_bitmaps(self, held, selection):
+        """The result, from a `bitmaps.Snapshot` and the selection's bitmap."""
+        raise NotHeld
+
     def result(self, branches):
         """{key: cases}, from the rows of a single branch."""
         (rows,) = branches
@@ -191,6 +211,17 @@ class Summary(Tally):
                        {NO_KEY}, COUNT(*)
                   FROM {query.cases()} GROUP BY 2"""
         ]
+
+    def from_bitmaps(self, held, selection):
+        total = len(selection)
+        ongoing = selection.intersection_cardinality(held.ongoing)
+        return {
+            "total": total,
+            "pioneers": selection.intersection_cardinality(held.pioneer),
+            "ongoing": ongoing,
+            "ended": total - ongoing,
+            "all_three": selection.intersection_cardinality(held.all_three),
+        }
 
     def result(self, branches):
         flags = super().result(branches)
@@ -214,6 +245,11 @@ class ByColumn(Tally):
 
     def branches(self, query):
         return [f"SELECT {KIND}, {self.column}, {NO_KEY}, COUNT(*) FROM {query.cases()} GROUP BY 2"]
+
+    def from_bitmaps(self, held, selection):
+        if self.column not in held.columns:
+            raise NotHeld
+        return cardinalities(selection, held.columns[self.column])
 
 
 class Terms(Tally):
@@ -242,6 +278,9 @@ class Terms(Tally):
                      WHERE term.parent_id IS NOT NULL
                 ) tagged GROUP BY 2""",
         ]
+
+    def from_bitmaps(self, held, selection):
+        return cardinalities(selection, held.terms)
 
     def result(self, branches):
         counts = super().result(branches[:1])
@@ -277,6 +316,17 @@ class Pairs(Tally):
                    AND pair_b.term_id IN ({query.values(self.second)})
                  GROUP BY 2, 3"""
         ]
+
+    def from_bitmaps(self, held, selection):
+        rows = []
+        for first in self.first:
+            cases = held.tagged.get(first)
+            if cases is None:
+                continue
+            among = selection & cases
+            for second, n in cardinalities(among, held.tagged, self.second).items():
+                rows.append((first, second, n))
+        return self.result([rows])
 
     def result(self, branches):
         (rows,) = branches
@@ -323,6 +373,9 @@ class Places(Tally):
                   FROM ({located_sql(query, self.territory_ids)}) located GROUP BY 2"""
         ]
 
+    def from_bitmaps(self, held, selection):
+        return cardinalities(selection, held.places, self.territory_ids)
+
 
 class PlacedTerms(Tally):
     """{(territory id, term id): cases}, for the territories and terms named by id
@@ -355,6 +408,17 @@ class PlacedTerms(Tally):
                  GROUP BY 2, 3"""
         ]
 
+    def from_bitmaps(self, held, selection):
+        found = {}
+        for place in self.territory_ids:
+            cases = held.places.get(place)
+            if cases is None:
+                continue
+            among = selection & cases
+            for term, n in cardinalities(among, held.terms, self.term_ids).items():
+                found[place, term] = n
+        return found
+
     def result(self, branches):
         (rows,) = branches
         return {(place, term): n for place, term, n in rows}
@@ -366,8 +430,15 @@ class Partners(Tally):
     (`organization.actor_type_id`) or of the organisation's actor type
     (`COALESCE(actor.parent_id, actor.id)`, its family)."""
 
-    def __init__(self, key, actors=True):
+    def __init__(self, key, actors=True, held=None):
         self.key, self.actors = key, actors
+        # The snapshot's bitmaps of the same key (`bitmaps.Snapshot`).
+        self.held = held
+
+    def from_bitmaps(self, held, selection):
+        if self.held is None:
+            raise NotHeld
+        return cardinalities(selection, getattr(held, self.held))
 
     def branches(self, query):
         actors = f"""
@@ -394,9 +465,9 @@ class Partners(Tally):
         ]
 
 
-ACTOR_FAMILIES = Partners("COALESCE(actor.parent_id, actor.id)")
-ACTOR_TYPES = Partners("organization.actor_type_id")
-PARTNER_ROLES = Partners("partner.role_id", actors=False)
+ACTOR_FAMILIES = Partners("COALESCE(actor.parent_id, actor.id)", held="actor_families")
+ACTOR_TYPES = Partners("organization.actor_type_id", held="actor_types")
+PARTNER_ROLES = Partners("partner.role_id", actors=False, held="partner_roles")
 
 
 class PioneerCriteria(Tally):
@@ -413,6 +484,9 @@ class PioneerCriteria(Tally):
                  WHERE criterion.case_id = selection.id AND selection.is_pioneer
                  GROUP BY 2"""
         ]
+
+    def from_bitmaps(self, held, selection):
+        return cardinalities(selection & held.pioneer, held.criteria)
 
 
 SUMMARY = Summary()

@@ -1,9 +1,9 @@
 """Live facet counts for a selection of cases: the search page's filters.
 
-Counts are computed in the database by the counting engine
-(`registry.counting.engine`), one query per kind of facet over the ids of the
-current selection, so the number of queries depends on which filters are in
-use, never on the number of cases. A facet the visitor is filtering on is
+Counts are made by the counting engine (`registry.counting.engine`) from the
+registry's bitmaps, over the selection worked out from the filters
+(`registry.counting.selections`): no query but the text search's, whatever the
+number of cases. A facet the visitor is filtering on is
 counted without its own filter (disjunctive faceting), so the other options of
 that facet keep showing what choosing them would add.
 """
@@ -21,6 +21,7 @@ from registry.counting.engine import (
     term_counts,
     territory_counts,
 )
+from registry.counting.selections import filtered
 from registry.models.index import whole_registry
 from registry.models.vocabulary import TAG_PARAMETERS
 from registry.search.filters import TERRITORY_FACETS, CaseFilter
@@ -69,10 +70,13 @@ class FacetCounter:
         return CaseFilter(data, self.filterset.queryset, term_index=self.index).qs
 
     def ids_without(self, *params):
-        """`ids_of` the selection without the filters `params`, read once."""
+        """The selection without the filters `params`, worked out once: its bitmap
+        (`selections.filtered`), else `ids_of` its queryset."""
         if params not in self.ids:
-            qs = self.without(*params) if params else self.selection
-            self.ids[params] = ids_of(qs)
+            selection = filtered(self.filterset, without=params)
+            if selection is None:
+                selection = ids_of(self.without(*params) if params else self.selection)
+            self.ids[params] = selection
         return self.ids[params]
 
     def summary(self):

@@ -8,6 +8,7 @@ few winners are fetched.
 
 from django.db.models import Count, Q, Sum
 
+from registry.counting.bitmaps import EMPTY, PUBLISHED, Selection, enabled, snapshot, union
 from registry.counting.engine import (
     ACTOR_FAMILIES,
     ACTOR_TYPES,
@@ -28,7 +29,33 @@ ORGANIZATIONS_SHOWN = 30
 
 
 def published_ids():
-    return Case.objects.published().values("pk")
+    return PUBLISHED
+
+
+def cases_located_in(territory):
+    """The published cases located in `territory` or below, as a selection."""
+    if not enabled():
+        return Case.objects.published().located_in(territory).values("pk")
+    return Selection(snapshot().places.get(territory.pk, EMPTY))
+
+
+def cases_described_by(term, children):
+    """The published cases a term describes, its `children` included, as a
+    selection (what `registry.views.pages.cases_using` lists); None when the
+    settings count in SQL."""
+    if not enabled():
+        return None
+    held = snapshot()
+    vocabulary = term.vocabulary.code
+    if vocabulary in ("phase", "scale"):
+        return Selection(held.columns[f"{vocabulary}_id"].get(term.pk, EMPTY))
+    if vocabulary == "actor_type":
+        return Selection(union(held.actor_types.get(t.pk, EMPTY) for t in [term, *children]))
+    if vocabulary == "partner_role":
+        return Selection(held.partner_roles.get(term.pk, EMPTY))
+    if vocabulary == "pioneer_criterion":
+        return Selection(held.criteria.get(term.pk, EMPTY) & held.pioneer)
+    return Selection(union(held.tagged.get(t.pk, EMPTY) for t in [term, *children]))
 
 
 # ---- Territories -------------------------------------------------------------

@@ -18,6 +18,7 @@ from django.core.cache import cache as django_cache
 from django.utils.functional import cached_property
 from django.utils.translation import gettext_lazy as _
 
+from registry.counting.bitmaps import Selection as BitmapSelection
 from registry.counting.engine import (
     SUMMARY,
     TERMS,
@@ -30,6 +31,7 @@ from registry.counting.engine import (
     summary,
     territory_counts,
 )
+from registry.counting.selections import filtered
 from registry.models import ALL_THREE_FAMILIES, Family
 from registry.models.index import whole_registry
 from registry.search.filters import TERRITORY_FACETS, CaseFilter
@@ -176,6 +178,10 @@ class Selection:
         self.index = filterset.term_index
         self.queryset = filterset.qs.order_by()
         self.is_whole_registry = filterset.is_unfiltered()
+        # What the counts read: the selection's bitmap, else its queryset.
+        self.cases = filtered(filterset)
+        if self.cases is None:
+            self.cases = self.queryset
 
     def counted(self, name, compute):
         if self.is_whole_registry:
@@ -192,7 +198,7 @@ class Selection:
         areas = area_ids() if self.outside is self else None
         return self.counted(
             "observatory",
-            lambda: selection_counts(self.queryset, pairs=(missions, themes), area_ids=areas),
+            lambda: selection_counts(self.cases, pairs=(missions, themes), area_ids=areas),
         )
 
     @cached_property
@@ -204,12 +210,12 @@ class Selection:
             # The search page's own whole-registry figures: the same values, cached once.
             kinds = [TerritoryKind.REGION, TerritoryKind.DEPARTEMENT]
             return {
-                "summary": whole_registry("summary", lambda: summary(self.queryset)),
+                "summary": whole_registry("summary", lambda: summary(self.cases)),
                 "areas": whole_registry(
-                    "territories", lambda: territory_counts(ids_of(self.queryset), kinds)
+                    "territories", lambda: territory_counts(self.ids, kinds)
                 ),
             }
-        return selection_counts(self.queryset, area_ids=area_ids())
+        return selection_counts(self.cases, area_ids=area_ids())
 
     @property
     def summary(self):
@@ -221,6 +227,8 @@ class Selection:
 
     @cached_property
     def ids(self):
+        if isinstance(self.cases, BitmapSelection):
+            return self.cases
         return ids_of(self.queryset)
 
     @cached_property

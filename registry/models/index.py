@@ -581,11 +581,17 @@ def move_registry_version():
         cache.set(REGISTRY_VERSION_KEY, new_registry_version(), timeout=None)
 
 
+def registry_version():
+    """The current registry version (started when the cache has none): what is
+    kept under it is dropped by the next `bump_registry_version`."""
+    return cache.get_or_set(REGISTRY_VERSION_KEY, new_registry_version, timeout=None)
+
+
 def whole_registry(name, compute):
     """Counts over every published case are the same for every visitor: keep them
     a minute at most, and drop them as soon as a case is written.
     Selections with any filter are always computed afresh."""
-    version = cache.get_or_set(REGISTRY_VERSION_KEY, new_registry_version, timeout=None)
+    version = registry_version()
     return cache.get_or_set(f"whole-registry:{version}:{name}", compute, WHOLE_REGISTRY_TTL)
 
 

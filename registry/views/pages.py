@@ -17,6 +17,8 @@ from django.utils.translation import gettext_lazy
 from registry.counting.engine import term_counts, territory_counts
 from registry.counting.figures import (
     case_counts_in,
+    cases_described_by,
+    cases_located_in,
     counted,
     key_figures,
     organizations_in,
@@ -149,7 +151,7 @@ def territory_detail(request, kind, code):
         Territory.objects.select_related("region", "departement", "epci"), kind=kind, code=code
     )
     cases = Case.objects.published().located_in(territory)
-    case_ids = cases.order_by().values("pk")
+    case_ids = cases_located_in(territory)
     page, page_range = paginate(request, newest_first(cases))
     index = TermIndex()
     counts = term_counts(case_ids)
@@ -295,7 +297,9 @@ def term_detail(request, vocabulary, code):
     )
     children = list(term.children.all())
     cases = cases_using(term, children)
-    case_ids = cases.order_by().values("pk")
+    case_ids = cases_described_by(term, children)
+    if case_ids is None:
+        case_ids = cases.order_by().values("pk")
     page, page_range = paginate(request, newest_first(cases))
     if children:
         counts = usage_counts(vocabulary, case_ids)

@@ -1,0 +1,210 @@
+"""Counting from the registry's bitmaps (registry/counting/bitmaps.py) shows
+exactly what counting in SQL showed: every page that counts is rendered both
+ways and compared, and every tally is compared over selections of all sizes."""
+
+import random
+import re
+
+import pytest
+from django.core.cache import cache
+from django.db import connection
+from django.test.utils import CaptureQueriesContext, override_settings
+from pyroaring import BitMap
+
+from demo.generator import clear_demo, seed_demo
+from registry.counting import engine
+from registry.counting.bitmaps import PUBLISHED, Selection, forget, snapshot
+from registry.counting.engine import (
+    ACTOR_FAMILIES,
+    ACTOR_TYPES,
+    PARTNER_ROLES,
+    PIONEER_CRITERIA,
+    SUMMARY,
+    TERMS,
+    ByColumn,
+    Pairs,
+    PlacedTerms,
+    Places,
+)
+from registry.models import Case, CaseStatus, Term
+from territories.models import Territory, TerritoryKind
+from tests.factories import CaseFactory
+
+pytestmark = pytest.mark.django_db
+
+
+def quiet(message):
+    pass
+
+
+@pytest.fixture(scope="module")
+def seeded(django_db_setup, django_db_blocker):
+    """300 demo cases (seed 1), committed once for the module."""
+    with django_db_blocker.unblock():
+        seed_demo(cases=300, seed=1, progress=quiet)
+        yield
+        clear_demo(progress=quiet)
+
+
+PAGES = [
+    "/experiences/",
+    "/experiences/?region=84",
+    "/experiences/?departement=59&practice=copilotage",
+    "/experiences/?q=mobilite",
+    "/experiences/?q=insertion+jeunes&region=32",
+    "/experiences/?theme=emploi_insertion&theme=mobilite&actor=entreprise&pioneer=true",
+    "/experiences/?practice=dialogue&phase=essaimage&ongoing=no&year_min=2015",
+    "/experiences/?families=all&scale=regional&year_max=2020&ongoing=yes",
+    "/experiences/?region=00",
+    "/experiences/?departement=35&epci=243500139",
+    "/en/experiences/?region=53&prism=alliances_acteurs&sort=title",
+    "/observatoire/",
+    "/observatoire/?region=32",
+    "/observatoire/?theme=emploi_insertion&carte=departement&mesure=habitants",
+    "/observatoire/?departement=59",
+    "/observatoire/couverture/",
+    "/observatoire/comparer/?a-region=32&b-region=11",
+    "/territoires/",
+    "/territoires/region/53/",
+    "/territoires/departement/59/",
+    "/referentiel/",
+    "/referentiel/practice/dialogue/",
+    "/referentiel/theme/emploi_insertion/",
+    "/referentiel/actor_type/collectivite/",
+    "/referentiel/phase/essaimage/",
+    "/referentiel/scale/local/",
+    "/referentiel/pioneer_criterion/trois_familles/",
+    "/referentiel/partner_role/porteur/",
+    "/",
+]
+
+RANDOM = re.compile(r'(nonce|value|content)="[A-Za-z0-9+/=_-]{20,}"')
+
+
+def rendered(client, url):
+    cache.clear()
+    response = client.get(url)
+    assert response.status_code == 200, url
+    return RANDOM.sub("", response.content.decode())
+
+
+@pytest.mark.parametrize("url", PAGES)
+def test_every_page_shows_the_counts_it_showed_when_counting_in_sql(client, seeded, url):
+    with_bitmaps = rendered(client, url)
+    with override_settings(COUNT_WITH_BITMAPS=False):
+        in_sql = rendered(client, url)
+    assert with_bitmaps == in_sql
+
+
+def selections():
+    """Selections of every size: none, one case, a few, a random half, all."""
+    ids = list(Case.objects.published().order_by("pk").values_list("pk", flat=True))
+    chosen = random.Random(7)
+    return {
+        "none": [],
+        "one": ids[:1],
+        "a few": chosen.sample(ids, 12),
+        "half": chosen.sample(ids, len(ids) // 2),
+        "all": ids,
+    }
+
+
+def tallies():
+    missions = list(
+        Term.objects.filter(vocabulary__code="practice", parent__isnull=False).values_list(
+            "pk", flat=True
+        )
+    )
+    themes = list(Term.objects.filter(vocabulary__code="theme").values_list("pk", flat=True))
+    areas = list(
+        Territory.objects.filter(
+            kind__in=[TerritoryKind.REGION, TerritoryKind.DEPARTEMENT, TerritoryKind.COMMUNE]
+        ).values_list("pk", flat=True)
+    )
+    regions = list(Territory.objects.regions().values_list("pk", flat=True))
+    return {
+        "summary": SUMMARY,
+        "terms": TERMS,
+        "phase": ByColumn("phase_id"),
+        "scale": ByColumn("scale_id"),
+        "start_year": ByColumn("start_year"),
+        "family_mask": ByColumn("family_mask"),
+        "pairs": Pairs(missions, themes),
+        "places": Places(areas),
+        "matrix": PlacedTerms(regions, missions),
+        "families": ACTOR_FAMILIES,
+        "actor_types": ACTOR_TYPES,
+        "roles": PARTNER_ROLES,
+        "criteria": PIONEER_CRITERIA,
+    }
+
+
+@pytest.mark.parametrize("size", ["none", "one", "a few", "half", "all"])
+def test_every_tally_counts_the_same_from_bitmaps_and_in_sql(seeded, size):
+    ids = selections()[size]
+    for name, tally in tallies().items():
+        in_sql = engine.count_in_sql(ids, **{name: tally})[name]
+        assert engine.count(ids, **{name: tally})[name] == in_sql, name
+        assert (
+            engine.count(Selection(snapshot().published & BitMap(ids)), **{name: tally})[name]
+            == in_sql
+        ), name
+
+
+def test_the_whole_registry_counts_the_same(seeded):
+    published = Case.objects.published().values("pk")
+    for name, tally in tallies().items():
+        assert (
+            engine.count(PUBLISHED, **{name: tally})[name]
+            == engine.count_in_sql(published, **{name: tally})[name]
+        ), name
+
+
+def test_a_selection_with_a_case_that_is_not_published_is_counted_in_sql(seeded):
+    draft = Case.objects.filter(is_demo=True).exclude(status=CaseStatus.PUBLISHED).first()
+    published = list(Case.objects.published().values_list("pk", flat=True)[:5])
+    assert draft is not None
+    counted = engine.count([*published, draft.pk], summary=SUMMARY)["summary"]
+    assert counted["total"] == 6
+
+
+def test_a_publication_and_an_archive_are_counted_at_once(client, seeded, moderator):
+    """The bitmaps follow the registry version, which publishing and archiving move."""
+    case = Case.objects.filter(status=CaseStatus.SUBMITTED, is_demo=True).first()
+    assert case is not None
+    before = snapshot().published
+    total = len(before)
+    case.publish(by=moderator)
+    assert len(snapshot().published) == total + 1
+    assert case.pk in snapshot().published
+    case.refresh_from_db()
+    case.archive(by=moderator, reason="test")
+    assert len(snapshot().published) == total
+    assert case.pk not in snapshot().published
+
+
+def test_the_bitmaps_are_built_in_a_fixed_number_of_queries(seeded, django_assert_num_queries):
+    """Seven, whatever the number of cases: the columns, the tags, the terms'
+    parents, the places and the closure above them, the partners, the pioneer
+    criteria."""
+    with django_assert_num_queries(7):
+        forget()
+        snapshot()
+    CaseFactory.create_batch(3)
+    with django_assert_num_queries(7):
+        forget()
+        snapshot()
+
+
+def test_a_count_reads_nothing_once_the_bitmaps_are_built(
+    client, seeded, django_assert_num_queries
+):
+    """The search page with filters on every facet: the queries of the page, the
+    text search's ids, and none for the counts."""
+    url = "/experiences/?region=84&theme=emploi_insertion&actor=entreprise&phase=essaimage"
+    client.get(url)
+    snapshot()
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
+    assert grouped == []
