@@ -15,6 +15,9 @@ Deterministic: the same seed on the same database gives the same titles, slugs,
 partners and dates (dates count back from `REFERENCE_TIME`, not from the clock).
 A later run without clearing draws from another stream of the seed, so that the
 cases it adds do not repeat the first ones, and reuses the demo collectivités.
+A run interrupted half-way keeps the batches it committed; run again with
+`resume`, it draws them again without writing them and goes on: the same cases
+as a run never interrupted (1 000 000 cases take hours on PostgreSQL).
 
 Fast: rows are written by batches as plain tuples (COPY on PostgreSQL), with
 case ids reserved beforehand so that link rows need no round trip. What derives
@@ -28,11 +31,13 @@ import itertools
 import queue
 import random
 import threading
+import time
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 
 from django.contrib.auth import get_user_model
 from django.db import connection, transaction
+from django.db.models import Q
 from django.utils.text import slugify
 from stdnum import luhn
 
@@ -346,7 +351,11 @@ class Batch:
 class Generator:
     """Draws cases one after another from one random stream."""
 
-    def __init__(self, *, seed, offset=0):
+    def __init__(self, *, seed, offset=0, resuming=False):
+        """`resuming`: the demo cases in the database were written by an earlier,
+        interrupted part of this same run, begun without demo cases (see
+        `seed_demo`). The generator then starts from the database as that run
+        found it: without them, nor the demo organisations only they name."""
         # A later run on a database that already has demo cases draws from another
         # stream, so that its cases do not repeat the first run's.
         self.rng = random.Random(seed if offset == 0 else f"{seed}+{offset}")
@@ -356,7 +365,14 @@ class Generator:
         self.organizations = {}
         self.new_organizations = []
         self.used_names = set()
-        reused = Organization.objects.filter(is_demo=True, governed_territory__isnull=False)
+        organizations, cases = Organization.objects.all(), Case.objects.all()
+        if resuming:
+            kept = Organization.objects.filter(
+                Q(roster_entries__case__is_demo=False) | Q(members__isnull=False)
+            )
+            organizations = organizations.exclude(Q(is_demo=True) & ~Q(pk__in=kept))
+            cases = cases.filter(is_demo=False)
+        reused = organizations.filter(is_demo=True, governed_territory__isnull=False)
         for pk, name, actor, governed in reused.order_by("pk").values_list(
             "pk", "name", "actor_type__code", "governed_territory_id"
         ):
@@ -364,12 +380,10 @@ class Generator:
                 ("authority", governed),
                 NewOrganization(name, self.actor_family[actor], {}, pk=pk),
             )
-        self.used_sirens = set(
-            Organization.objects.exclude(siren=None).values_list("siren", flat=True)
-        )
-        self.used_rnas = set(Organization.objects.exclude(rna=None).values_list("rna", flat=True))
-        self.used_org_slugs = set(Organization.objects.values_list("slug", flat=True))
-        self.used_case_slugs = set(Case.objects.values_list("slug", flat=True))
+        self.used_sirens = set(organizations.exclude(siren=None).values_list("siren", flat=True))
+        self.used_rnas = set(organizations.exclude(rna=None).values_list("rna", flat=True))
+        self.used_org_slugs = set(organizations.values_list("slug", flat=True))
+        self.used_case_slugs = set(cases.values_list("slug", flat=True))
 
     # Reference data ------------------------------------------------------------------
 
@@ -1050,7 +1064,8 @@ def write_in_background(batches, *, on_written):
             while (batch := pending.get()) is not None:
                 if not failures:
                     with transaction.atomic():
-                        on_written(write_batch(batch))
+                        ids = write_batch(batch)
+                    on_written(ids)
         except BaseException as error:  # handed to the generating thread
             failures.append(error)
             while pending.get() is not None:  # let the producer finish
@@ -1107,30 +1122,101 @@ def thousands(number):
     return f"{number:,}".replace(",", " ")
 
 
-def seed_demo(*, cases, seed, progress=print):
-    """Create `cases` demo cases (with their organisations) and return their ids.
+def duration(seconds):
+    """« 1 h 08 min », « 4 min 10 s », « 12 s »."""
+    seconds = round(seconds)
+    if seconds >= 3600:
+        return f"{seconds // 3600} h {seconds % 3600 // 60:02d} min"
+    if seconds >= 60:
+        return f"{seconds // 60} min {seconds % 60:02d} s"
+    return f"{seconds} s"
 
-    Inside a transaction (tests) or on SQLite, everything is written in one
-    transaction. Otherwise, on PostgreSQL, a second thread writes each batch
-    while the next one is generated, each batch committed on its own: a run
-    interrupted half-way leaves its first batches, which `clear_demo` removes."""
-    offset = Case.objects.filter(is_demo=True).count()
-    generator = Generator(seed=seed, offset=offset)
+
+class SeedMismatch(Exception):
+    """The demo cases of the database are not the beginning of the run asked for."""
+
+
+def replay(generator, owners, sizes, written):
+    """Draw again the batches of `sizes` an interrupted run already wrote, without
+    writing them: the generator is then where that run stopped. Checks that they
+    are the cases of the database, and gives the organisations they named their
+    ids there (later batches refer to them)."""
+    slugs, organizations = set(), []
+    for size in sizes:
+        batch = generator.batch(owners, size)
+        slugs.update(plan.values["slug"] for plan in batch.cases)
+        organizations += batch.organizations
+    if slugs != set(written.values_list("slug", flat=True)):
+        raise SeedMismatch(
+            "The demo cases of the database are not the beginning of this seed: "
+            "resume with the --cases and --seed of the interrupted run, or clear them."
+        )
+    ids = dict(Organization.objects.filter(is_demo=True).values_list("slug", "pk"))
+    for organization in organizations:
+        organization.pk = ids[organization.values["slug"]]
+
+
+def seed_demo(*, cases, seed, progress=print, resume=False, batch_size=BATCH):
+    """Create `cases` demo cases (with their organisations) and return the ids of
+    those this call created.
+
+    Each batch of `batch_size` cases is written in a transaction of its own (a
+    savepoint inside an outer transaction, as in tests). On PostgreSQL outside a
+    transaction, a second thread writes each batch while the next one is
+    generated. A run interrupted half-way (killed, connection lost) leaves its
+    first batches, which `clear_demo` removes, or which `resume` continues.
+
+    `resume`: the demo cases already in the database are the first batches of
+    this same run (same `cases`, `seed` and `batch_size`, begun on a database
+    without demo cases). They are drawn again without being written (about
+    2 000 cases a second, a fraction of what writing them took), checked against
+    the database, and the run goes on from there: the cases are then those of a
+    run that was never interrupted. Without `resume`, a run on a database that
+    has demo cases adds others, drawn from another stream of the seed."""
+    existing = Case.objects.filter(is_demo=True)
+    already = existing.count()
+    sizes = [min(batch_size, cases - start) for start in range(0, cases, batch_size)]
+    done = 0
+    if resume and already:
+        ends = list(itertools.accumulate(sizes))
+        if already not in ends:
+            raise SeedMismatch(
+                f"The database holds {thousands(already)} demo cases, which no run of "
+                f"{thousands(cases)} cases in batches of {thousands(batch_size)} leaves."
+            )
+        done = ends.index(already) + 1
+    if done == len(sizes) > 0:
+        progress(f"All {thousands(cases)} cases already written.")
+        return []
+    generator = Generator(seed=seed, offset=0 if resume else already, resuming=bool(done))
     owners = demo_owners()
-    sizes = [min(BATCH, cases - start) for start in range(0, cases, BATCH)]
-    batches = (generator.batch(owners, size) for size in sizes)
+    if done:
+        started = time.monotonic()
+        progress(f"Resuming: drawing the {thousands(already)} cases already written again…")
+        replay(generator, owners, sizes[:done], existing)
+        progress(f"…done in {duration(time.monotonic() - started)}.")
+    else:
+        already = 0
+    batches = (generator.batch(owners, size) for size in sizes[done:])
     created = []
+    started = time.monotonic()
 
     def on_written(ids):
         created.extend(ids)
-        progress(f"{thousands(len(created))}/{thousands(cases)} cases…")
+        total = already + len(created)
+        rate = len(created) / max(time.monotonic() - started, 1e-6)
+        message = f"{thousands(total)}/{thousands(cases)} cases, {thousands(round(rate))} a second"
+        if total < cases:
+            message += f", about {duration((cases - total) / rate)} left"
+        progress(message)
 
     if connection.vendor == "postgresql" and not connection.in_atomic_block:
         write_in_background(batches, on_written=on_written)
     else:
-        with transaction.atomic():
-            for batch in batches:
-                on_written(write_batch(batch))
+        for batch in batches:
+            with transaction.atomic():
+                ids = write_batch(batch)
+            on_written(ids)
     return created
 
 

@@ -2,13 +2,14 @@
 
 import pytest
 from django.contrib.auth import get_user_model
-from django.core.management import call_command
+from django.core.management import CommandError, call_command
 from django.db.models import Count, Q
 
 from demo.generator import (
     COUNCIL_SEATS,
     DEMO_DOMAIN,
     Generator,
+    SeedMismatch,
     clear_demo,
     de,
     de_departement,
@@ -276,6 +277,63 @@ def test_demo_users_cannot_log_in(seeded):
     users = get_user_model().objects.filter(email__endswith=f"@{DEMO_DOMAIN}")
     assert users.exists()
     assert not any(user.has_usable_password() for user in users)
+
+
+class Interrupted(Exception):
+    """The run killed half-way (a signal, a lost connection)."""
+
+
+def stop_after(written):
+    def progress(message):
+        if message.startswith(f"{written}/"):
+            raise Interrupted
+
+    return progress
+
+
+def test_an_interrupted_run_resumed_gives_the_cases_of_a_run_never_interrupted(empty):
+    seed_demo(cases=50, seed=5, batch_size=20, progress=quiet)
+    uninterrupted = fingerprint()
+    organizations = sorted(Organization.objects.filter(is_demo=True).values_list("slug", "name"))
+    clear_demo(progress=quiet)
+
+    with pytest.raises(Interrupted):
+        seed_demo(cases=50, seed=5, batch_size=20, progress=stop_after(40))
+    assert Case.objects.filter(is_demo=True).count() == 40
+    created = seed_demo(cases=50, seed=5, batch_size=20, progress=quiet, resume=True)
+
+    assert len(created) == 10
+    assert fingerprint() == uninterrupted
+    assert (
+        sorted(Organization.objects.filter(is_demo=True).values_list("slug", "name"))
+        == organizations
+    )
+
+
+def test_resuming_another_run_is_refused_and_a_finished_run_is_left_alone(empty, capsys):
+    with pytest.raises(Interrupted):
+        seed_demo(cases=50, seed=5, batch_size=20, progress=stop_after(20))
+
+    with pytest.raises(SeedMismatch, match="not the beginning of this seed"):
+        seed_demo(cases=50, seed=6, batch_size=20, progress=quiet, resume=True)
+    with pytest.raises(CommandError, match="holds 20 demo cases, which no run of 50 cases"):
+        call_command("seed_demo", cases=50, seed=5, resume=True)  # in batches of 2 000
+    with pytest.raises(CommandError, match="--resume"):
+        call_command("seed_demo", cases=50, seed=5, resume=True, clear=True)
+    assert Case.objects.filter(is_demo=True).count() == 20
+
+    seed_demo(cases=50, seed=5, batch_size=20, progress=quiet, resume=True)
+    assert seed_demo(cases=50, seed=5, batch_size=20, progress=quiet, resume=True) == []
+    assert Case.objects.filter(is_demo=True).count() == 50
+
+
+def test_the_command_shows_progress_and_what_is_left(empty, capsys):
+    call_command("seed_demo", cases=20, seed=1)
+
+    out = capsys.readouterr().out
+    assert "20/20 cases" in out
+    assert "a second" in out
+    assert "20 demo cases created" in out
 
 
 def test_the_command_does_nothing_the_second_time_with_if_empty(empty, capsys):

@@ -3,8 +3,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 from django.db import connection
 
-from demo.generator import clear_demo, has_demo_data, seed_demo
-from registry.models import Term
+from demo.generator import SeedMismatch, clear_demo, has_demo_data, seed_demo
+from registry.models import Case, Term
 from territories.models import Territory
 
 # From this many cases, a load is bulk enough to refresh PostgreSQL's statistics.
@@ -21,8 +21,16 @@ class Command(BaseCommand):
             "--if-empty", action="store_true", help="Do nothing when demo cases already exist."
         )
         parser.add_argument("--clear", action="store_true", help="Delete existing demo data first.")
+        parser.add_argument(
+            "--resume",
+            action="store_true",
+            help=(
+                "Continue an interrupted run of the same --cases and --seed: the demo cases "
+                "already written are drawn again, checked, and the run goes on."
+            ),
+        )
 
-    def handle(self, *args, cases, seed, if_empty, clear, verbosity, **options):
+    def handle(self, *args, cases, seed, if_empty, clear, resume, verbosity, **options):
         def progress(message):
             if verbosity >= 1:
                 self.stdout.write(message)
@@ -38,11 +46,17 @@ class Command(BaseCommand):
             if connection.vendor == "sqlite" and not has_statistics():
                 analyze(progress)  # seeded by a version that did not analyse it
             return
+        if resume and (clear or if_empty):
+            raise CommandError("--resume goes with neither --clear nor --if-empty.")
         started = time.monotonic()
         if clear:
             clear_demo(progress=progress)
-        created = seed_demo(cases=cases, seed=seed, progress=progress)
-        if connection.vendor == "postgresql" and len(created) >= BULK:
+        try:
+            created = seed_demo(cases=cases, seed=seed, progress=progress, resume=resume)
+        except SeedMismatch as error:
+            raise CommandError(str(error)) from None
+        # A resumed run counts the whole run: it may have been cut off during the VACUUM.
+        if connection.vendor == "postgresql" and (cases if resume else len(created)) >= BULK:
             # After a bulk load, the planner's statistics and the visibility map
             # (index-only scans) are what autovacuum would bring minutes later.
             progress("VACUUM ANALYZE…")
@@ -50,11 +64,10 @@ class Command(BaseCommand):
                 cursor.execute("VACUUM ANALYZE")
         elif connection.vendor == "sqlite":
             analyze(progress)
-        progress(
-            self.style.SUCCESS(
-                f"{len(created)} demo cases created in {time.monotonic() - started:.1f} s."
-            )
-        )
+        message = f"{len(created)} demo cases created in {time.monotonic() - started:.1f} s"
+        if resume:
+            message += f" ({Case.objects.filter(is_demo=True).count()} in all)"
+        progress(self.style.SUCCESS(message + "."))
 
 
 def has_statistics():
