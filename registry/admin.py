@@ -43,7 +43,7 @@ from registry.models import (
     Term,
     Vocabulary,
 )
-from registry.models.index import refresh_cases_tagged
+from registry.models.index import bump_registry_version, refresh_cases_tagged
 from registry.models.vocabulary import TAGS
 from registry.models.workflow import validate_reason
 from registry.notifications import notify_decision_on_commit
@@ -148,6 +148,12 @@ class VocabularyAdmin(admin.ModelAdmin):
 
     def get_readonly_fields(self, request, obj=None):
         return ("code",) if obj else ()
+
+    def save_model(self, request, obj, form, change):
+        super().save_model(request, obj, form, change)
+        if change and LABELS & set(form.changed_data):
+            # A list's label heads its section on every case page.
+            bump_registry_version()
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)
@@ -296,6 +302,8 @@ class OrganizationAdmin(TerritoryLabelsMixin, admin.ModelAdmin):
         if not change:
             obj.created_by = request.user
         super().save_model(request, obj, form, change)
+        if change:
+            obj.record_staff_edit(fields=form.changed_data)
 
 
 # --- Cases ----------------------------------------------------------------

@@ -96,6 +96,19 @@ def test_every_page_shows_the_counts_it_showed_when_counting_in_sql(client, seed
     assert with_bitmaps == in_sql
 
 
+def test_every_case_page_suggests_the_similar_cases_it_suggested_in_sql(client, seeded):
+    cases = list(Case.objects.published().order_by("pk"))[::11]
+    suggested = 0
+    for case in cases:
+        url = case.get_absolute_url()
+        with_bitmaps = rendered(client, url)
+        with override_settings(COUNT_WITH_BITMAPS=False):
+            in_sql = rendered(client, url)
+        assert with_bitmaps == in_sql, url
+        suggested += 'id="similar-title"' in with_bitmaps
+    assert suggested > len(cases) / 2
+
+
 def selections():
     """Selections of every size: none, one case, a few, a random half, all."""
     ids = list(Case.objects.published().order_by("pk").values_list("pk", flat=True))

@@ -12,11 +12,12 @@ SQLite alike; the SQL tallies remain for selections the bitmaps do not hold (a
 case that is not published, a column they do not key) and as the oracle the
 tests compare with.
 
-A `Snapshot` is built from the database in nine aggregate queries, each group's
+A `Snapshot` is built from the database in seven aggregate queries, each group's
 ids carried as one string (`string_agg` / `group_concat`), and kept by each
 process under the registry version (`registry.models.index`), which every write
 to published content moves: the first count after a publication rebuilds it
-(0.3 s at 100 000 cases on PostgreSQL, measured by `bench/bitmaps.py`). A
+(2 to 3 s wall, 0.7 s of Python, at 100 000 cases on PostgreSQL: the `cold`
+column of `bench/discovery.py`, see bench/README « Counting from bitmaps »). A
 snapshot is also rebuilt after `MAX_AGE` seconds, so that a write path that
 forgot to move the version cannot keep counts wrong for long.
 
@@ -27,8 +28,10 @@ aggregations (OpenSearch / Elasticsearch `terms` aggregations with a
 translated from the same `CaseFilter` parameters (`registry.counting.selections`).
 """
 
+import heapq
 import threading
 import time
+from collections import Counter
 from dataclasses import dataclass, field
 
 import orjson
@@ -327,3 +330,22 @@ def cardinalities(selection, bitmaps, keys=None):
         if n:
             found[key] = n
     return found
+
+
+# ---- Ranking -------------------------------------------------------------------------
+
+
+def most_sharing(terms, territories, *, exclude=(), limit):
+    """The ids of the `limit` published cases located in any of `territories`
+    (ids, places below them included) tagged with the most of `terms` (ids), ties
+    to the most recent (the highest id), `exclude` left out: the case page's
+    similar cases, from the snapshot, without reading the area's cases. None
+    when the settings count in SQL."""
+    if not enabled():
+        return None
+    held = snapshot()
+    area = union(held.places.get(territory, EMPTY) for territory in territories) - BitMap(exclude)
+    shared = Counter()
+    for term in terms:
+        shared.update(held.tagged.get(term, EMPTY) & area)
+    return heapq.nsmallest(limit, shared, key=lambda case: (-shared[case], -case))

@@ -332,6 +332,8 @@ def refresh_cases_tagged(terms):
         Case.objects.filter(phase_id__in=term_ids).values_list("pk", flat=True)
     ) | set(Case.objects.filter(scale_id__in=term_ids).values_list("pk", flat=True))
     refresh_search_documents(sorted(tagged))
+    # Every case page shows its tags' labels, its partners' roles and actor types.
+    bump_registry_version()
     return len(tagged)
 
 
@@ -611,3 +613,5 @@ def refresh_after_territories(sender, report, **kwargs):
         _, _, CaseTerritory = case_models()
         placed = CaseTerritory.objects.values_list("case_id", flat=True).distinct()
         refresh_search_documents(sorted(placed))
+        # Case pages name their territories (a renamed commune, a new EPCI).
+        bump_registry_version()

@@ -113,6 +113,9 @@ class OrganizationQuerySet(models.QuerySet):
 class Organization(models.Model):
     """A partner of an alliance: a collectivité, a company, an association…"""
 
+    # What the cases it partners show of it and index (`record_staff_edit`).
+    CASE_FIELDS = frozenset({"name", "actor_type"})
+
     name = models.CharField(_("nom"), max_length=255)
     name_key = models.CharField(max_length=255, editable=False, db_index=True)
     slug = models.SlugField(
@@ -232,6 +235,18 @@ class Organization(models.Model):
 
     def get_absolute_url(self):
         return reverse("organization_detail", kwargs={"slug": self.slug})
+
+    @transaction.atomic
+    def record_staff_edit(self, *, fields):
+        """After staff changed this organisation's `fields` in the admin: when its
+        name or actor type changed, the cases it partners are reindexed (their
+        search documents name it, their family mix counts its type), which moves
+        the registry version: their pages, kept under it, show its name and group
+        it by its type. Nothing else of it shows on a case or in its index."""
+        if not self.CASE_FIELDS & set(fields):
+            return
+        cases = self.roster_entries.values_list("case_id", flat=True).distinct()
+        refresh_case_index(sorted(cases))
 
     def clean_fields(self, exclude=None):
         # Identifiers are typed with spaces or dots: compact them before the field

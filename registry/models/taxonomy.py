@@ -7,6 +7,7 @@ from pathlib import Path
 from django.db import transaction
 
 from registry.models import Term, Vocabulary
+from registry.models.index import bump_registry_version
 
 TAXONOMY_PATH = Path(__file__).resolve().parents[1] / "data" / "taxonomy.json"
 
@@ -56,6 +57,9 @@ def load_vocabularies(path=TAXONOMY_PATH, overwrite_labels=False):
         counter = iter(range(10_000))
         for item in spec["items"]:
             _load_item(vocabulary, item, None, spec["basis"], counter, report, overwrite_labels)
+    if report.updated:
+        # Labels and their order show on the pages kept under the registry version.
+        bump_registry_version()
     return report
 
 

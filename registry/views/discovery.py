@@ -4,14 +4,16 @@ import json
 
 from django.conf import settings
 from django.core.paginator import Paginator
-from django.db.models import Count, Exists, OuterRef, Prefetch
+from django.db.models import Count, Exists, OuterRef, Prefetch, prefetch_related_objects
 from django.http import HttpResponse, HttpResponseBadRequest
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils.functional import cached_property
 from django.utils.safestring import mark_safe
 from django.utils.translation import gettext as _
 
+from registry.counting import bitmaps
 from registry.counting.engine import summary
 from registry.counting.facets import FacetCounter
 from registry.forms import MessageForm
@@ -26,11 +28,12 @@ from registry.models import (
 )
 from registry.models.index import whole_registry
 from registry.models.vocabulary import TAGS
-from registry.models.workflow import is_moderator
+from registry.models.workflow import can_act, is_moderator
 from registry.search.filters import SORTS, CaseFilter, TermIndex, headline, highlight_words
 from registry.search.suggestions import SearchHelp, query_string
 from registry.text.sanitize import render_headline, snippet
-from territories.models import Territory
+from registry.views.case_cache import CachedPage, cached_case_page, keep_case_page
+from territories.models import Territory, TerritoryKind
 
 PAGE_SIZE = 20
 
@@ -208,46 +211,98 @@ def invalid_filters_response(filterset):
 
 
 def case_detail(request, slug):
-    queryset = (
+    """A case's page. A visitor who may not edit it (anonymous or not) is served
+    its part from the cache when it is there (`case_cache`: no query); otherwise
+    it is built in a fixed number of queries and, for such a visitor, kept."""
+    version, page = cached_case_page(slug)
+    # The one rule of who may edit (its owner, staff), asked of the kept owner.
+    if page is not None and not can_act(request.user, Case(owner_id=page.owner_id), "owner"):
+        return render_case_page(request, page)
+    case = get_object_or_404(
         Case.objects.visible_to(request.user)
-        .select_related("phase", "scale", "owner", "pioneer_by")
-        .prefetch_related(
-            Prefetch(
-                "roster",
-                queryset=CasePartner.objects.select_related(
-                    "organization",
-                    "organization__actor_type",
-                    "organization__actor_type__parent",
-                    "organization__seat",
-                    "role",
-                ),
-            ),
-            Prefetch(
-                "case_territories",
-                queryset=CaseTerritory.objects.select_related(
-                    "territory", "territory__departement", "territory__region"
-                ),
-            ),
-            Prefetch("terms", queryset=Term.objects.select_related("vocabulary", "parent")),
-            Prefetch("pioneer_criteria", queryset=Term.objects.select_related("vocabulary")),
-            "sources",
-        )
+        .select_related("phase", "scale")
+        .defer(*INDEX_COLUMNS),
+        slug=slug,
     )
-    case = get_object_or_404(queryset, slug=slug)
+    can_edit = can_act(request.user, case, "owner")
+    similar = similar_cases(case)
+    load_case_page_rows(case, similar)
     context = {
         "case": case,
         "roster_by_family": roster_by_family(case),
         "tags": tags_by_vocabulary(case),
-        "similar": similar_cases(case),
+        "similar": similar,
         "is_preview": case.status != CaseStatus.PUBLISHED,
         "json_ld": json_ld(case),
-        "can_edit": Case.objects.editable_by(request.user).filter(pk=case.pk).exists(),
+        "can_edit": can_edit,
         "moderator_message": moderator_message(request.user, case),
-        "breadcrumbs": [(_("Expériences"), reverse("case_list")), (case.title, None)],
+        "site_url": settings.SITE_URL,
     }
-    if context["can_edit"]:
+    if can_edit:
         context.update(owner_view(case))
+    # Rendered without the request for whoever may not edit it: nothing of the
+    # visitor can reach what is kept.
+    page = case_page(case, context, request if can_edit else None)
+    if case.is_published and not can_edit:
+        keep_case_page(slug, version, page)
+    return render_case_page(request, page)
+
+
+def case_page(case, context, request):
+    """The case's part of its page (`case_cache.CachedPage`), rendered."""
+    return CachedPage(
+        title=case.title,
+        summary=case.summary,
+        head=render_to_string("registry/_case_head.html", context, request),
+        body=render_to_string("registry/_case_page.html", context, request),
+        owner_id=case.owner_id,
+    )
+
+
+def render_case_page(request, page):
+    context = {
+        "page": page,
+        "breadcrumbs": [(_("Expériences"), reverse("case_list")), (page.title, None)],
+    }
     return render(request, "registry/case_detail.html", context)
+
+
+# Derived columns the page never shows: wide (every word of the case), and
+# parsed for nothing.
+INDEX_COLUMNS = (
+    "search_names",
+    "search_text",
+    "search_vector",
+    "facet_terms",
+    "facet_places",
+    "facet_pairs",
+)
+TERMS = Prefetch("terms", queryset=Term.objects.select_related("vocabulary", "parent"))
+PLACES = Prefetch(
+    "case_territories",
+    queryset=CaseTerritory.objects.select_related(
+        "territory", "territory__departement", "territory__region"
+    ),
+)
+
+
+def load_case_page_rows(case, similar):
+    """What the page shows of `case` and of its `similar` cases' cards: their
+    places and tags fetched together, then the case's roster and sources (and
+    its criteria, a pioneer's): four or five queries whatever the case."""
+    prefetch_related_objects([case, *similar], PLACES, TERMS)
+    roster = Prefetch(
+        "roster",
+        queryset=CasePartner.objects.select_related(
+            "organization", "organization__actor_type", "organization__actor_type__parent", "role"
+        ),
+    )
+    related = [roster, "sources"]
+    if case.is_pioneer:
+        related.append(
+            Prefetch("pioneer_criteria", queryset=Term.objects.select_related("vocabulary"))
+        )
+    prefetch_related_objects([case], *related)
 
 
 JSON_ESCAPES = {ord("<"): "\\u003c", ord(">"): "\\u003e", ord("&"): "\\u0026"}
@@ -343,44 +398,66 @@ def tags_by_vocabulary(case):
     return sections
 
 
-def similar_cases(case, limit=4):
-    """Published cases sharing practices and themes, nearest territory first.
+SIMILAR_VOCABULARIES = ("practice", "theme")
 
-    Looks in the case's départements, then its régions: each step stays a small
-    GROUP BY even with 100 000 cases (a nationwide pass cost most of the page)."""
-    term_ids = [t.pk for t in case.terms.all() if t.vocabulary.code in {"practice", "theme"}]
-    if not term_ids:
+
+def similar_cases(case, limit=4):
+    """Published cases sharing the most practices and themes with `case`, in its
+    départements first, then its régions; ties to the most recent.
+
+    Ranked from the counting engine's bitmaps (`bitmaps.most_sharing`: the
+    area's cases and each term's, intersected in memory, whatever the area's
+    size) after two small queries, the case's terms and its areas; with
+    COUNT_WITH_BITMAPS=false, by a GROUP BY of the area's tag links. Fetched
+    without their places and tags (`load_case_page_rows` brings them)."""
+    mine = list(
+        Case.terms.through.objects.filter(
+            case_id=case.pk, term__vocabulary__code__in=SIMILAR_VOCABULARIES
+        ).values_list("term_id", flat=True)
+    )
+    if not mine:
         return []
-    places = [link.territory for link in case.case_territories.all()]
-    areas = [
-        Territory.objects.containing_any(places).departements(),
-        Territory.objects.containing_any(places).regions(),
-    ]
+    around = Territory.objects.containing_any(
+        CaseTerritory.objects.filter(case_id=case.pk).values("territory_id")
+    )
+    areas = {TerritoryKind.DEPARTEMENT: [], TerritoryKind.REGION: []}
+    for pk, kind in around.filter(kind__in=list(areas)).values_list("pk", "kind"):
+        areas[kind].append(pk)
     found = []
-    for area in areas:
-        in_area = (
-            Case.objects.published()
-            .exclude(pk__in=[case.pk, *found])
-            .filter(
-                pk__in=CaseTerritory.objects.filter(
-                    territory__ancestor_links__ancestor__in=area
-                ).values("case_id")
-            )
-        )
-        # Rank on the narrow link table, then fetch the few winners in full. Ties
-        # go to the most recent case by id: by publication date, the ranking
-        # would join the wide case rows (a fifth of the page's time).
-        found += list(
-            Case.terms.through.objects.filter(term_id__in=term_ids, case__in=in_area)
-            .values("case_id")
-            .annotate(shared=Count("term_id"))
-            .order_by("-shared", "-case_id")
-            .values_list("case_id", flat=True)[: limit - len(found)]
-        )
+    for area in areas.values():
+        if not area:
+            continue
+        exclude = [case.pk, *found]
+        ranked = bitmaps.most_sharing(mine, area, exclude=exclude, limit=limit - len(found))
+        if ranked is None:
+            ranked = rank_in_sql(mine, area, exclude=exclude, limit=limit - len(found))
+        found += ranked
         if len(found) >= limit:
             break
-    cases = Case.objects.for_list().in_bulk(found)
+    cases = (
+        Case.objects.published()
+        .select_related("phase", "scale")
+        .defer(*INDEX_COLUMNS)
+        .in_bulk(found)
+    )
     return [cases[pk] for pk in found if pk in cases]
+
+
+def rank_in_sql(terms, area, *, exclude, limit):
+    """`bitmaps.most_sharing` in SQL, over the tag links of the area's cases."""
+    in_area = CaseTerritory.objects.filter(territory__ancestor_links__ancestor__in=area)
+    return list(
+        Case.terms.through.objects.filter(
+            term_id__in=terms,
+            case__in=in_area.values("case_id"),
+            case__status=CaseStatus.PUBLISHED,
+        )
+        .exclude(case_id__in=exclude)
+        .values("case_id")
+        .annotate(shared=Count("term_id"))
+        .order_by("-shared", "-case_id")
+        .values_list("case_id", flat=True)[:limit]
+    )
 
 
 def pioneers(request):
