@@ -26,7 +26,7 @@ from registry.counting.engine import (
     PlacedTerms,
     Places,
 )
-from registry.models import Case, CaseStatus, Term
+from registry.models import Case, CaseStatus, Organization, Term
 from territories.models import Territory, TerritoryKind
 from tests.factories import CaseFactory
 
@@ -197,14 +197,14 @@ def test_a_publication_and_an_archive_are_counted_at_once(client, seeded, modera
 
 
 def test_the_bitmaps_are_built_in_a_fixed_number_of_queries(seeded, django_assert_num_queries):
-    """Seven, whatever the number of cases: the columns, the tags, the terms'
-    parents, the places and the closure above them, the partners, the pioneer
-    criteria."""
-    with django_assert_num_queries(7):
+    """Eight, whatever the number of cases: the columns, the tags, the terms'
+    parents, the places and the closure above them, the organisations and the
+    partners, the pioneer criteria."""
+    with django_assert_num_queries(8):
         forget()
         snapshot()
     CaseFactory.create_batch(3)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         forget()
         snapshot()
 
@@ -221,3 +221,20 @@ def test_a_count_reads_nothing_once_the_bitmaps_are_built(
         assert client.get(url).status_code == 200
     grouped = [q["sql"] for q in captured.captured_queries if "GROUP BY" in q["sql"]]
     assert grouped == []
+
+
+def test_the_home_figures_read_nothing_once_the_bitmaps_are_built(client, seeded):
+    """Its figures (cases, organisations, territories, the three families) from
+    the bitmaps, with the cache of whole-registry counts emptied: what remains
+    are the pioneers, the latest cases and the lists of themes and régions."""
+    cache.clear()
+    snapshot()
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/").content.decode()
+    counted = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    assert counted == []
+    assert len(captured) == 8
+    published = Case.objects.published()
+    partners = Organization.objects.filter(roster_entries__case__in=published).distinct()
+    assert f">{published.count()}<" in page.replace("\u202f", "").replace("\xa0", "")
+    assert str(partners.count()) in page

@@ -12,7 +12,7 @@ SQLite alike; the SQL tallies remain for selections the bitmaps do not hold (a
 case that is not published, a column they do not key) and as the oracle the
 tests compare with.
 
-A `Snapshot` is built from the database in seven aggregate queries, each group's
+A `Snapshot` is built from the database in eight aggregate queries, each group's
 ids carried as one string (`string_agg` / `group_concat`), and kept by each
 process under the registry version (`registry.models.index`), which every write
 to published content moves: the first count after a publication rebuilds it
@@ -124,6 +124,9 @@ class Snapshot:
     partner_roles: dict = field(default_factory=dict)
     # {criterion term id: cases meeting it} (pioneers or not: counts intersect).
     criteria: dict = field(default_factory=dict)
+    # How many territories hold a published case, and organisations are partners of one.
+    placed_territories: int = 0
+    organizations: int = 0
 
     @classmethod
     def build(cls, version=None):
@@ -175,6 +178,7 @@ class Snapshot:
                  WHERE c.status = %s GROUP BY place.territory_id""",
             [status],
         )
+        self.placed_territories = len(by_place)
         below = {}
         links = TerritoryLink.objects.filter(descendant_id__in=list(by_place)).values_list(
             "ancestor_id", "descendant_id"
@@ -184,6 +188,11 @@ class Snapshot:
         return {territory: union(cases) for territory, cases in below.items()}
 
     def read_partners(self, reader, status, parents):
+        ((self.organizations,),) = reader.rows(
+            f"""SELECT COUNT(DISTINCT partner.organization_id) FROM {table(CasePartner)} partner
+                  JOIN {table(Case)} c ON c.id = partner.case_id WHERE c.status = %s""",
+            [status],
+        )
         rows = reader.rows(
             f"""SELECT o.actor_type_id, partner.role_id, {reader.agg("partner.case_id")}
                   FROM {table(CasePartner)} partner
