@@ -238,3 +238,58 @@ def test_the_home_figures_read_nothing_once_the_bitmaps_are_built(client, seeded
     partners = Organization.objects.filter(roster_entries__case__in=published).distinct()
     assert f">{published.count()}<" in page.replace("\u202f", "").replace("\xa0", "")
     assert str(partners.count()) in page
+
+
+TEXT_SEARCHES = [
+    "/experiences/?q=insertion",
+    "/experiences/?q=insertion&page=2",
+    "/experiences/?q=insertion&page=4",
+    "/experiences/?q=jeunes+mobilite&theme=emploi_insertion",
+    "/experiences/?q=alliance&region=32&page=2",
+    "/experiences/?q=insertion&sort=newest",
+    "/en/experiences/?q=solidaire&actor=entreprise",
+    "/experiences/?q=zzzzqqq",
+]
+
+
+@pytest.mark.parametrize("url", TEXT_SEARCHES)
+def test_a_text_search_lists_its_results_in_the_order_it_listed_them_in_sql(
+    client, seeded, url
+):
+    with_bitmaps = rendered(client, url)
+    with override_settings(COUNT_WITH_BITMAPS=False):
+        in_sql = rendered(client, url)
+    assert with_bitmaps == in_sql
+
+
+def ranking_queries(client, url):
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    return [
+        q["sql"]
+        for q in captured.captured_queries
+        if 'FROM "registry_case"' in q["sql"] and ("ORDER BY" in q["sql"] or " IN (" in q["sql"])
+    ]
+
+
+def test_a_text_is_ranked_once_then_its_next_pages_and_facets_only_fetch_their_rows(
+    client, seeded
+):
+    snapshot()
+    first = ranking_queries(client, "/experiences/?q=insertion")
+    assert len(first) == 2  # every match ranked, then the page's rows
+    for url in ("/experiences/?q=insertion&page=2", "/experiences/?q=insertion&region=32"):
+        (rows,) = ranking_queries(client, url)
+        assert "IN (" in rows or "= ANY" in rows  # the page's cases by id, nothing else
+
+
+def test_a_case_published_is_found_by_a_text_searched_before(client, seeded, moderator):
+    case = Case.objects.filter(status=CaseStatus.SUBMITTED, is_demo=True).first()
+    word = case.title.split()[-1]
+    url = f"/experiences/?q={word}"
+    before = client.get(url).content.decode()
+    assert case.title not in before  # not published yet, the text's matches kept
+    case.publish(by=moderator)
+
+    after = client.get(url).content.decode()
+    assert case.title.replace("'", "&#x27;") in after

@@ -7,6 +7,12 @@ the text search is read from the database (its ids, then a bitmap): the cost of
 a selection follows the number of its parameters, never of its cases.
 """
 
+import itertools
+import threading
+from array import array
+from collections import OrderedDict
+
+from django.db.models import F
 from pyroaring import BitMap
 
 from registry.counting.bitmaps import EMPTY, NotHeld, Selection, enabled, snapshot, union
@@ -40,8 +46,7 @@ def filtered(filterset, without=()):
             parts.append(part)
     text = data.get("q")
     if text:
-        ids = full_text(Case.objects.published(), text).order_by().values_list("pk", flat=True)
-        parts.append(BitMap(ids))
+        parts.append(text_matches(held, text))
     if not parts:
         return Selection(held.published)
     parts.sort(key=len)
@@ -49,6 +54,105 @@ def filtered(filterset, without=()):
     for part in parts[1:]:
         selection &= part
     return Selection(selection)
+
+
+def count_of(filterset):
+    """How many cases `filterset` selects: the cardinality of its selection, or
+    in SQL when the bitmaps do not hold it."""
+    selection = filtered(filterset)
+    return len(selection) if selection is not None else filterset.qs.count()
+
+
+# The published cases a text matches, kept by this process for the snapshot
+# they were read under (a new registry version, a new snapshot): a page of
+# results, its facets without one of their parameters and the offers of the
+# search help all ask for the same text, and so do the next pages.
+TEXTS_KEPT = 32
+_texts = OrderedDict()
+_texts_lock = threading.Lock()
+
+
+def kept(key, read):
+    """What `read()` returns, kept under `key` among the last TEXTS_KEPT."""
+    with _texts_lock:
+        value = _texts.get(key)
+        if value is not None:
+            _texts.move_to_end(key)
+            return value
+    value = read()
+    with _texts_lock:
+        _texts[key] = value
+        while len(_texts) > TEXTS_KEPT:
+            _texts.popitem(last=False)
+    return value
+
+
+def text_matches(held, text):
+    """The bitmap of the published cases `text` matches (not to be modified)."""
+    with _texts_lock:
+        order = _texts.get(("order", held.version, held.built_at, text))
+    if order is not None:
+        return kept(("matches", held.version, held.built_at, text), lambda: BitMap(order))
+    published = Case.objects.published()
+    return kept(
+        ("matches", held.version, held.built_at, text),
+        lambda: BitMap(full_text(published, text).order_by().values_list("pk", flat=True)),
+    )
+
+
+def relevance_order(held, text):
+    """The ids of every published case `text` matches, the most relevant first
+    (the order of `CaseFilter`'s relevance sort: rank, then the most recently
+    published): what a case ranks depends on it and the text alone, so that
+    the order of any selection of them is this one, restricted."""
+    matching = full_text(Case.objects.published(), text)
+    ordered = matching.order_by(F("rank").desc(), "-published_at", "-id")
+    return kept(
+        ("order", held.version, held.built_at, text),
+        lambda: array("I", ordered.values_list("pk", flat=True)),
+    )
+
+
+class RankedResults:
+    """The cases of a text search's selection by relevance, as a `Paginator`
+    slices them: the order of every case the text matches is read once for
+    the snapshot (`relevance_order`: the ranking of all of them, the page's
+    main cost at 100 000 cases), then a page is the next of its cases that
+    are in the selection, fetched by id from `queryset` (the filter's, with its
+    annotations), in that order."""
+
+    def __init__(self, queryset, order, selection):
+        self.queryset, self.order, self.selection = queryset, order, selection
+
+    def __len__(self):
+        return len(self.selection)
+
+    def count(self):
+        return len(self.selection)
+
+    def __getitem__(self, part):
+        if not isinstance(part, slice):
+            raise TypeError("RankedResults is sliced by pages")
+        bitmap = self.selection.bitmap
+        ids = list(
+            itertools.islice((pk for pk in self.order if pk in bitmap), part.start, part.stop)
+        )
+        found = self.queryset.filter(pk__in=ids).order_by().in_bulk()
+        return [found[pk] for pk in ids if pk in found]
+
+
+def ranked_results(filterset, queryset):
+    """`RankedResults` of `filterset` (its `queryset` of results), or None when
+    its results are not sorted by relevance or the bitmaps do not hold its
+    selection: then the database sorts them."""
+    if not enabled() or filterset.sort_order != "relevance":
+        return None
+    held = snapshot()
+    order = relevance_order(held, filterset.text)
+    selection = filtered(filterset)
+    if selection is None:
+        return None
+    return RankedResults(queryset, order, selection)
 
 
 def over_published(queryset):

@@ -110,10 +110,13 @@ class SearchHelp:
     """The offers and the correction of a `CaseFilter`'s query, for the request's
     other parameters `data` (a QueryDict)."""
 
-    def __init__(self, filterset, data, *, total):
+    def __init__(self, filterset, data, *, total, count=None):
+        """`count`: how many cases a `CaseFilter` selects (the counting engine's
+        `count_of`); by default, counted in SQL."""
         self.filterset = filterset
         self.data = data
         self.total = total
+        self.count_selected = count or (lambda filterset: filterset.qs.count())
         self.tokens = tokenize(filterset.text)
 
     def with_query(self, text, param=None, code=None):
@@ -135,7 +138,7 @@ class SearchHelp:
         return " ".join(token.raw for token in kept)
 
     def count(self, data):
-        return CaseFilter(data, term_index=self.filterset.term_index).qs.count()
+        return self.count_selected(CaseFilter(data, term_index=self.filterset.term_index))
 
     def offer(self, template, name, span, param, code):
         data = self.with_query(self.remaining_text(span), param, code)

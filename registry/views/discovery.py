@@ -16,6 +16,7 @@ from django.utils.translation import gettext as _
 from registry.counting import bitmaps
 from registry.counting.engine import summary
 from registry.counting.facets import FacetCounter
+from registry.counting.selections import count_of, ranked_results
 from registry.forms import MessageForm
 from registry.models import (
     Case,
@@ -96,11 +97,13 @@ def case_list(request):
     filterset = CaseFilter(request.GET, term_index=TermIndex())
     # An invalid value is reported on the page; the valid filters still apply.
     valid = filterset.is_valid()
+    results = headline(filterset.qs.for_list(), filterset.text)
+    # By relevance, from the ranking of the text's matches the process keeps;
+    # read before the counts, which then take their ids from it.
+    results = ranked_results(filterset, results) or results
     counter = FacetCounter(filterset)
     figures = counter.summary()
-    paginator = KnownCountPaginator(
-        headline(filterset.qs.for_list(), filterset.text), PAGE_SIZE, count=figures["total"]
-    )
+    paginator = KnownCountPaginator(results, PAGE_SIZE, count=figures["total"])
     page = paginator.get_page(request.GET.get("page"))
     add_snippets(page.object_list, filterset.text)
     facets = counter.compute()
@@ -131,7 +134,7 @@ def search_help(request, filterset, total, valid):
     """The filters the query names and the correction of its mistyped words."""
     if not (valid and filterset.text):
         return {"offers": [], "correction": None}
-    assist = SearchHelp(filterset, request.GET, total=total)
+    assist = SearchHelp(filterset, request.GET, total=total, count=count_of)
     return {
         "offers": assist.offers(),
         "correction": assist.correction(),
