@@ -87,6 +87,12 @@ def kept(key, read):
     return value
 
 
+def forget_texts():
+    """Drop the texts' matches and rankings this process keeps (benchmarks)."""
+    with _texts_lock:
+        _texts.clear()
+
+
 def text_matches(held, text):
     """The bitmap of the published cases `text` matches (not to be modified)."""
     with _texts_lock:

@@ -553,7 +553,7 @@ def refresh_case_index(case_ids):
     if connection.vendor == "postgresql":
         derived.append(FACET_KEYS)
     write_documents(case_ids, derived=derived)
-    bump_registry_version()
+    bump_registry_version(case_ids)
 
 
 REGISTRY_VERSION_KEY = "registry-version"
@@ -566,21 +566,49 @@ def new_registry_version():
     return time.time_ns() // 1_000_000
 
 
-def bump_registry_version():
+# A version moved for a few cases says which (`registry_changes`), for
+# `REGISTRY_CHANGES_TTL` seconds: the counting bitmaps of a process that held
+# the previous versions are then updated for those cases instead of rebuilt.
+REGISTRY_CHANGES_MOST = 500
+REGISTRY_CHANGES_TTL = 15 * 60
+
+
+def bump_registry_version(case_ids=None):
     """Call after any write that changes what is published: cached whole-registry
     counts are then recomputed on the next request, in every process that shares
     the cache (all of them with CACHE_URL). Called inside a transaction, the
     version moves again when it commits: a request that counted the registry
-    before the commit cannot keep its figures under the new version."""
-    move_registry_version()
-    transaction.on_commit(move_registry_version)
+    before the commit cannot keep its figures under the new version.
+
+    `case_ids`: the cases the write changed, when it changed nothing else (no
+    label, no territory, no vocabulary)."""
+    case_ids = None if case_ids is None else sorted(set(case_ids))
+    move_registry_version(case_ids)
+    transaction.on_commit(lambda: move_registry_version(case_ids))
 
 
-def move_registry_version():
+def move_registry_version(case_ids=None):
     try:
-        cache.incr(REGISTRY_VERSION_KEY)
+        version = cache.incr(REGISTRY_VERSION_KEY)
     except ValueError:  # no version yet (Redis and local memory alike)
         cache.set(REGISTRY_VERSION_KEY, new_registry_version(), timeout=None)
+        return
+    if case_ids is not None and len(case_ids) <= REGISTRY_CHANGES_MOST:
+        cache.set(f"registry-changes:{version}", case_ids, REGISTRY_CHANGES_TTL)
+
+
+def registry_changes(since, until):
+    """The ids of the cases changed from version `since` (excluded) to `until`
+    (included), or None when a version between them changed more than cases,
+    or too many of them, or is forgotten: everything may have changed."""
+    if not (isinstance(since, int) and isinstance(until, int)) or not 0 < until - since <= 50:
+        return None
+    keys = [f"registry-changes:{version}" for version in range(since + 1, until + 1)]
+    found = cache.get_many(keys)
+    if len(found) != len(keys):
+        return None
+    changed = set().union(*found.values())
+    return changed if len(changed) <= REGISTRY_CHANGES_MOST else None
 
 
 def registry_version():

@@ -154,7 +154,7 @@ class CaseWorkflow:
         # Every logged change may alter what is published: whole-registry counts go
         # stale (not after a message or an assignment: `bump=False`).
         if bump:
-            bump_registry_version()
+            bump_registry_version([self.pk])
         return self.audit_entries.create(
             actor=by if by is not None and by.is_authenticated else None,
             action=action,

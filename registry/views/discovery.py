@@ -72,7 +72,7 @@ def home_figures(published):
     if bitmaps.enabled():
         held = bitmaps.snapshot()
         figures = summary(bitmaps.PUBLISHED)
-        figures["organizations"] = held.organizations
+        figures["organizations"] = held.organization_count()
         figures["territories"] = held.placed_territories
     else:
         figures = summary(published)
