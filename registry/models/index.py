@@ -549,6 +549,7 @@ def refresh_facet_keys(case_ids=None):
 def refresh_case_index(case_ids):
     """Everything derived from a case's related rows: family mix, facet keys and
     search documents, written together (one UPDATE per batch of cases)."""
+    case_ids = list(case_ids)  # read twice: written, then named to the bitmaps
     derived = [FAMILY_MASK]
     if connection.vendor == "postgresql":
         derived.append(FACET_KEYS)
