@@ -13,6 +13,7 @@ from pyroaring import BitMap
 
 from demo.generator import clear_demo, seed_demo
 from registry.counting import engine
+from registry.counting import selections as text_search
 from registry.counting.bitmaps import MERGED, PUBLISHED, Selection, Snapshot, forget, snapshot
 from registry.counting.engine import (
     ACTOR_FAMILIES,
@@ -338,3 +339,17 @@ def test_a_write_that_changes_more_than_cases_builds_the_bitmaps_again(seeded):
     after = snapshot()
     assert after.built_at > before.built_at
     same_snapshot(after, before)
+
+
+def test_the_texts_kept_stay_within_their_budget_and_list_the_same_results(
+    client, seeded, monkeypatch
+):
+    monkeypatch.setattr(text_search, "TEXTS_KEPT_IDS", 40)
+    text_search.forget_texts()
+    for url in ("/experiences/?q=-zzzzqqq", "/experiences/?q=insertion", "/experiences/?q=jeunes"):
+        assert client.get(url).status_code == 200
+        assert sum(len(ids) for ids in text_search._texts.values()) <= 40
+    url = "/experiences/?q=-zzzzqqq&page=3"  # every published case: never kept
+    with_bitmaps = rendered(client, url)
+    with override_settings(COUNT_WITH_BITMAPS=False):
+        assert rendered(client, url) == with_bitmaps

@@ -67,23 +67,32 @@ def count_of(filterset):
 # they were read under (a new registry version, a new snapshot): a page of
 # results, its facets without one of their parameters and the offers of the
 # search help all ask for the same text, and so do the next pages.
+# At most TEXTS_KEPT entries holding TEXTS_KEPT_IDS ids in all (4 bytes each in
+# an order, less in a bitmap): a few megabytes, whatever the registry's size; a
+# text matching more (« -mobilité » matches nearly everything) is not kept.
 TEXTS_KEPT = 32
+TEXTS_KEPT_IDS = 1_000_000
 _texts = OrderedDict()
 _texts_lock = threading.Lock()
 
 
 def kept(key, read):
-    """What `read()` returns, kept under `key` among the last TEXTS_KEPT."""
+    """What `read()` returns (ids: an array or a bitmap), kept under `key` among
+    the last ones, within TEXTS_KEPT and TEXTS_KEPT_IDS."""
     with _texts_lock:
         value = _texts.get(key)
         if value is not None:
             _texts.move_to_end(key)
             return value
     value = read()
+    if len(value) > TEXTS_KEPT_IDS:
+        return value
     with _texts_lock:
         _texts[key] = value
-        while len(_texts) > TEXTS_KEPT:
-            _texts.popitem(last=False)
+        held = sum(len(ids) for ids in _texts.values())
+        while len(_texts) > TEXTS_KEPT or held > TEXTS_KEPT_IDS:
+            _, dropped = _texts.popitem(last=False)
+            held -= len(dropped)
     return value
 
 
