@@ -252,6 +252,7 @@ TEXT_SEARCHES = [
     "/experiences/?q=insertion&sort=newest",
     "/en/experiences/?q=solidaire&actor=entreprise",
     "/experiences/?q=zzzzqqq",
+    "/experiences/?q=-mobilite&page=2",  # only excluding: every other case, rank 0
 ]
 
 

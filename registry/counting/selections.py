@@ -121,10 +121,13 @@ def relevance_order(held, text):
     published): what a case ranks depends on it and the text alone, so that
     the order of any selection of them is this one, restricted."""
     matching = full_text(Case.objects.published(), text)
-    ordered = matching.order_by(F("rank").desc(), "-published_at", "-id")
+    # The rank selected beside the id: ordered by it alone, a constant rank (a
+    # text that only excludes words) would be written ORDER BY 0.0, which
+    # PostgreSQL refuses.
+    ordered = matching.order_by(F("rank").desc(), "-published_at", "-id").values_list("pk", "rank")
     return kept(
         ("order", held.version, held.built_at, text),
-        lambda: array("I", ordered.values_list("pk", flat=True)),
+        lambda: array("I", (pk for pk, _rank in ordered)),
     )
 
 
