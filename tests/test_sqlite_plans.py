@@ -133,3 +133,19 @@ def test_the_pages_still_show_the_counts_by_territory(client, cases):
     region = visible_text(client, "/territoires/region/32/")
     for name, count in [("Nord (59)", 16), ("Lille (59)", 16), ("Roubaix (59)", 8)]:
         assert shows_count(region, name, count), name
+
+
+@pytest.mark.parametrize("url", ["/", "/experiences-pionnieres/"])
+def test_the_latest_pioneers_are_read_in_the_order_of_their_index(client, url):
+    for _ in range(4):
+        CaseFactory(is_pioneer=True)
+    with CaptureQueriesContext(connection) as captured:
+        assert client.get(url).status_code == 200
+    (listed,) = [
+        q["sql"]
+        for q in captured.captured_queries
+        if '"is_pioneer"' in q["sql"] and '"pioneer_at" DESC' in q["sql"] and "LIMIT" in q["sql"]
+    ]
+    details = [detail for _depth, detail in plan(listed)]
+    assert any("case_pioneers_latest" in detail for detail in details), details
+    assert not any("TEMP B-TREE" in detail for detail in details), details

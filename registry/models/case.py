@@ -389,6 +389,12 @@ class Case(AssignmentWorkflow, CaseWorkflow, models.Model):
             models.Index(
                 fields=["is_pioneer"], condition=models.Q(is_pioneer=True), name="case_pioneer"
             ),
+            # The home's and the pioneers page's latest pioneers, read in order.
+            models.Index(
+                fields=["status", "-pioneer_at", "-id"],
+                condition=models.Q(is_pioneer=True),
+                name="case_pioneers_latest",
+            ),
             models.Index(fields=["owner", "status"], name="case_owner_status"),
             # The queue's « pris en charge par » filter.
             models.Index(fields=["status", "assigned_to"], name="case_status_assignee"),
