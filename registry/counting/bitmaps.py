@@ -128,13 +128,23 @@ class Snapshot:
     partner_roles: dict = field(default_factory=dict)
     # {criterion term id: cases meeting it} (pioneers or not: counts intersect).
     criteria: dict = field(default_factory=dict)
-    # How many territories hold a published case; how many organisations are
-    # partners of one (counted in SQL when first asked, `organization_count`).
-    placed_territories: int = 0
-    organizations: int | None = None
-
     # {territory id: cases placed in it}, the territories of `places` come from.
     placed: dict = field(default_factory=dict)
+    # How many organisations are partners of a published case (counted in SQL
+    # when first asked, `organization_count`).
+    organizations: int | None = None
+
+    @property
+    def placed_territories(self):
+        """How many territories hold a published case."""
+        return len(self.placed)
+
+    def is_fresh(self, version):
+        """Of `version`, and younger than `MAX_AGE` seconds."""
+        return self.version == version and self.is_young()
+
+    def is_young(self):
+        return time.monotonic() - self.built_at < MAX_AGE
 
     @classmethod
     def build(cls, version=None, *, only=None):
@@ -175,7 +185,6 @@ class Snapshot:
             [status],
         )
         built.places = built.located(built.placed)
-        built.placed_territories = len(built.placed)
         built.read_partners(reader, status, parents)
         built.criteria = reader.grouped(
             f"""SELECT criterion.term_id, {reader.agg("criterion.case_id")}
@@ -248,7 +257,6 @@ class Snapshot:
         }
         for name in MERGED:
             setattr(merged, name, merge(getattr(self, name), gone, getattr(fresh, name)))
-        merged.placed_territories = len(merged.placed)
         return merged
 
 
@@ -354,13 +362,13 @@ def snapshot():
     global _held
     version = registry_version()
     held = _held
-    if held is not None and held.version == version and time.monotonic() - held.built_at < MAX_AGE:
+    if held is not None and held.is_fresh(version):
         return held
     with _lock:
         held = _held
-        if held is None or held.version != version or time.monotonic() - held.built_at >= MAX_AGE:
+        if held is None or not held.is_fresh(version):
             changed = None
-            if held is not None and time.monotonic() - held.built_at < MAX_AGE:
+            if held is not None and held.is_young():
                 changed = registry_changes(held.version, version)
             held = Snapshot.build(version) if changed is None else held.updated(version, changed)
             _held = held

@@ -159,16 +159,17 @@ class RankedResults:
         return [found[pk] for pk in ids if pk in found]
 
 
-def ranked_results(filterset, queryset):
+def ranked_results(filterset, queryset, selection_of):
     """`RankedResults` of `filterset` (its `queryset` of results), or None when
     its results are not sorted by relevance or the bitmaps do not hold its
-    selection: then the database sorts them."""
+    selection: then the database sorts them. `selection_of()`: the selection,
+    as the page's counts work it out (`FacetCounter.ids_without`), asked once
+    the text is ranked so that its matches are taken from the ranking."""
     if not enabled() or filterset.sort_order != "relevance":
         return None
-    held = snapshot()
-    order = relevance_order(held, filterset.text)
-    selection = filtered(filterset)
-    if selection is None:
+    order = relevance_order(snapshot(), filterset.text)
+    selection = selection_of()
+    if not isinstance(selection, Selection):
         return None
     return RankedResults(queryset, order, selection)
 

@@ -97,11 +97,11 @@ def case_list(request):
     filterset = CaseFilter(request.GET, term_index=TermIndex())
     # An invalid value is reported on the page; the valid filters still apply.
     valid = filterset.is_valid()
+    counter = FacetCounter(filterset)
     results = headline(filterset.qs.for_list(), filterset.text)
     # By relevance, from the ranking of the text's matches the process keeps;
     # read before the counts, which then take their ids from it.
-    results = ranked_results(filterset, results) or results
-    counter = FacetCounter(filterset)
+    results = ranked_results(filterset, results, counter.ids_without) or results
     figures = counter.summary()
     paginator = KnownCountPaginator(results, PAGE_SIZE, count=figures["total"])
     page = paginator.get_page(request.GET.get("page"))
