@@ -443,14 +443,14 @@ def records_of_batch(rows, lookups, *, texts):
     tags = {pk: [] for pk in ids}
     for case_id, term_id in (
         Case.terms.through.objects.filter(among_many("case_id", ids))
-        .order_by("term_id")
+        .order_by("case_id", "term_id")
         .values_list("case_id", "term_id")
     ):
         tags[case_id].append(term_id)
     places = {pk: [] for pk in ids}
     for case_id, territory_id in (
         CaseTerritory.objects.filter(among_many("case_id", ids))
-        .order_by("id")
+        .order_by("case_id", "id")
         .values_list("case_id", "territory_id")
     ):
         places[case_id].append(territory_id)
