@@ -59,8 +59,11 @@ def one(fmt, selection, save):
         queries.append(sql)
         return execute(sql, params, many, context)
 
+    # DEBUG off, as in production: with it, Django keeps the text of every query
+    # (the rows an export stores are megabytes of it).
     with override_settings(
-        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+        DEBUG=False,
+        REST_FRAMEWORK={**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates},
     ):
         client = Client()
         # Warm-up: URL resolution, templates, the vocabulary, on a tiny selection.

@@ -17,6 +17,7 @@ from registry.models.choices import (
     RevisionStatus,
 )
 from registry.models.contact import ContactMessage, ContactStatus, ContactSubject
+from registry.models.export import ExportedCase, ExportGeneration, ExportStamp
 from registry.models.moderation import AuditLog, CaseMessage, CaseRevision, CaseVersion
 from registry.models.organization import Organization
 from registry.models.report import (
@@ -31,6 +32,9 @@ from registry.models.vocabulary import Basis, Term, Vocabulary
 from registry.models.workflow import TRANSITIONS, TransitionNotAllowed
 
 __all__ = [
+    "ExportedCase",
+    "ExportGeneration",
+    "ExportStamp",
     "ContactMessage",
     "ContactStatus",
     "ContactSubject",

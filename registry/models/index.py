@@ -39,6 +39,7 @@ from django.db.models import F
 from django.db.models.functions import Length
 
 from registry.models.choices import PAIR_BASE
+from registry.models.export import forget_exported_cases
 from registry.models.search import SearchWord
 from registry.models.vocabulary import Term
 from territories.models import KIND_DEPTH, TerritoryLink, normalize
@@ -584,6 +585,7 @@ def bump_registry_version(case_ids=None):
     `case_ids`: the cases the write changed, when it changed nothing else (no
     label, no territory, no vocabulary)."""
     case_ids = None if case_ids is None else sorted(set(case_ids))
+    forget_exported_cases(case_ids)
     move_registry_version(case_ids)
     transaction.on_commit(lambda: move_registry_version(case_ids))
 

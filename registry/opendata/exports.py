@@ -18,15 +18,18 @@ import csv
 import gc
 import io
 import json
+import logging
 from contextlib import contextmanager
 from dataclasses import dataclass
 from datetime import UTC
 from functools import cache
 from itertools import islice
 from pathlib import Path
+from typing import NamedTuple
 
 import orjson
 from django.conf import settings
+from django.db import DatabaseError, connection
 from django.http import StreamingHttpResponse
 from django.urls import reverse
 from django.utils import timezone
@@ -38,6 +41,8 @@ from registry.models import (
     CasePartner,
     CaseSource,
     CaseTerritory,
+    ExportedCase,
+    ExportGeneration,
     Organization,
 )
 from registry.models.case import Case, has_all_three_families
@@ -45,6 +50,8 @@ from registry.models.lookups import among, among_many
 from registry.models.vocabulary import TAG_PARAMETERS, TAGS
 from registry.search.filters import TermFilter, TermIndex
 from territories.models import Territory, TerritoryKind, TerritoryLink
+
+logger = logging.getLogger(__name__)
 
 BATCH_SIZE = 2000
 SEPARATOR = " | "
@@ -617,19 +624,13 @@ def boolean(value):
 def csv_chunks(selection, *, batch_size=None, progress=None):
     """The CSV document, UTF-8 with a byte-order mark (spreadsheets then read the
     accents right), one chunk of text per batch of cases."""
-    batch_size = batch_size or BATCH_SIZE
     buffer = io.StringIO()
     writer = csv.writer(buffer)
     buffer.write(codecs.BOM_UTF8.decode("utf-8"))
     writer.writerow([str(column.name) for column in COLUMNS])
     yield buffer.getvalue()
-    records = case_records(selection, batch_size=batch_size, progress=progress)
-    for batch in batched(records, batch_size):
-        buffer.seek(0)
-        buffer.truncate()
-        with collection_paused():
-            writer.writerows(map(csv_row, batch))
-        yield buffer.getvalue()
+    for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress):
+        yield "".join([kept[pk].csv for pk in rows if pk in kept])
 
 
 def metadata():
@@ -654,17 +655,18 @@ def dumps(value):
 
 
 def json_chunks(selection, *, batch_size=None, progress=None):
-    """`{"licence": …, "cases": [ … ]}`, streamed one batch at a time."""
-    batch_size = batch_size or BATCH_SIZE
+    """`{"licence": …, "cases": [ … ]}`, streamed one batch at a time: each
+    case's stored record, with its long texts (read with the selection) last."""
     head = dumps(metadata())[:-1]
     yield head + ',"cases":['
-    yield from joined_chunks(
-        (
-            dumps(r)
-            for r in case_records(selection, texts=True, batch_size=batch_size, progress=progress)
-        ),
-        batch_size,
-    )
+    first = True
+    for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress):
+        records = [
+            f'{kept[pk].record[:-1]},"texts":{kept[pk].texts}}}' for pk in rows if pk in kept
+        ]
+        if records:
+            yield ("" if first else ",") + ",".join(records)
+            first = False
     yield "]}\n"
 
 
@@ -673,25 +675,143 @@ def geojson_chunks(selection, *, batch_size=None, progress=None):
     first territory (see `representative_point`; the registry has no finer
     geometry, and `properties.point.of` says which territory the point stands
     for). A case without any territory has a null geometry, as GeoJSON allows."""
-    batch_size = batch_size or BATCH_SIZE
     head = dumps({"type": "FeatureCollection", **metadata()})[:-1]
     yield head + ',"features":['
-    features = (
-        dumps(feature(record))
-        for record in case_records(selection, texts=False, batch_size=batch_size, progress=progress)
-    )
-    yield from joined_chunks(features, batch_size)
+    first = True
+    for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress):
+        features = [
+            f'{{"type":"Feature","id":{pk},"geometry":{kept[pk].geometry},'
+            f'"properties":{kept[pk].record}}}'
+            for pk in rows
+            if pk in kept
+        ]
+        if features:
+            yield ("" if first else ",") + ",".join(features)
+            first = False
     yield "]}\n"
 
 
-def feature(record):
+def stored_batches(selection, *, batch_size=None, progress=None):
+    """`selection` batch by batch, as `(ids, kept)`: `ids` in the selection's
+    order, `kept` their rows as the exports write them (`ExportedCase`, in the
+    active language), by case id.
+
+    The rows kept in the database serve while they match the case's stamp and
+    the generation (`registry.models.export`); the others are built from the
+    case and its related rows (`records_of_batch`), stored for the next export,
+    and served. A case deleted meanwhile is left out."""
+    batch_size = batch_size or BATCH_SIZE
+    language = get_language() or settings.LANGUAGE_CODE
+    generation = ExportGeneration.current()
+    builder = RowBuilder(language, generation)
+    done = 0
+    with planned_for_every_row():
+        rows = selection.values_list("id", "export_stamp__stamp").iterator(chunk_size=batch_size)
+        while batch := list(islice(rows, batch_size)):
+            stamps = {pk: stamp or 0 for pk, stamp in batch}
+            kept = {
+                pk: Kept(*stored)
+                for pk, stamp, *stored in ExportedCase.objects.filter(
+                    among_many("case_id", stamps), language=language, generation=generation
+                ).values_list("case_id", "stamp", *STORED)
+                if stamp == stamps[pk]
+            }
+            missing = [pk for pk in stamps if pk not in kept]
+            if missing:
+                kept.update(builder.build(missing))
+            yield list(stamps), kept
+            done += len(batch)
+            if progress is not None:
+                progress(done)
+
+
+STORED = ("csv", "record", "texts", "geometry")
+
+
+class Kept(NamedTuple):
+    """A case's stored export rows, as `stored_batches` hands them out."""
+
+    csv: str
+    record: str
+    texts: str
+    geometry: str
+
+
+@contextmanager
+def planned_for_every_row():
+    """PostgreSQL plans a cursor for its first tenth of rows
+    (`cursor_tuple_fraction`): for a région, an index walk in date order that
+    tests every case (1.1 s at 100 000 cases) instead of finding the région's
+    cases and sorting them (0.13 s). An export reads every row: plan for all."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute("SET cursor_tuple_fraction = 1.0")
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute("RESET cursor_tuple_fraction")
+        except DatabaseError:  # the connection is gone, and the setting with it
+            pass
+
+
+class RowBuilder:
+    """Builds and stores the export rows of cases that have none, or a stale one."""
+
+    def __init__(self, language, generation):
+        self.language, self.generation = language, generation
+        self.lookups = None  # read at the first case to build
+        self.buffer = io.StringIO()
+        self.writer = csv.writer(self.buffer)
+
+    def build(self, ids):
+        self.lookups = self.lookups or Lookups()
+        with collection_paused():
+            found = {
+                row[0]: row
+                for row in Case.objects.filter(among_many("id", ids)).values_list(
+                    *CASE_VALUES, *TEXT_FIELDS, "export_stamp__stamp"
+                )
+            }
+            rows = [found[pk] for pk in ids if pk in found]
+            records = records_of_batch([row[:-1] for row in rows], self.lookups, texts=True)
+            made = {}
+            for row, record in zip(rows, records, strict=True):
+                texts = record.pop("texts")
+                made[row[0]] = Kept(
+                    csv=self.csv_line(record),
+                    record=dumps(record),
+                    texts=dumps(texts),
+                    geometry=dumps(geometry(record)),
+                )
+        self.store(
+            (pk, self.language, found[pk][-1] or 0, self.generation, *kept)
+            for pk, kept in made.items()
+        )
+        return made
+
+    def csv_line(self, record):
+        self.buffer.seek(0)
+        self.buffer.truncate()
+        self.writer.writerow(csv_row(record))
+        return self.buffer.getvalue()
+
+    def store(self, made):
+        """Keep the rows for the next exports: a cache, so a failed write (a
+        database locked by another writer, say) costs the next export time,
+        never this one its data."""
+        try:
+            ExportedCase.keep(made)
+        except DatabaseError:
+            logger.warning("Export rows not stored", exc_info=True)
+
+
+def geometry(record):
     point = record["point"]
-    return {
-        "type": "Feature",
-        "id": record["id"],
-        "geometry": {"type": "Point", "coordinates": point["coordinates"]} if point else None,
-        "properties": record,
-    }
+    return {"type": "Point", "coordinates": point["coordinates"]} if point else None
 
 
 def representative_point(territory):
@@ -707,20 +827,6 @@ def representative_point(territory):
         if (kind, code) in points:
             return {"coordinates": points[(kind, code)], "of": {"kind": kind, "code": code}}
     return None
-
-
-def joined_chunks(items, batch_size):
-    """Comma-separated `items`, one chunk per `batch_size` of them."""
-    first = True
-    chunk = []
-    for item in items:
-        chunk.append(item if first else "," + item)
-        first = False
-        if len(chunk) >= batch_size:
-            yield "".join(chunk)
-            chunk = []
-    if chunk:
-        yield "".join(chunk)
 
 
 FORMATS = {

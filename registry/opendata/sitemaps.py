@@ -11,7 +11,7 @@ from django.utils.cache import patch_cache_control
 from django.utils.translation import get_language
 
 from registry.models import Case, CasePartner, CaseStatus, CaseTerritory, Organization, Term
-from registry.models.index import REGISTRY_VERSION_KEY, bump_registry_version
+from registry.models.index import registry_version
 from registry.models.vocabulary import REFERENTIEL_ORDER
 from territories.models import Territory, TerritoryKind
 
@@ -116,10 +116,9 @@ SITEMAP_MAX_AGE = 5 * 60
 def cached_until_publication_changes(view):
     @wraps(view)
     def cached_view(request, *args, **kwargs):
-        version = cache.get(REGISTRY_VERSION_KEY)
-        if version is None:  # never written, or lost: start a version no copy was built under
-            bump_registry_version()
-            version = cache.get(REGISTRY_VERSION_KEY)
+        # Never written, or lost: a version no copy was built under starts (a
+        # moment's time), and nothing else is forgotten (not the stored exports).
+        version = registry_version()
         address = hashlib.sha256(request.build_absolute_uri().encode()).hexdigest()
         key = f"sitemap:{version}:{get_language()}:{address}"
         response = cache.get(key)
