@@ -283,11 +283,14 @@ def test_messages_follow_the_language_too(client):
 def test_the_case_list_runs_a_fixed_number_of_queries(client):
     for _ in range(3):
         CaseFactory(tags=[term("theme", "mobilite")])
+    # The counting bitmaps (the selection's size) are built once per registry version.
+    client.get("/api/v1/cases/")
     with CaptureQueriesContext(connection) as few:
         assert client.get("/api/v1/cases/?theme=mobilite&region=32").status_code == 200
         assert client.get("/api/v1/cases/").status_code == 200
     for _ in range(7):
         CaseFactory(tags=[term("theme", "mobilite")], places=[territory("region", "32")])
+    client.get("/api/v1/cases/")
     with CaptureQueriesContext(connection) as many:
         assert client.get("/api/v1/cases/?theme=mobilite&region=32").status_code == 200
         assert client.get("/api/v1/cases/").status_code == 200
@@ -482,3 +485,27 @@ def test_session_authentication_serves_the_sites_own_scripts(client, contributor
 def test_an_inactive_account_token_is_refused(client):
     user = UserFactory(email="parti@example.org", is_active=False)
     assert client.get("/api/v1/me/", headers=auth(user)).status_code == 401
+
+
+@pytest.mark.parametrize("bitmaps", [True, False])
+def test_a_large_selection_is_paged_in_date_order_and_counted_right(
+    client, monkeypatch, settings, bitmaps
+):
+    # "Large": more cases than the list reads ahead (5 000, lowered here to 2).
+    monkeypatch.setattr("registry.api.views.SMALL_SELECTION", 2)
+    settings.COUNT_WITH_BITMAPS = bitmaps
+    listed = [CaseFactory(tags=[term("theme", "mobilite")]) for _ in range(5)]
+    CaseFactory(tags=[term("theme", "culture_sport")])
+    newest_first = sorted(listed, key=lambda case: (case.published_at, case.pk), reverse=True)
+    client.get("/api/v1/cases/")
+
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/api/v1/cases/?theme=mobilite&page_size=2&page=2").json()
+
+    assert page["count"] == 5
+    assert [r["slug"] for r in page["results"]] == [c.slug for c in newest_first[2:4]]
+    counted_in_sql = any("COUNT(" in query["sql"] for query in captured)
+    assert counted_in_sql is not bitmaps
+    last = client.get("/api/v1/cases/?theme=mobilite&page_size=2&page=3").json()
+    assert [r["slug"] for r in last["results"]] == [newest_first[4].slug]
+    assert client.get("/api/v1/cases/?theme=mobilite&page_size=2&page=4").status_code == 404
