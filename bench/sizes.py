@@ -26,7 +26,8 @@ What the lines mean:
   « hit »: served from the cache.
 The SQL share is the time inside the database driver's `execute` over the
 page's wall time (rows fetched later by a streaming cursor are not in it).
-RUNS (15) and BUDGET (15 s of runs per page, at least 3 runs) bound the runs.
+RUNS (15) and BUDGET (15 s of runs per page, at least 3 runs) bound the runs;
+ONLY (e.g. `ONLY="API JSON"`) keeps the pages whose label holds it.
 """
 
 import json
@@ -38,6 +39,7 @@ import time
 from pathlib import Path
 
 RUNS = int(os.environ.get("RUNS", 15))
+ONLY = os.environ.get("ONLY", "")
 BUDGET = float(os.environ.get("BUDGET", 15))
 
 # label: (url, how each run starts)
@@ -67,6 +69,7 @@ PAGES = {
         "kept",
     ),
 }
+PAGES = {label: page for label, page in PAGES.items() if ONLY in label}
 
 
 def measure_here():
