@@ -17,6 +17,7 @@ from pyroaring import BitMap
 
 from registry.counting.bitmaps import EMPTY, NotHeld, Selection, enabled, snapshot, union
 from registry.models import Case
+from registry.models.lookups import among_many
 from registry.models.vocabulary import TAG_PARAMETERS
 from registry.search.filters import TERRITORY_FACETS
 from registry.search.query import full_text
@@ -172,6 +173,31 @@ def ranked_results(filterset, queryset, selection_of):
     if not isinstance(selection, Selection):
         return None
     return RankedResults(queryset, order, selection)
+
+
+# A selection of at most this many cases is listed from its ids (the bitmaps'
+# selection), not from its filters: PostgreSQL then reads the rows of the page
+# by primary key instead of working out the filters' subqueries over the whole
+# registry (a département and a practice at 1 000 000 cases: 92 -> 22 ms). A
+# larger one is listed by its filters, along the date index.
+LISTED_BY_IDS = 50_000
+
+
+def listed_by_ids(filterset, queryset, selection):
+    """`queryset` (the search page's results, in their order) as the published
+    cases among the ids of `selection`, or None: a text to headline or rank, a
+    selection the bitmaps do not hold (`FacetCounter.ids_without` gave ids or a
+    queryset), or one too large."""
+    if filterset.text or not isinstance(selection, Selection):
+        return None
+    if len(selection) > LISTED_BY_IDS:
+        return None
+    return (
+        Case.objects.published()
+        .filter(among_many("id", selection.bitmap))
+        .for_list()
+        .order_by(*queryset.query.order_by)
+    )
 
 
 def over_published(queryset):

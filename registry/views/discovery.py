@@ -16,7 +16,7 @@ from django.utils.translation import gettext as _
 from registry.counting import bitmaps
 from registry.counting.engine import summary
 from registry.counting.facets import FacetCounter
-from registry.counting.selections import count_of, ranked_results
+from registry.counting.selections import count_of, listed_by_ids, ranked_results
 from registry.forms import MessageForm
 from registry.models import (
     Case,
@@ -101,7 +101,14 @@ def case_list(request):
     results = headline(filterset.qs.for_list(), filterset.text)
     # By relevance, from the ranking of the text's matches the process keeps;
     # read before the counts, which then take their ids from it.
-    results = ranked_results(filterset, results, counter.ids_without) or results
+    ranked = ranked_results(filterset, results, counter.ids_without)
+    if ranked is not None:
+        results = ranked
+    else:
+        # Else a selection the bitmaps hold is listed from its ids, not its filters.
+        listed = listed_by_ids(filterset, results, counter.ids_without())
+        if listed is not None:
+            results = listed
     figures = counter.summary()
     paginator = KnownCountPaginator(results, PAGE_SIZE, count=figures["total"])
     page = paginator.get_page(request.GET.get("page"))
