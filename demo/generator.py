@@ -98,6 +98,7 @@ from registry.models.index import (
     refresh_case_index,
     update_lexicon,
 )
+from registry.models.rows import insert_rows
 from territories.models import Territory, normalize
 
 BATCH = 2000
@@ -981,24 +982,6 @@ def reserve_ids(model, count):
         cursor.execute(f"SELECT COALESCE(MAX(id), 0) FROM {connection.ops.quote_name(table)}")
         first = cursor.fetchone()[0] + 1
     return list(range(first, first + count))
-
-
-def insert_rows(model, columns, rows):
-    """Insert plain tuples into `model`'s table: COPY on PostgreSQL, executemany
-    elsewhere. Link rows need no model instances, and building a million of them
-    would dominate the time of a large seed."""
-    if not rows:
-        return
-    table = connection.ops.quote_name(model._meta.db_table)
-    names = ", ".join(connection.ops.quote_name(column) for column in columns)
-    with connection.cursor() as cursor:
-        if connection.vendor == "postgresql":
-            with cursor.cursor.copy(f"COPY {table} ({names}) FROM STDIN") as copy:
-                for row in rows:
-                    copy.write_row(row)
-        else:
-            marks = ", ".join(["%s"] * len(columns))
-            cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
 
 
 def save_organizations(batch):

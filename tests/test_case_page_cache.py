@@ -27,10 +27,14 @@ LILLE, ROUBAIX, TOURCOING, AMIENS = "59350", "59512", "59599", "80021"
 
 @pytest.fixture
 def case(contributor):
+    return lille_case(contributor)
+
+
+def lille_case(owner):
     """A published case of Lille's, its partners a commune and an association."""
     return CaseFactory(
         title="La cité éducative de Lille",
-        owner=contributor,
+        owner=owner,
         places=[territory("commune", LILLE)],
         partners=[
             OrganizationFactory(

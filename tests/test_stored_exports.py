@@ -20,11 +20,11 @@ from registry.models.taxonomy import load_vocabularies
 from territories.loader import read_data
 from tests.factories import CaseFactory, OrganizationFactory, term, territory
 from tests.test_admin import resubmitted
+from tests.test_case_page_cache import LILLE, lille_case
 from tests.test_territories import write
 
 pytestmark = pytest.mark.django_db
 
-LILLE = "59350"
 STAMP = re.compile(rb'"generated_at":"[^"]*"')
 # The tables an export reads when it builds a case's rows; never when it has them.
 RELATED = ("registry_case_terms", "registry_casepartner", "registry_casesource")
@@ -32,18 +32,7 @@ RELATED = ("registry_case_terms", "registry_casepartner", "registry_casesource")
 
 @pytest.fixture
 def case(contributor):
-    return CaseFactory(
-        title="La cité éducative de Lille",
-        owner=contributor,
-        places=[territory("commune", LILLE)],
-        partners=[
-            OrganizationFactory(
-                name="Ville de Lille", actor_type=term("actor_type", "collectivite")
-            ),
-            OrganizationFactory(name="Les Petits Débrouillards"),
-        ],
-        tags=[term("theme", "education_jeunesse"), term("practice", "copilotage")],
-    )
+    return lille_case(contributor)
 
 
 def export(client, fmt, query=""):

@@ -121,11 +121,6 @@ def case_filterset(request, term_index=None):
     return filterset
 
 
-def case_selection(request, term_index=None):
-    """The published cases `request` asks for, through the search page's FilterSet."""
-    return case_filterset(request, term_index).qs
-
-
 def ordered_ids(selection):
     """The ids of a selection, in its order, read in one go."""
     try:

@@ -21,6 +21,9 @@ fresh. The rows are a cache: deleting them all loses nothing but time.
 from django.db import connection, models, transaction
 from django.db.models import F
 
+from registry.models.lookups import among_many
+from registry.models.rows import insert_rows
+
 
 class ExportGeneration(models.Model):
     """One row: the number moved by every write that changes more than cases."""
@@ -96,44 +99,25 @@ class ExportedCase(models.Model):
 
     # What `keep` writes, in this order.
     KEPT = ("case_id", "language", "stamp", "generation", "csv", "record", "texts", "geometry")
-    KEEP_BATCH = 500  # 4 000 parameters a statement, within every SQLite's limit
 
     @classmethod
     def keep(cls, rows):
-        """Insert or replace rows given as tuples of `KEPT`, in one transaction.
-
-        On PostgreSQL, the rows of the cases named are deleted, then the new
-        ones copied in (`COPY`: half the time of an upsert, and a tenth of
-        `bulk_create`'s, whose columns sent as arrays the driver quotes
-        character by character in Python). Two exports storing the same case
-        at once: the second fails on the unique constraint, and keeps nothing.
-        Elsewhere, an upsert per `KEEP_BATCH` rows."""
+        """Replace the rows of the cases named by new ones, given as tuples of
+        `KEPT` (of one language), in one transaction: the old ones deleted, the
+        new ones inserted by `insert_rows` (`COPY` on PostgreSQL: half the time
+        of an upsert, a tenth of `bulk_create`'s, whose columns sent as arrays
+        the driver quotes character by character in Python). Two exports storing
+        the same case at once: the second fails on the unique constraint, and
+        keeps nothing."""
         rows = list(rows)
-        quote = connection.ops.quote_name
-        table, columns = quote(cls._meta.db_table), ", ".join(map(quote, cls.KEPT))
-        with transaction.atomic(), connection.cursor() as cursor:
-            if connection.vendor == "postgresql":
-                cursor.execute(
-                    f"DELETE FROM {table} WHERE case_id = ANY(%s) AND language = ANY(%s)",
-                    [[row[0] for row in rows], sorted({row[1] for row in rows})],
-                )
-                # The driver's own errors, as Django's (`copy` is the driver's).
-                with (
-                    connection.wrap_database_errors,
-                    cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy,
-                ):
-                    for row in rows:
-                        copy.write_row(row)
-                return
-            one = "(" + ", ".join(["%s"] * len(cls.KEPT)) + ")"
-            updates = ", ".join(f"{quote(c)} = EXCLUDED.{quote(c)}" for c in cls.KEPT[2:])
-            for start in range(0, len(rows), cls.KEEP_BATCH):
-                batch = rows[start : start + cls.KEEP_BATCH]
-                cursor.execute(
-                    f"INSERT INTO {table} ({columns}) VALUES {', '.join([one] * len(batch))} "
-                    f"ON CONFLICT (case_id, language) DO UPDATE SET {updates}",
-                    [value for row in batch for value in row],
-                )
+        if not rows:
+            return
+        with transaction.atomic():
+            cls.objects.filter(
+                among_many("case_id", [row[0] for row in rows]),
+                language__in={row[1] for row in rows},
+            ).delete()
+            insert_rows(cls, cls.KEPT, rows)
 
 
 def forget_exported_cases(case_ids=None):

@@ -397,12 +397,6 @@ def case_url_pattern():
     return settings.SITE_URL + path.replace("slug-placeholder", "{slug}")
 
 
-def batched(iterable, size):
-    iterator = iter(iterable)
-    while batch := list(islice(iterator, size)):
-        yield batch
-
-
 def case_records(selection, *, texts=False, batch_size=None, progress=None):
     """One plain dict per case of `selection`, in the selection's order.
 
@@ -659,14 +653,10 @@ def json_chunks(selection, *, batch_size=None, progress=None):
     case's stored record, with its long texts (read with the selection) last."""
     head = dumps(metadata())[:-1]
     yield head + ',"cases":['
-    first = True
-    for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress):
-        records = [
-            f'{kept[pk].record[:-1]},"texts":{kept[pk].texts}}}' for pk in rows if pk in kept
-        ]
-        if records:
-            yield ("" if first else ",") + ",".join(records)
-            first = False
+    yield from comma_joined(
+        [f'{kept[pk].record[:-1]},"texts":{kept[pk].texts}}}' for pk in rows if pk in kept]
+        for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress)
+    )
     yield "]}\n"
 
 
@@ -677,18 +667,25 @@ def geojson_chunks(selection, *, batch_size=None, progress=None):
     for). A case without any territory has a null geometry, as GeoJSON allows."""
     head = dumps({"type": "FeatureCollection", **metadata()})[:-1]
     yield head + ',"features":['
-    first = True
-    for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress):
-        features = [
+    yield from comma_joined(
+        [
             f'{{"type":"Feature","id":{pk},"geometry":{kept[pk].geometry},'
             f'"properties":{kept[pk].record}}}'
             for pk in rows
             if pk in kept
         ]
-        if features:
-            yield ("" if first else ",") + ",".join(features)
-            first = False
+        for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress)
+    )
     yield "]}\n"
+
+
+def comma_joined(batches):
+    """The JSON texts of every batch, comma-separated, one chunk per batch."""
+    first = True
+    for items in batches:
+        if items:
+            yield ("" if first else ",") + ",".join(items)
+            first = False
 
 
 def stored_batches(selection, *, batch_size=None, progress=None):
