@@ -153,7 +153,7 @@ class VocabularyAdmin(admin.ModelAdmin):
         super().save_model(request, obj, form, change)
         if change and LABELS & set(form.changed_data):
             # A list's label heads its section on every case page.
-            bump_registry_version()
+            bump_registry_version(relabelled=True)
 
     def save_formset(self, request, form, formset, change):
         super().save_formset(request, form, formset, change)

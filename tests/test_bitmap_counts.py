@@ -12,7 +12,7 @@ from django.test.utils import CaptureQueriesContext, override_settings
 from pyroaring import BitMap
 
 from demo.generator import clear_demo, seed_demo
-from registry.counting import engine
+from registry.counting import bitmaps, engine
 from registry.counting import selections as text_search
 from registry.counting.bitmaps import MERGED, PUBLISHED, Selection, Snapshot, forget, snapshot
 from registry.counting.engine import (
@@ -340,6 +340,24 @@ def test_a_write_that_changes_more_than_cases_builds_the_bitmaps_again(seeded):
     after = snapshot()
     assert after.built_at > before.built_at
     same_snapshot(after, before)
+
+
+def test_bitmaps_past_their_age_count_at_once_and_are_built_again_behind(
+    client, seeded, django_assert_num_queries
+):
+    """Past `MAX_AGE` the snapshot held still counts, and a thread builds the next
+    (what catches up a write that forgot the version): no visitor waits for it."""
+    held = snapshot()
+    held.built_at -= bitmaps.MAX_AGE + 1
+    with django_assert_num_queries(0):
+        assert snapshot() is held
+    bitmaps.wait_for_rebuild()
+
+    rebuilt = snapshot()
+    assert rebuilt is not held and rebuilt.version == held.version and rebuilt.is_young()
+    same_snapshot(rebuilt, Snapshot.build())
+    with django_assert_num_queries(0):
+        assert snapshot() is rebuilt  # one build, not one per request
 
 
 def test_the_texts_kept_stay_within_their_budget_and_list_the_same_results(

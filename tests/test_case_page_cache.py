@@ -292,6 +292,29 @@ def test_a_term_relabelled_in_the_admin_shows_at_once(moderator_client, visitor,
     assert "Partenaire associé" in page_of(visitor, case)
 
 
+def test_a_term_relabelled_in_the_admin_keeps_the_counting_bitmaps(
+    moderator_client, visitor, case
+):
+    """A label moves no case under another key: the search page shows the new
+    label beside the count it showed, from the bitmaps held before, not built again."""
+    practice = term("practice", "copilotage")
+    neighbour("Le club de sciences de Roubaix", tags=[practice])
+    facet = 'for="f-practice-copilotage">{} <span class="count">2</span></label>'
+    assert facet.format(practice.label_fr) in visitor.get("/experiences/").content.decode()
+    before = snapshot()
+    url = reverse("admin:registry_term_change", args=[practice.pk])
+
+    form = moderator_client.get(url)
+    moderator_client.post(url, resubmitted(form, "term_form", label_fr="Copilotage de terrain"))
+
+    with CaptureQueriesContext(connection) as captured:
+        page = visitor.get("/experiences/").content.decode()
+    assert facet.format("Copilotage de terrain") in page
+    after = snapshot()
+    assert after.version != before.version and after.built_at == before.built_at
+    assert not [q for q in captured.captured_queries if "GROUP BY" in q["sql"]]
+
+
 def test_a_list_relabelled_in_the_admin_shows_at_once(moderator_client, visitor, case):
     themes = Vocabulary.objects.get(code="theme")
     assert f'<h2 id="t-theme">{themes.label}</h2>' in page_of(visitor, case)

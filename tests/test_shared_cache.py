@@ -169,3 +169,28 @@ def test_a_write_in_another_worker_refreshes_the_figures_here(client, worker_env
     run(["shell", "-c", code], env=worker_env)
 
     assert "<strong>3</strong> expériences publiées" in client.get("/").content.decode()
+
+
+# What a worker that has just started counts from: the bitmaps of the registry
+# version, and how many queries it took to have them.
+WORKER_SNAPSHOT = """
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from registry.counting.bitmaps import snapshot
+
+with CaptureQueriesContext(connection) as captured:
+    held = snapshot()
+print(len(held.published), len(captured))
+"""
+
+
+@pytest.mark.django_db
+def test_a_worker_that_starts_counts_from_the_bitmaps_another_built(client, worker_env):
+    CaseFactory.create_batch(3)
+    assert "<strong>3</strong> expériences publiées" in client.get("/").content.decode()
+
+    # The other worker's database holds no case: the three it counts are those
+    # of the bitmaps this process built and shared, read without a query.
+    printed = run(["shell", "--verbosity", "0", "-c", WORKER_SNAPSHOT], env=worker_env)
+    published, queries = printed.split()
+    assert (published, queries) == ("3", "0")

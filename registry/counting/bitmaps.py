@@ -20,10 +20,19 @@ to published content moves. A write that changed only some cases says which
 cache): the next count of each process then reads those cases again, in the
 same queries restricted to them, and merges them into a new snapshot that
 shares every other bitmap with the previous one (15 to 25 ms at 100 000 cases
-on PostgreSQL, where a build takes 1 to 3 s). Any other write (a label, the
-geography, the vocabularies), or a version whose changes are forgotten, builds
-the snapshot afresh, as does its age past `MAX_AGE` seconds, so that a write
-path that forgot to move the version cannot keep counts wrong for long.
+on PostgreSQL, where a build takes 1 to 3 s). A label changed moves the version
+with no case (`bump_registry_version(relabelled=True)`): the bitmaps, which hold
+no label, are kept. Any other write (the geography, the vocabularies reloaded),
+or a version whose changes are forgotten, builds the snapshot afresh.
+
+A built snapshot is shared: when the cache is every worker's (the Redis of
+CACHE_URL), it is stored there under its version, serialized (3.6 MiB at
+100 000 cases), and a process that starts, or meets a version it cannot update
+to, reads it instead of building its own (tens of milliseconds instead of
+seconds). A snapshot older than `MAX_AGE` seconds is built again in the
+background, the old one counting meanwhile, so that a write path that forgot to
+move the version cannot keep counts wrong for long, and no visitor waits for
+the build.
 
 Past one PostgreSQL server the same seam would move to a search engine's
 aggregations (OpenSearch / Elasticsearch `terms` aggregations with a
@@ -32,7 +41,9 @@ aggregations (OpenSearch / Elasticsearch `terms` aggregations with a
 translated from the same `CaseFilter` parameters (`registry.counting.selections`).
 """
 
+import dataclasses
 import heapq
+import logging
 import threading
 import time
 from collections import Counter
@@ -40,6 +51,7 @@ from dataclasses import dataclass, field
 
 import orjson
 from django.conf import settings
+from django.core.cache import cache
 from django.db import connection
 from pyroaring import BitMap
 
@@ -52,11 +64,16 @@ from registry.models import (
     Organization,
     Term,
 )
-from registry.models.index import registry_changes, registry_version
+from registry.models.index import cache_is_shared, registry_changes, registry_version
 from territories.models import TerritoryLink
 
 MAX_AGE = 600
 EMPTY = BitMap()
+# Part of the shared snapshot's key: a release that changes `Snapshot` reads
+# none of an older one's.
+FORMAT = 1
+
+logger = logging.getLogger(__name__)
 
 
 class Selection:
@@ -139,18 +156,16 @@ class Snapshot:
         """How many territories hold a published case."""
         return len(self.placed)
 
-    def is_fresh(self, version):
-        """Of `version`, and younger than `MAX_AGE` seconds."""
-        return self.version == version and self.is_young()
-
     def is_young(self):
-        return time.monotonic() - self.built_at < MAX_AGE
+        """Younger than `MAX_AGE` seconds (`built_at` is the time of the
+        build, in whichever process of the machines sharing the cache made it)."""
+        return time.time() - self.built_at < MAX_AGE
 
     @classmethod
     def build(cls, version=None, *, only=None):
         """The snapshot of every published case, or of the published cases among
         the ids `only` (what `updated` merges)."""
-        built = cls(version=version, built_at=time.monotonic())
+        built = cls(version=version, built_at=time.time())
         reader = Reader(only)
         status = CaseStatus.PUBLISHED
         case = table(Case)
@@ -246,6 +261,8 @@ class Snapshot:
         """A new snapshot: this one with the cases of the ids `changed` read
         again (`build(only=…)`), every other bitmap shared with this one, which
         requests of other threads may be reading: none is modified."""
+        if not changed:  # a label changed, no case
+            return dataclasses.replace(self, version=version)
         fresh = Snapshot.build(version, only=changed)
         gone = BitMap(changed)
         merged = Snapshot(version=version, built_at=self.built_at)
@@ -354,30 +371,113 @@ class Reader:
 
 _held = None
 _lock = threading.Lock()
+_rebuilding = None  # the thread building a snapshot past its age, while it runs
 
 
 def snapshot():
-    """The snapshot of the current registry version, built if this process holds
-    none, an older one, or one older than `MAX_AGE` seconds."""
+    """The snapshot of the current registry version: the one this process holds,
+    updated for the cases changed since, or read from the shared cache, or built.
+    One held past its age is returned, and built again in the background."""
     global _held
     version = registry_version()
     held = _held
-    if held is not None and held.is_fresh(version):
+    if held is not None and held.version == version:
+        if not held.is_young():
+            rebuild_in_background(held)
         return held
     with _lock:
         held = _held
-        if held is None or not held.is_fresh(version):
-            changed = None
-            if held is not None and held.is_young():
-                changed = registry_changes(held.version, version)
-            held = Snapshot.build(version) if changed is None else held.updated(version, changed)
+        if held is None or held.version != version:
+            held = next_snapshot(held, version)
             _held = held
     return held
 
 
-def forget():
-    """Drop this process's snapshot (tests that write behind the version's back)."""
+def next_snapshot(held, version):
+    """The snapshot of `version`, from `held` (of an older version, or None).
+    Updated, it keeps its age: past `MAX_AGE`, the next count builds it again
+    in the background."""
+    if held is not None:
+        changed = registry_changes(held.version, version)
+        if changed is not None:
+            return held.updated(version, changed)
+    shared = read_shared(version)
+    if shared is not None:
+        return shared
+    built = Snapshot.build(version)
+    share(built)
+    return built
+
+
+def shared_key(version):
+    return f"counting-bitmaps:{FORMAT}:{version}"
+
+
+def read_shared(version):
+    """The snapshot of `version` another process built, when the cache is shared
+    and holds one still young."""
+    if not cache_is_shared():
+        return None
+    try:
+        shared = cache.get(shared_key(version))
+    except Exception:  # unreadable (a release ago, cut short): build instead
+        logger.warning("The shared counting bitmaps could not be read.", exc_info=True)
+        return None
+    return shared if isinstance(shared, Snapshot) and shared.is_young() else None
+
+
+def share(built):
+    """Store `built` for the other processes (shared cache only), for the rest
+    of its `MAX_AGE`."""
+    if cache_is_shared():
+        remaining = max(1, int(MAX_AGE - (time.time() - built.built_at)))
+        try:
+            cache.set(shared_key(built.version), built, remaining)
+        except Exception:  # a full or unreachable cache: each process builds its own
+            logger.warning("The counting bitmaps could not be shared.", exc_info=True)
+
+
+def rebuild_in_background(held):
+    """Build the snapshot of `held`'s version again in a thread of its own, one at
+    a time; it replaces `held` unless the version moved meanwhile."""
+    global _rebuilding
+    with _lock:
+        if _rebuilding is not None and _rebuilding.is_alive():
+            return
+        _rebuilding = threading.Thread(
+            target=rebuild, args=(held,), name="counting-bitmaps", daemon=True
+        )
+        _rebuilding.start()
+
+
+def rebuild(held):
     global _held
+    try:
+        built = Snapshot.build(held.version)
+        with _lock:
+            if _held is held:
+                _held = built
+        share(built)
+    except Exception:  # the next request past the age tries again
+        logger.exception("The counting bitmaps could not be built again.")
+    finally:
+        connection.close()  # the thread's own
+
+
+def wait_for_rebuild():
+    """Until the background build, if any, is done (tests, benchmarks)."""
+    thread = _rebuilding
+    if thread is not None:
+        thread.join()
+
+
+def forget():
+    """Drop this process's snapshot, and the one it shared (tests that write
+    behind the version's back)."""
+    global _held
+    wait_for_rebuild()
+    if _held is not None and cache_is_shared():
+        cache.delete(shared_key(_held.version))
     _held = None
 
 

@@ -33,7 +33,8 @@ from functools import lru_cache
 import snowballstemmer
 from django.apps import apps
 from django.contrib.postgres.search import TrigramSimilarity
-from django.core.cache import cache
+from django.core.cache import cache, caches
+from django.core.cache.backends.redis import RedisCache
 from django.db import connection, transaction
 from django.db.models import F
 from django.db.models.functions import Length
@@ -334,7 +335,7 @@ def refresh_cases_tagged(terms):
     ) | set(Case.objects.filter(scale_id__in=term_ids).values_list("pk", flat=True))
     refresh_search_documents(sorted(tagged))
     # Every case page shows its tags' labels, its partners' roles and actor types.
-    bump_registry_version()
+    bump_registry_version(relabelled=True)
     return len(tagged)
 
 
@@ -575,7 +576,7 @@ REGISTRY_CHANGES_MOST = 500
 REGISTRY_CHANGES_TTL = 15 * 60
 
 
-def bump_registry_version(case_ids=None):
+def bump_registry_version(case_ids=None, *, relabelled=False):
     """Call after any write that changes what is published: cached whole-registry
     counts are then recomputed on the next request, in every process that shares
     the cache (all of them with CACHE_URL). Called inside a transaction, the
@@ -583,11 +584,15 @@ def bump_registry_version(case_ids=None):
     before the commit cannot keep its figures under the new version.
 
     `case_ids`: the cases the write changed, when it changed nothing else (no
-    label, no territory, no vocabulary)."""
+    label, no territory, no vocabulary). `relabelled`: the write changed only
+    what things are called (a list's or a term's label): every kept page and
+    export row is made again, but no case moved under another key, and the
+    counting bitmaps are kept as they are."""
     case_ids = None if case_ids is None else sorted(set(case_ids))
-    forget_exported_cases(case_ids)
-    move_registry_version(case_ids)
-    transaction.on_commit(lambda: move_registry_version(case_ids))
+    forget_exported_cases(None if relabelled else case_ids)
+    counted = [] if relabelled else case_ids  # the cases whose counts may change
+    move_registry_version(counted)
+    transaction.on_commit(lambda: move_registry_version(counted))
 
 
 def move_registry_version(case_ids=None):
@@ -612,6 +617,12 @@ def registry_changes(since, until):
         return None
     changed = set().union(*found.values())
     return changed if len(changed) <= REGISTRY_CHANGES_MOST else None
+
+
+def cache_is_shared():
+    """Whether every worker reads the same cache (the Redis of CACHE_URL), not
+    each process its own memory."""
+    return isinstance(caches["default"], RedisCache)
 
 
 def registry_version():

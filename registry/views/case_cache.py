@@ -30,12 +30,11 @@ import hashlib
 import json
 import zlib
 
-from django.core.cache import cache, caches
-from django.core.cache.backends.redis import RedisCache
+from django.core.cache import cache
 from django.utils.safestring import mark_safe
 from django.utils.translation import get_language
 
-from registry.models.index import registry_version
+from registry.models.index import cache_is_shared, registry_version
 
 SHARED_TTL = 10 * 60
 # In each process's memory, a minute, as the whole-registry counts.
@@ -48,7 +47,7 @@ PARTS = ("title", "summary", "head", "body")
 
 
 def case_page_ttl():
-    return SHARED_TTL if isinstance(caches["default"], RedisCache) else PER_PROCESS_TTL
+    return SHARED_TTL if cache_is_shared() else PER_PROCESS_TTL
 
 
 class CachedPage:
