@@ -6,8 +6,8 @@ Usage (after `bench/seed.py`, see bench/README.md):
 
 SAMPLE (40) published cases drawn at random (seed 1, the same ones at every
 run on the same database), in French: each is requested with its kept page
-dropped (a miss: what the first visitor of a case waits after a publication,
-which moves the registry version pages are kept under), then again (a hit).
+dropped (a miss: what the first visitor of a case waits after the case, one
+of its similar cases or a label changed), then again (a hit).
 The counting bitmaps the similar cases are ranked from stay held during the
 misses: each process rebuilds them once after a write, for every page that
 counts; the last line (« after a write », the whole cache emptied, as a new
@@ -33,7 +33,6 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import translation
 
 from registry.models import Case
-from registry.models.index import registry_version
 from registry.views.case_cache import case_page_key
 
 SAMPLE = int(os.environ.get("SAMPLE", 40))
@@ -44,7 +43,7 @@ def forget_page(url):
     """Drop the page kept for the case of `url`, in French."""
     slug = url.rstrip("/").rsplit("/", 1)[-1]
     with translation.override("fr"):
-        cache.delete(case_page_key(slug, registry_version()))
+        cache.delete(case_page_key(slug))
 
 
 def timed(client, url, *, miss, write=False):

@@ -19,11 +19,18 @@ What the lines mean:
 - « after a publication »: the registry version moved for one case, as a
   publication moves it (the bitmaps are updated for that case, the counts
   dropped; nothing is written);
+- « after a label changed »: the registry version moved as a label edited in
+  the admin moves it (`relabelled=True`: the bitmaps kept, the counts dropped);
 - « after another write »: the whole cache emptied and the process's bitmaps
-  forgotten, as after a write that changes more than cases (a label, the
-  geography) or in a process that has just started;
+  forgotten, as after a write that changes more than cases (the geography
+  reloaded) or in the first process that starts;
+- « a worker that starts »: with CACHE_URL set (a Redis), the process's
+  bitmaps forgotten but those another worker shared kept, the counts dropped
+  (without CACHE_URL, the same as « after another write »);
 - « case page, miss »: the latest published case with its kept page dropped;
-  « hit »: served from the cache.
+  « hit »: served from the cache; « after a publication elsewhere »: the
+  registry version moved for the first case (not one of the page's), the kept
+  page checked and served, the bitmaps updated for that case in the request.
 The SQL share is the time inside the database driver's `execute` over the
 page's wall time (rows fetched later by a streaming cursor are not in it).
 RUNS (15) and BUDGET (15 s of runs per page, at least 3 runs) bound the runs;
@@ -58,11 +65,14 @@ PAGES = {
     "unfiltered, counts dropped": ("/experiences/", "counts dropped"),
     "unfiltered, counts kept": ("/experiences/", "kept"),
     "unfiltered, after a publication": ("/experiences/", "after a publication"),
+    "unfiltered, after a label changed": ("/experiences/", "after a relabel"),
     "unfiltered, after another write": ("/experiences/", "after a write"),
+    "unfiltered, a worker that starts (shared bitmaps)": ("/experiences/", "worker starts"),
     "home, counts dropped": ("/", "counts dropped"),
     "home, counts kept": ("/", "kept"),
     "case page, miss": ("CASE", "page dropped"),
     "case page, hit": ("CASE", "kept"),
+    "case page, after a publication elsewhere": ("CASE", "published elsewhere"),
     "API JSON région + theme": ("/api/v1/cases/?region=84&theme=emploi_insertion", "kept"),
     "CSV export région + theme": (
         "/api/v1/exports/cases.csv?region=84&theme=emploi_insertion",
@@ -104,6 +114,7 @@ def measure_here():
             sql["queries"] += 1
 
     case = Case.objects.published().order_by("-published_at", "-id").first()
+    elsewhere = Case.objects.published().order_by("id").values_list("id", flat=True).first()
 
     def prepare(how, url):
         if how == "counts dropped":
@@ -112,17 +123,29 @@ def measure_here():
             cache.set(REGISTRY_VERSION_KEY, version, None)  # the bitmaps stay held
         elif how == "after a publication":
             bump_registry_version([case.pk])
+        elif how == "after a relabel":
+            bump_registry_version(relabelled=True)
         elif how == "after a write":
             cache.clear()
             bitmaps.forget()
+        elif how == "worker starts":
+            held = bitmaps.snapshot()
+            cache.clear()
+            cache.set(REGISTRY_VERSION_KEY, held.version, None)
+            bitmaps.share(held)  # as the worker that built them did
+            bitmaps._held = None  # this process has just started  # noqa: SLF001
         elif how == "text new":
             version = registry_version()
             cache.clear()
             cache.set(REGISTRY_VERSION_KEY, version, None)
             selections.forget_texts()
+        elif how == "published elsewhere":
+            # A case none of the page's: the kept page is checked, not rebuilt;
+            # the bitmaps, updated for that case, are paid by this request.
+            bump_registry_version([elsewhere])
         elif how == "page dropped":
             with translation.override("fr"):
-                cache.delete(case_page_key(case.slug, registry_version()))
+                cache.delete(case_page_key(case.slug))
 
     def one(client, url, how):
         prepare(how, url)

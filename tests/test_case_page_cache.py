@@ -229,6 +229,36 @@ def test_a_case_published_nearby_joins_the_similar_cases(moderator, visitor, cas
     assert similar_titles(page_of(visitor, case)) == ["Le soutien scolaire de Tourcoing"]
 
 
+def test_a_case_published_elsewhere_leaves_the_page_kept(
+    moderator, visitor, case, django_assert_num_queries
+):
+    """In its région but sharing none of its themes and practices: not one of its
+    similar cases, so the page kept still holds."""
+    elsewhere = neighbour(
+        "Un jardin partagé à Amiens",
+        AMIENS,
+        tags=[term("theme", "sante")],
+        status=CaseStatus.SUBMITTED,
+    )
+    first = page_of(visitor, case)
+    elsewhere.publish(by=moderator)
+    snapshot()  # the counting bitmaps updated, as by the next page that counts
+
+    with django_assert_num_queries(0):
+        again = page_of(visitor, case)
+
+    assert article(again) == article(first)
+
+
+def test_a_similar_case_archived_leaves_the_suggestions_at_once(moderator, visitor, case):
+    nearby = neighbour("Les devoirs faits à Roubaix")
+    assert similar_titles(page_of(visitor, case)) == ["Les devoirs faits à Roubaix"]
+
+    nearby.archive(by=moderator, reason="duplicate")
+
+    assert similar_titles(page_of(visitor, case)) == []
+
+
 def test_a_pioneer_featured_shows_its_badge_at_once(moderator, visitor, case):
     assert "Expérience pionnière" not in page_of(visitor, case)
 

@@ -590,32 +590,37 @@ def bump_registry_version(case_ids=None, *, relabelled=False):
     counting bitmaps are kept as they are."""
     case_ids = None if case_ids is None else sorted(set(case_ids))
     forget_exported_cases(None if relabelled else case_ids)
-    counted = [] if relabelled else case_ids  # the cases whose counts may change
-    move_registry_version(counted)
-    transaction.on_commit(lambda: move_registry_version(counted))
+    changes = RELABELLED if relabelled else case_ids
+    move_registry_version(changes)
+    transaction.on_commit(lambda: move_registry_version(changes))
 
 
-def move_registry_version(case_ids=None):
+# What a version moved by a label changed records instead of case ids.
+RELABELLED = "relabelled"
+
+
+def move_registry_version(changes=None):
     try:
         version = cache.incr(REGISTRY_VERSION_KEY)
     except ValueError:  # no version yet (Redis and local memory alike)
         cache.set(REGISTRY_VERSION_KEY, new_registry_version(), timeout=None)
         return
-    if case_ids is not None and len(case_ids) <= REGISTRY_CHANGES_MOST:
-        cache.set(f"registry-changes:{version}", case_ids, REGISTRY_CHANGES_TTL)
+    if changes == RELABELLED or (changes is not None and len(changes) <= REGISTRY_CHANGES_MOST):
+        cache.set(f"registry-changes:{version}", changes, REGISTRY_CHANGES_TTL)
 
 
-def registry_changes(since, until):
+def registry_changes(since, until, *, counted=False):
     """The ids of the cases changed from version `since` (excluded) to `until`
     (included), or None when a version between them changed more than cases,
-    or too many of them, or is forgotten: everything may have changed."""
+    or too many of them, or is forgotten: everything may have changed.
+    `counted`: what counts (a label changed is then no change), not what shows."""
     if not (isinstance(since, int) and isinstance(until, int)) or not 0 < until - since <= 50:
         return None
     keys = [f"registry-changes:{version}" for version in range(since + 1, until + 1)]
-    found = cache.get_many(keys)
-    if len(found) != len(keys):
+    found = list(cache.get_many(keys).values())
+    if len(found) != len(keys) or (RELABELLED in found and not counted):
         return None
-    changed = set().union(*found.values())
+    changed = set().union(*(ids for ids in found if ids != RELABELLED))
     return changed if len(changed) <= REGISTRY_CHANGES_MOST else None
 
 

@@ -33,7 +33,7 @@ from registry.models.workflow import can_act, is_moderator
 from registry.search.filters import SORTS, CaseFilter, TermIndex, headline, highlight_words
 from registry.search.suggestions import SearchHelp, query_string
 from registry.text.sanitize import render_headline, snippet
-from registry.views.case_cache import CachedPage, cached_case_page, keep_case_page
+from registry.views.case_cache import SIMILAR, CachedPage, cached_case_page, keep_case_page
 from territories.models import Territory, TerritoryKind
 
 PAGE_SIZE = 20
@@ -263,7 +263,14 @@ def case_detail(request, slug):
     # visitor can reach what is kept.
     page = case_page(case, context, request if can_edit else None)
     if case.is_published and not can_edit:
-        keep_case_page(slug, version, page)
+        page.shown = {
+            "version": version,
+            "case": case.pk,
+            "similar": [other.pk for other in similar],
+            "terms": similar.terms,
+            "areas": similar.areas,
+        }
+        keep_case_page(slug, page)
     return render_case_page(request, page)
 
 
@@ -420,46 +427,56 @@ def tags_by_vocabulary(case):
 SIMILAR_VOCABULARIES = ("practice", "theme")
 
 
-def similar_cases(case, limit=4):
+def similar_cases(case, limit=SIMILAR):
     """Published cases sharing the most practices and themes with `case`, in its
-    départements first, then its régions; ties to the most recent.
+    départements first, then its régions; ties to the most recent: a list, with
+    `terms` and `areas`, what they were ranked from (the kept page ranks them
+    again to tell whether it still holds).
 
     Ranked from the counting engine's bitmaps (`bitmaps.most_sharing`: the
     area's cases and each term's, intersected in memory, whatever the area's
     size) after two small queries, the case's terms and its areas; with
     COUNT_WITH_BITMAPS=false, by a GROUP BY of the area's tag links. Fetched
     without their places and tags (`load_case_page_rows` brings them)."""
-    mine = list(
+    similar = SimilarCases()
+    similar.terms = list(
         Case.terms.through.objects.filter(
             case_id=case.pk, term__vocabulary__code__in=SIMILAR_VOCABULARIES
         ).values_list("term_id", flat=True)
     )
-    if not mine:
-        return []
+    if not similar.terms:
+        return similar
     around = Territory.objects.containing_any(
         CaseTerritory.objects.filter(case_id=case.pk).values("territory_id")
     )
     areas = {TerritoryKind.DEPARTEMENT: [], TerritoryKind.REGION: []}
     for pk, kind in around.filter(kind__in=list(areas)).values_list("pk", "kind"):
         areas[kind].append(pk)
-    found = []
-    for area in areas.values():
-        if not area:
-            continue
-        exclude = [case.pk, *found]
-        ranked = bitmaps.most_sharing(mine, area, exclude=exclude, limit=limit - len(found))
-        if ranked is None:
-            ranked = rank_in_sql(mine, area, exclude=exclude, limit=limit - len(found))
-        found += ranked
-        if len(found) >= limit:
-            break
+    similar.areas = list(areas.values())
+    found = bitmaps.most_sharing_around(case.pk, similar.terms, similar.areas, limit=limit)
+    if found is None:
+        found = []
+        for area in similar.areas:
+            if area:
+                exclude = [case.pk, *found]
+                found += rank_in_sql(similar.terms, area, exclude=exclude, limit=limit - len(found))
+                if len(found) >= limit:
+                    break
     cases = (
         Case.objects.published()
         .select_related("phase", "scale")
         .defer(*INDEX_COLUMNS)
         .in_bulk(found)
     )
-    return [cases[pk] for pk in found if pk in cases]
+    similar.extend(cases[pk] for pk in found if pk in cases)
+    return similar
+
+
+class SimilarCases(list):
+    """The similar cases of a page, with the terms and areas they were ranked from."""
+
+    terms = ()
+    areas = ()
 
 
 def rank_in_sql(terms, area, *, exclude, limit):
