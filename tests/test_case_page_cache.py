@@ -98,15 +98,15 @@ def test_a_visitor_gets_the_same_page_again_without_a_query(
 
 
 def test_a_page_built_in_a_handful_of_queries(visitor, case, django_assert_num_queries):
-    """Case, its practices and themes, its areas, the similar cases' rows (ranked
-    from the counting bitmaps, which this process holds once it has counted),
-    places and tags of all five, the roster, the sources: eight, whatever the
-    registry's size."""
+    """Case, the similar cases' rows (ranked from the counting bitmaps, which
+    this process holds once it has counted, and which know the case's terms
+    and areas), places and tags of all five, the roster, the sources: six,
+    whatever the registry's size."""
     for n in range(5):
         neighbour(f"Voisine n°{n}")
     snapshot()
 
-    with django_assert_num_queries(8):
+    with django_assert_num_queries(6):
         page = page_of(visitor, case)
 
     assert len(similar_titles(page)) == 4
@@ -120,7 +120,7 @@ def test_a_pioneer_costs_one_query_more_for_its_criteria(moderator, visitor, cas
     _, queries = queries_of(visitor, case.get_absolute_url())
     response, again = queries_of(visitor, case.get_absolute_url())
 
-    assert (queries, again) == (8, 0)  # no similar case here, so none fetched
+    assert (queries, again) == (6, 0)  # no similar case here, so none fetched
     page = response.content.decode()
     assert 'id="pioneer-title"' in page and criterion.label.replace("'", "&#x27;") in page
 

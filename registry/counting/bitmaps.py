@@ -71,7 +71,7 @@ MAX_AGE = 600
 EMPTY = BitMap()
 # Part of the shared snapshot's key: a release that changes `Snapshot` reads
 # none of an older one's.
-FORMAT = 1
+FORMAT = 2
 
 logger = logging.getLogger(__name__)
 
@@ -147,6 +147,10 @@ class Snapshot:
     criteria: dict = field(default_factory=dict)
     # {territory id: cases placed in it}, the territories of `places` come from.
     placed: dict = field(default_factory=dict)
+    # {kind: the ids of the territories of `places` of that kind}.
+    by_kind: dict = field(default_factory=dict)
+    # {vocabulary code: the ids of its terms}, of every term.
+    by_vocabulary: dict = field(default_factory=dict)
     # How many organisations are partners of a published case (counted in SQL
     # when first asked, `organization_count`).
     organizations: int | None = None
@@ -188,7 +192,13 @@ class Snapshot:
                  WHERE c.status = %s{among} GROUP BY tag.term_id""",
             [status],
         )
-        parents = dict(Term.objects.filter(parent__isnull=False).values_list("pk", "parent_id"))
+        parents = {}
+        for term, parent, vocabulary in Term.objects.values_list(
+            "pk", "parent_id", "vocabulary__code"
+        ):
+            built.by_vocabulary.setdefault(vocabulary, []).append(term)
+            if parent is not None:
+                parents[term] = parent
         built.terms = dict(built.tagged)
         for child, parent in parents.items():
             if child in built.tagged:
@@ -199,7 +209,7 @@ class Snapshot:
                  WHERE c.status = %s{among} GROUP BY place.territory_id""",
             [status],
         )
-        built.places = built.located(built.placed)
+        built.places, built.by_kind = built.located(built.placed)
         built.read_partners(reader, status, parents)
         built.criteria = reader.grouped(
             f"""SELECT criterion.term_id, {reader.agg("criterion.case_id")}
@@ -212,14 +222,19 @@ class Snapshot:
 
     def located(self, by_place):
         """Each territory's cases as the union of the places below it (the
-        closure, read for the territories that hold a case only)."""
-        below = {}
+        closure, read for the territories that hold a case only), and those
+        territories by kind."""
+        below, by_kind = {}, {}
         links = TerritoryLink.objects.filter(descendant_id__in=list(by_place)).values_list(
-            "ancestor_id", "descendant_id"
+            "ancestor_id", "descendant_id", "ancestor__kind"
         )
-        for ancestor, descendant in links.iterator(chunk_size=20000):
-            below.setdefault(ancestor, []).append(by_place[descendant])
-        return {territory: union(cases) for territory, cases in below.items()}
+        for ancestor, descendant, kind in links.iterator(chunk_size=20000):
+            cases = below.get(ancestor)
+            if cases is None:
+                below[ancestor] = cases = []
+                by_kind.setdefault(kind, set()).add(ancestor)
+            cases.append(by_place[descendant])
+        return {territory: union(cases) for territory, cases in below.items()}, by_kind
 
     def organization_count(self):
         """How many organisations are partners of a published case: one query
@@ -274,7 +289,35 @@ class Snapshot:
         }
         for name in MERGED:
             setattr(merged, name, merge(getattr(self, name), gone, getattr(fresh, name)))
+        # Territories left without a case stay listed: `keys_of` finds none there.
+        merged.by_kind = {
+            kind: self.by_kind.get(kind, set()) | fresh.by_kind.get(kind, set())
+            for kind in self.by_kind.keys() | fresh.by_kind.keys()
+        }
+        merged.by_vocabulary = fresh.by_vocabulary  # every term, read again
         return merged
+
+    def keys_of(self, case_id, vocabularies, kinds):
+        """What a published case is counted under: (its terms of `vocabularies`,
+        [its territories of each of `kinds`]), read from the bitmaps (a few
+        hundred lookups); None when the case is not published."""
+        if case_id not in self.published:
+            return None
+        terms = [
+            term
+            for vocabulary in vocabularies
+            for term in self.by_vocabulary.get(vocabulary, ())
+            if case_id in self.tagged.get(term, EMPTY)
+        ]
+        areas = [
+            sorted(
+                territory
+                for territory in self.by_kind.get(kind, ())
+                if case_id in self.places.get(territory, EMPTY)
+            )
+            for kind in kinds
+        ]
+        return terms, areas
 
 
 # The snapshot's {key: cases} that `Snapshot.updated` merges.

@@ -435,24 +435,14 @@ def similar_cases(case, limit=SIMILAR):
 
     Ranked from the counting engine's bitmaps (`bitmaps.most_sharing`: the
     area's cases and each term's, intersected in memory, whatever the area's
-    size) after two small queries, the case's terms and its areas; with
-    COUNT_WITH_BITMAPS=false, by a GROUP BY of the area's tag links. Fetched
-    without their places and tags (`load_case_page_rows` brings them)."""
+    size), the case's terms and areas read there too for a published case
+    (two small queries for a preview); with COUNT_WITH_BITMAPS=false, by a
+    GROUP BY of the area's tag links. Fetched without their places and tags
+    (`load_case_page_rows` brings them)."""
     similar = SimilarCases()
-    similar.terms = list(
-        Case.terms.through.objects.filter(
-            case_id=case.pk, term__vocabulary__code__in=SIMILAR_VOCABULARIES
-        ).values_list("term_id", flat=True)
-    )
+    similar.terms, similar.areas = terms_and_areas(case)
     if not similar.terms:
         return similar
-    around = Territory.objects.containing_any(
-        CaseTerritory.objects.filter(case_id=case.pk).values("territory_id")
-    )
-    areas = {TerritoryKind.DEPARTEMENT: [], TerritoryKind.REGION: []}
-    for pk, kind in around.filter(kind__in=list(areas)).values_list("pk", "kind"):
-        areas[kind].append(pk)
-    similar.areas = list(areas.values())
     found = bitmaps.most_sharing_around(case.pk, similar.terms, similar.areas, limit=limit)
     if found is None:
         found = []
@@ -470,6 +460,31 @@ def similar_cases(case, limit=SIMILAR):
     )
     similar.extend(cases[pk] for pk in found if pk in cases)
     return similar
+
+
+SIMILAR_AREAS = (TerritoryKind.DEPARTEMENT, TerritoryKind.REGION)
+
+
+def terms_and_areas(case):
+    """The practices and themes of `case`, and [its départements, its régions]."""
+    if bitmaps.enabled():
+        known = bitmaps.snapshot().keys_of(case.pk, SIMILAR_VOCABULARIES, SIMILAR_AREAS)
+        if known is not None:
+            return known
+    terms = list(
+        Case.terms.through.objects.filter(
+            case_id=case.pk, term__vocabulary__code__in=SIMILAR_VOCABULARIES
+        ).values_list("term_id", flat=True)
+    )
+    if not terms:
+        return [], []
+    around = Territory.objects.containing_any(
+        CaseTerritory.objects.filter(case_id=case.pk).values("territory_id")
+    )
+    areas = {kind: [] for kind in SIMILAR_AREAS}
+    for pk, kind in around.filter(kind__in=SIMILAR_AREAS).values_list("pk", "kind"):
+        areas[kind].append(pk)
+    return terms, [sorted(area) for area in areas.values()]
 
 
 class SimilarCases(list):
