@@ -623,7 +623,8 @@ def csv_chunks(selection, *, batch_size=None, progress=None):
     buffer.write(codecs.BOM_UTF8.decode("utf-8"))
     writer.writerow([str(column.name) for column in COLUMNS])
     yield buffer.getvalue()
-    for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress):
+    batches = stored_batches(selection, ("csv",), batch_size=batch_size, progress=progress)
+    for rows, kept in batches:
         yield "".join([kept[pk].csv for pk in rows if pk in kept])
 
 
@@ -655,7 +656,9 @@ def json_chunks(selection, *, batch_size=None, progress=None):
     yield head + ',"cases":['
     yield from comma_joined(
         [f'{kept[pk].record[:-1]},"texts":{kept[pk].texts}}}' for pk in rows if pk in kept]
-        for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress)
+        for rows, kept in stored_batches(
+            selection, ("record", "texts"), batch_size=batch_size, progress=progress
+        )
     )
     yield "]}\n"
 
@@ -674,7 +677,9 @@ def geojson_chunks(selection, *, batch_size=None, progress=None):
             for pk in rows
             if pk in kept
         ]
-        for rows, kept in stored_batches(selection, batch_size=batch_size, progress=progress)
+        for rows, kept in stored_batches(
+            selection, ("record", "geometry"), batch_size=batch_size, progress=progress
+        )
     )
     yield "]}\n"
 
@@ -688,16 +693,19 @@ def comma_joined(batches):
             first = False
 
 
-def stored_batches(selection, *, batch_size=None, progress=None):
+def stored_batches(selection, parts=None, *, batch_size=None, progress=None):
     """`selection` batch by batch, as `(ids, kept)`: `ids` in the selection's
     order, `kept` their rows as the exports write them (`ExportedCase`, in the
-    active language), by case id.
+    active language), by case id: the `parts` of `Kept` the export writes (all
+    of them by default), the others read from the database left empty (a JSON
+    export reads no CSV line: half the text).
 
     The rows kept in the database serve while they match the case's stamp and
     the generation (`registry.models.export`); the others are built from the
     case and its related rows (`records_of_batch`), stored for the next export,
     and served. A case deleted meanwhile is left out."""
     batch_size = batch_size or BATCH_SIZE
+    parts = tuple(parts or STORED)
     language = get_language() or settings.LANGUAGE_CODE
     generation = ExportGeneration.current()
     builder = RowBuilder(language, generation)
@@ -707,10 +715,10 @@ def stored_batches(selection, *, batch_size=None, progress=None):
         while batch := list(islice(rows, batch_size)):
             stamps = {pk: stamp or 0 for pk, stamp in batch}
             kept = {
-                pk: Kept(*stored)
+                pk: Kept(**dict(zip(parts, stored, strict=True)))
                 for pk, stamp, *stored in ExportedCase.objects.filter(
                     among_many("case_id", stamps), language=language, generation=generation
-                ).values_list("case_id", "stamp", *STORED)
+                ).values_list("case_id", "stamp", *parts)
                 if stamp == stamps[pk]
             }
             missing = [pk for pk in stamps if pk not in kept]
@@ -728,10 +736,10 @@ STORED = ("csv", "record", "texts", "geometry")
 class Kept(NamedTuple):
     """A case's stored export rows, as `stored_batches` hands them out."""
 
-    csv: str
-    record: str
-    texts: str
-    geometry: str
+    csv: str = ""
+    record: str = ""
+    texts: str = ""
+    geometry: str = ""
 
 
 @contextmanager
