@@ -1,6 +1,9 @@
-"""Plain rows written in bulk, without model instances."""
+"""Plain rows written in bulk, without model instances; PostgreSQL settings
+for the queries that read many rows."""
 
-from django.db import connection
+from contextlib import contextmanager
+
+from django.db import DatabaseError, connection
 
 
 def insert_rows(model, columns, rows):
@@ -24,3 +27,23 @@ def insert_rows(model, columns, rows):
         else:
             marks = ", ".join(["%s"] * len(columns))
             cursor.executemany(f"INSERT INTO {table} ({names}) VALUES ({marks})", rows)
+
+
+@contextmanager
+def postgresql_setting(name, value):
+    """PostgreSQL's setting `name` at `value` for the queries of the block (for
+    the session, then reset: outside a transaction `SET LOCAL` would last one
+    statement); nothing elsewhere."""
+    if connection.vendor != "postgresql":
+        yield
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(f"SET {name} = %s", [value])
+    try:
+        yield
+    finally:
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"RESET {name}")
+        except DatabaseError:  # the connection is gone, and the setting with it
+            pass
