@@ -85,6 +85,10 @@ def test_a_thousand_cases_read_1_000_in_french_and_1000_with_a_comma_in_english(
     assert "1000" not in text_of(search)
     assert "<strong>1,000</strong>" in page(client, "/en/")
     assert "1,000 cases" in text_of(page(client, "/en/experiences/"))
+    observatory = text_of(page(client, "/observatoire/"))
+    assert f"1{NARROW_NBSP}000 expériences publiées dans la sélection" in observatory
+    english = text_of(page(client, "/en/observatoire/"))
+    assert "1,000 published cases in the selection" in english
 
 
 @pytest.mark.django_db
