@@ -70,6 +70,7 @@ PAGES = {
     "unfiltered, a worker that starts (shared bitmaps)": ("/experiences/", "worker starts"),
     "home, counts dropped": ("/", "counts dropped"),
     "home, counts kept": ("/", "kept"),
+    "home, after a publication": ("/", "after a publication"),
     "case page, miss": ("CASE", "page dropped"),
     "case page, hit": ("CASE", "kept"),
     "case page, after a publication elsewhere": ("CASE", "published elsewhere"),
