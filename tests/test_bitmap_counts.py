@@ -27,10 +27,10 @@ from registry.counting.engine import (
     PlacedTerms,
     Places,
 )
-from registry.models import Case, CaseStatus, ModerationReason, Organization, Term
+from registry.models import Case, CasePartner, CaseStatus, ModerationReason, Organization, Term
 from registry.models.index import bump_registry_version, refresh_case_index
 from territories.models import Territory, TerritoryKind
-from tests.factories import CaseFactory
+from tests.factories import CaseFactory, OrganizationFactory, term
 
 pytestmark = pytest.mark.django_db
 
@@ -199,14 +199,14 @@ def test_a_publication_and_an_archive_are_counted_at_once(client, seeded, modera
 
 
 def test_the_bitmaps_are_built_in_a_fixed_number_of_queries(seeded, django_assert_num_queries):
-    """Seven, whatever the number of cases: the columns, the tags, the terms'
-    parents, the places and the closure above them, the partners, the pioneer
-    criteria."""
-    with django_assert_num_queries(7):
+    """Eight, whatever the number of cases: the columns, the tags, the terms'
+    parents, the places and the closure above them, the partners by actor type
+    and role, then by organisation, the pioneer criteria."""
+    with django_assert_num_queries(8):
         forget()
         snapshot()
     CaseFactory.create_batch(3)
-    with django_assert_num_queries(7):
+    with django_assert_num_queries(8):
         forget()
         snapshot()
 
@@ -234,13 +234,42 @@ def test_the_home_figures_read_nothing_once_the_bitmaps_are_built(client, seeded
     with CaptureQueriesContext(connection) as captured:
         page = client.get("/").content.decode()
     counted = [q["sql"] for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
-    # The organisations only, once per snapshot: what the bitmaps do not hold.
-    assert len(counted) == 1 and "COUNT(DISTINCT partner.organization_id)" in counted[0]
-    assert len(captured) == 9
+    assert counted == []  # the organisations too, from the bitmaps
+    assert len(captured) == 8
     published = Case.objects.published()
     partners = Organization.objects.filter(roster_entries__case__in=published).distinct()
     assert f">{published.count()}<" in page.replace("\u202f", "").replace("\xa0", "")
     assert str(partners.count()) in page
+
+
+def home_organizations(client):
+    with CaptureQueriesContext(connection) as captured:
+        page = client.get("/").content.decode()
+    assert not [q for q in captured.captured_queries if "COUNT(" in q["sql"].upper()]
+    found = re.search(r"<strong>([\d\u202f\xa0]+)</strong> organisations? partenaires?", page)
+    return int(re.sub(r"\D", "", found.group(1)))
+
+
+def test_the_home_counts_a_new_partner_at_once_from_the_bitmaps(client, seeded, moderator):
+    """A publication bringing an organisation no published case had, then its
+    archive: the home's count follows each, without a count in SQL."""
+    def in_sql():
+        published = Case.objects.published()
+        return Organization.objects.filter(roster_entries__case__in=published).distinct().count()
+
+    client.get("/")
+    before = home_organizations(client)
+    assert before == in_sql()
+    case = Case.objects.filter(status=CaseStatus.SUBMITTED, is_demo=True).first()
+    newcomer = OrganizationFactory(name="La Ressourcerie du Val")
+    role = term("partner_role", "partenaire")
+    CasePartner.objects.create(case=case, organization=newcomer, role=role)
+    case.publish(by=moderator)
+
+    assert home_organizations(client) == in_sql() > before
+    case.refresh_from_db()
+    case.archive(by=moderator, reason=ModerationReason.DUPLICATE)
+    assert home_organizations(client) == before == in_sql()
 
 
 TEXT_SEARCHES = [
