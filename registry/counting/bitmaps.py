@@ -12,7 +12,7 @@ SQLite alike; the SQL tallies remain for selections the bitmaps do not hold (a
 case that is not published, a column they do not key) and as the oracle the
 tests compare with.
 
-A `Snapshot` is built from the database in seven aggregate queries, each group's
+A `Snapshot` is built from the database in eight aggregate queries, each group's
 ids carried as one string (`string_agg` / `group_concat`), and kept by each
 process under the registry version (`registry.models.index`), which every write
 to published content moves. A write that changed only some cases says which
