@@ -368,15 +368,21 @@ class Reader:
     def __init__(self, only=None):
         self.only = None if only is None else sorted(only)
 
-    def among(self, column):
-        """The condition that keeps the cases of `only` (the ids are integers)."""
+    def condition(self, column):
+        """`column` among the ids of `only` (integers), or None for every case."""
         if self.only is None:
-            return ""
-        return f" AND {column} IN ({', '.join(str(int(pk)) for pk in self.only) or 'NULL'})"
+            return None
+        return f"{column} IN ({', '.join(str(int(pk)) for pk in self.only) or 'NULL'})"
+
+    def among(self, column):
+        """`condition` added to a query's others."""
+        condition = self.condition(column)
+        return "" if condition is None else f" AND {condition}"
 
     def where(self, column):
-        """`among` as a query's only condition."""
-        return self.among(column).replace(" AND ", "WHERE ", 1)
+        """`condition` as a query's only one."""
+        condition = self.condition(column)
+        return "" if condition is None else f"WHERE {condition}"
 
     def linked(self, model, key, published):
         """{key: published cases}, from the link table of `model` (its `case_id`
@@ -625,18 +631,19 @@ def most_sharing(terms, territories, *, exclude=(), limit):
     return heapq.nsmallest(limit, shared, key=lambda case: (-shared[case], -case))
 
 
-def most_sharing_around(case_id, terms, areas, *, limit):
-    """`most_sharing` over each list of territories of `areas` in turn (a case's
-    départements, then its régions) until `limit` cases are found, `case_id`
-    left out; None when the settings count in SQL."""
-    if not enabled():
-        return None
+def most_sharing_around(case_id, terms, areas, *, limit, rank=None):
+    """`rank(terms, area, exclude=…, limit=…)` (`most_sharing`, by default) over
+    each list of territories of `areas` in turn (a case's départements, then its
+    régions) until `limit` cases are found, `case_id` left out; None when the
+    settings count in SQL and no `rank` is given."""
+    if rank is None:
+        if not enabled():
+            return None
+        rank = most_sharing
     found = []
     for area in areas:
         if area:
-            exclude = [case_id, *found]
-            found += most_sharing(terms, area, exclude=exclude, limit=limit - len(found))
+            found += rank(terms, area, exclude=[case_id, *found], limit=limit - len(found))
             if len(found) >= limit:
                 break
     return found
-

@@ -445,13 +445,9 @@ def similar_cases(case, limit=SIMILAR):
         return similar
     found = bitmaps.most_sharing_around(case.pk, similar.terms, similar.areas, limit=limit)
     if found is None:
-        found = []
-        for area in similar.areas:
-            if area:
-                exclude = [case.pk, *found]
-                found += rank_in_sql(similar.terms, area, exclude=exclude, limit=limit - len(found))
-                if len(found) >= limit:
-                    break
+        found = bitmaps.most_sharing_around(
+            case.pk, similar.terms, similar.areas, limit=limit, rank=rank_in_sql
+        )
     cases = (
         Case.objects.published()
         .select_related("phase", "scale")
